@@ -1,0 +1,1096 @@
+//! The engine: one CleverTap record in, one outcome out (mapped event or profile, findings,
+//! and a trace of every field from source path to target path).
+
+use std::sync::Arc;
+
+use chrono_tz::Tz;
+use indexmap::IndexMap;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use super::findings::{Finding, FindingKind, Severity};
+use super::rules::{
+    AttributeKind, Category, MissingIdentityPolicy, Rules, UndocumentedPolicy, UnknownEventPolicy,
+    attribute_key, name_key,
+};
+use super::time;
+use super::values::{self, Coercion};
+use crate::clevertap::Place;
+use crate::mparticle::limits;
+use crate::mparticle::{
+    ApplicationInfo, DeviceInfo, Environment, Event, EventData, Location, UserIdentities,
+};
+
+/// The namespace of feedlens's deterministic ids (UUID v5).
+pub(crate) const ID_NAMESPACE: Uuid = Uuid::from_u128(0x6f1c_2a3e_8d4b_4f0a_9e57_c1e4_d2b3_a901);
+
+/// Per-run settings that are not part of the rules file.
+#[derive(Debug, Clone)]
+pub struct MapOptions {
+    /// The last event-name fallback (`--event-name`).
+    pub event_name: Option<String>,
+    /// Overrides the rules' time zone (`--tz`).
+    pub timezone: Option<Tz>,
+    /// Development or production.
+    pub environment: Environment,
+    /// "Now" for the age checks, in epoch milliseconds.
+    pub now_millis: i64,
+}
+
+impl Default for MapOptions {
+    fn default() -> Self {
+        Self {
+            event_name: None,
+            timezone: None,
+            environment: Environment::Development,
+            now_millis: chrono::Utc::now().timestamp_millis(),
+        }
+    }
+}
+
+/// How a record ended. The counts of these add up to the records read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordStatus {
+    /// Mapped with nothing worse than information.
+    Mapped,
+    /// Mapped, with warnings.
+    Warned,
+    /// Invalid: kept back unless the user chooses to send it.
+    Held,
+    /// Left out by the rules' policy.
+    Dropped,
+    /// Could not be read or parsed.
+    Unreadable,
+}
+
+impl RecordStatus {
+    /// Lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordStatus::Mapped => "mapped",
+            RecordStatus::Warned => "warned",
+            RecordStatus::Held => "held",
+            RecordStatus::Dropped => "dropped",
+            RecordStatus::Unreadable => "unreadable",
+        }
+    }
+}
+
+/// What happened to one field on its way from CleverTap to mParticle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TraceOp {
+    /// Copied unchanged.
+    Copied,
+    /// Copied under another name (or the event renamed to the document's spelling).
+    Renamed,
+    /// Its value was converted (number or boolean to string, list to its first entry, date).
+    Coerced,
+    /// A nested property brought up into the event's attributes.
+    Flattened,
+    /// Not sent.
+    Dropped,
+    /// Made by the mapping (ids, location, category).
+    Added,
+}
+
+/// One line of a record's trace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TraceEntry {
+    /// Path in the CleverTap record (`eventProps.CT Source`), empty for added fields.
+    pub source: String,
+    /// Path in the mParticle batch (`events[].data.custom_attributes.CT Source`), empty if dropped.
+    pub target: String,
+    /// What happened.
+    pub op: TraceOp,
+    /// Why, in a few words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// The mParticle side of one record: its event (none for a profile record) and the user facts
+/// the record contributes to its batch.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MappedRecord {
+    /// A deterministic id of the record (the event's `source_message_id`).
+    pub record_id: String,
+    /// The batch grouping key: customer id, else email, else CleverTap id, else the record.
+    pub group_key: String,
+    /// The user's identities from this record.
+    pub identities: UserIdentities,
+    /// `ct_*` user attributes from this record.
+    pub user_attributes: IndexMap<String, Value>,
+    /// Device facts.
+    pub device_info: Option<DeviceInfo>,
+    /// Application facts.
+    pub application_info: Option<ApplicationInfo>,
+    /// The event, or `None` for a profile record.
+    pub event: Option<Event>,
+    /// The event's category, `None` for a profile record.
+    pub category: Option<Category>,
+    /// Field-by-field trace.
+    pub trace: Vec<TraceEntry>,
+}
+
+/// The result of mapping one record.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// Where the record is.
+    pub place: Place,
+    /// How it ended.
+    pub status: RecordStatus,
+    /// The event name as CleverTap wrote it (or the fallback used).
+    pub source_event_name: Option<String>,
+    /// The mapped side (present for held records too, as far as it could be built).
+    pub mapped: Option<MappedRecord>,
+    /// What the checks found.
+    pub findings: Vec<Finding>,
+}
+
+impl Outcome {
+    /// An outcome for input that could not be read.
+    pub fn unreadable(place: Place, message: String) -> Self {
+        Self {
+            place,
+            status: RecordStatus::Unreadable,
+            source_event_name: None,
+            mapped: None,
+            findings: vec![Finding::new(
+                Severity::Error,
+                FindingKind::Unreadable,
+                message,
+            )],
+        }
+    }
+
+    /// The most serious finding.
+    pub fn worst_finding(&self) -> Option<&Finding> {
+        self.findings.iter().max_by_key(|finding| finding.severity)
+    }
+
+    /// The timestamp of the mapped event, if any.
+    pub fn timestamp_millis(&self) -> Option<i64> {
+        self.mapped
+            .as_ref()?
+            .event
+            .as_ref()?
+            .data
+            .timestamp_unixtime_ms
+    }
+}
+
+/// The mapping engine: compiled rules plus run options. Cheap to share across threads.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    rules: Arc<Rules>,
+    options: MapOptions,
+    zone: Tz,
+}
+
+const EVENT_PROPS: [&str; 3] = ["eventProps", "event_props", "evtData"];
+const SESSION_PROPS: [&str; 2] = ["sessionProps", "session_props"];
+const EVENT_NAME: [&str; 2] = ["eventName", "evtName"];
+
+impl Engine {
+    /// An engine over rules with options.
+    pub fn new(rules: Arc<Rules>, options: MapOptions) -> Self {
+        let zone = options.timezone.unwrap_or(rules.timezone);
+        Self {
+            rules,
+            options,
+            zone,
+        }
+    }
+
+    /// The rules in use.
+    pub fn rules(&self) -> &Rules {
+        &self.rules
+    }
+
+    /// The options in use.
+    pub fn options(&self) -> &MapOptions {
+        &self.options
+    }
+
+    /// Maps one parsed record. `fallback_name` is the file's event-name fallback (first line or
+    /// file name).
+    pub fn map(&self, place: Place, value: Value, fallback_name: Option<&str>) -> Outcome {
+        let Value::Object(record) = value else {
+            let kind = match value {
+                Value::Array(_) => "an array",
+                Value::String(_) => "a string",
+                Value::Number(_) => "a number",
+                Value::Bool(_) => "a boolean",
+                _ => "null",
+            };
+            return Outcome::unreadable(
+                place,
+                format!("a record must be a JSON object, found {kind}; remove or fix it"),
+            );
+        };
+        let mut work = Work::default();
+        let record_id = record_id(&record, fallback_name);
+        if is_profile_record(&record) {
+            return self.map_profile(place, &record, record_id, work);
+        }
+
+        let written_name = EVENT_NAME
+            .iter()
+            .find_map(|key| record.get(*key).and_then(values::scalar_text))
+            .map(|name| (name, "eventName"));
+        let name = written_name
+            .or_else(|| fallback_name.map(|name| (name.to_string(), "file")))
+            .or_else(|| {
+                self.options
+                    .event_name
+                    .clone()
+                    .map(|name| (name, "--event-name"))
+            });
+        let Some((source_name, name_source)) = name else {
+            work.push(Finding::new(
+                Severity::Error,
+                FindingKind::NoEventName,
+                "no event name: the record has no eventName and neither the file's first line nor its name gives one; pass --event-name NAME",
+            ));
+            return work.finish(place, None, None);
+        };
+        let event_id = Uuid::new_v5(
+            &ID_NAMESPACE,
+            format!("{source_name}\n{record_id}").as_bytes(),
+        );
+
+        let props = EVENT_PROPS.iter().find_map(|key| {
+            record
+                .get(*key)
+                .and_then(Value::as_object)
+                .map(|map| (*key, map))
+        });
+        let (canonical, rule_index) = self.resolve_name(&record, &source_name, props.map(|p| p.1));
+        let category = match rule_index {
+            Some(index) => Some(self.rules.events[index].category),
+            None => match self.rules.unknown_events {
+                UnknownEventPolicy::Other => {
+                    work.push(Finding::on(
+                        Severity::Warning,
+                        FindingKind::UnknownEvent,
+                        name_source,
+                        format!("`{source_name}` is not an event of the CleverTap feed document: sent as a custom event of type other"),
+                    ));
+                    Some(Category::Other)
+                }
+                UnknownEventPolicy::Hold => {
+                    work.push(Finding::on(
+                        Severity::Error,
+                        FindingKind::UnknownEvent,
+                        name_source,
+                        format!("`{source_name}` is not an event of the CleverTap feed document: held by the rules (unknown_events = \"hold\")"),
+                    ));
+                    Some(Category::Other)
+                }
+                UnknownEventPolicy::Drop => {
+                    work.dropped = true;
+                    work.push(Finding::on(
+                        Severity::Info,
+                        FindingKind::UnknownEvent,
+                        name_source,
+                        format!("`{source_name}` is not an event of the CleverTap feed document: dropped by the rules (unknown_events = \"drop\")"),
+                    ));
+                    None
+                }
+            },
+        };
+        let sent_name = canonical.unwrap_or_else(|| source_name.trim().to_string());
+        let name_op = if sent_name == source_name {
+            TraceOp::Copied
+        } else {
+            TraceOp::Renamed
+        };
+        let category = category.unwrap_or(Category::Other);
+        if category.event_type() == crate::mparticle::EventType::CustomEvent {
+            work.trace(
+                name_source,
+                "events[].data.event_name",
+                name_op,
+                (name_op == TraceOp::Renamed).then(|| format!("`{source_name}` → `{sent_name}`")),
+            );
+            if sent_name.chars().count() > limits::MAX_EVENT_NAME_CHARS {
+                work.push(Finding::on(
+                    Severity::Warning,
+                    FindingKind::OverLimit,
+                    name_source,
+                    format!(
+                        "the event name is longer than {} characters: mParticle truncates it",
+                        limits::MAX_EVENT_NAME_CHARS
+                    ),
+                ));
+            }
+            work.trace(
+                "",
+                "events[].data.custom_event_type",
+                TraceOp::Added,
+                Some(format!("category {}", category.label())),
+            );
+        } else {
+            work.trace(
+                name_source,
+                "events[].event_type",
+                TraceOp::Renamed,
+                Some(format!("`{sent_name}` is sent as the uninstall event type")),
+            );
+        }
+
+        let timestamp = self.event_time(&record, &mut work);
+        work.trace(
+            "",
+            "events[].data.source_message_id",
+            TraceOp::Added,
+            Some("derived from the record's content".into()),
+        );
+
+        let mut attributes = IndexMap::new();
+        if let Some((props_key, props)) = props {
+            self.map_attributes(props_key, props, rule_index, &mut attributes, &mut work);
+        }
+        self.session_props(&record, rule_index, &mut attributes, &mut work);
+        if attributes.len() > limits::MAX_ATTRIBUTES_PER_EVENT {
+            work.push(Finding::new(
+                Severity::Warning,
+                FindingKind::OverLimit,
+                format!(
+                    "{} attributes: mParticle takes at most {} per event",
+                    attributes.len(),
+                    limits::MAX_ATTRIBUTES_PER_EVENT
+                ),
+            ));
+        }
+        if let Some(index) = rule_index {
+            self.missing_documented(index, props.map(|p| p.1), &record, &mut work);
+        }
+        let location = props.and_then(|(key, props)| self.location(key, props, &mut work));
+
+        let user = self.user_facts(&record, &mut work);
+        let custom = category.event_type() == crate::mparticle::EventType::CustomEvent;
+        let event = Event {
+            event_type: category.event_type(),
+            data: EventData {
+                event_name: custom.then(|| sent_name.clone()),
+                custom_event_type: custom.then(|| category.as_str().to_string()),
+                timestamp_unixtime_ms: timestamp,
+                source_message_id: event_id.to_string(),
+                location,
+                custom_attributes: attributes,
+            },
+        };
+        let mapped = MappedRecord {
+            record_id: event_id.to_string(),
+            group_key: user.group_key(&event_id),
+            identities: user.identities,
+            user_attributes: user.attributes,
+            device_info: user.device_info,
+            application_info: user.application_info,
+            event: Some(event),
+            category: Some(category),
+            trace: std::mem::take(&mut work.trace),
+        };
+        work.finish(place, Some(source_name), Some(mapped))
+    }
+
+    fn map_profile(
+        &self,
+        place: Place,
+        record: &Map<String, Value>,
+        record_id: String,
+        mut work: Work,
+    ) -> Outcome {
+        let user = self.user_facts(record, &mut work);
+        for key in record.keys() {
+            if !work
+                .trace
+                .iter()
+                .any(|entry| entry.source == *key || entry.source.starts_with(&format!("{key}.")))
+            {
+                work.trace(
+                    key,
+                    "",
+                    TraceOp::Dropped,
+                    Some("not a user attribute of the feed document".into()),
+                );
+            }
+        }
+        let id = Uuid::new_v5(&ID_NAMESPACE, format!("profile\n{record_id}").as_bytes());
+        let mapped = MappedRecord {
+            record_id: id.to_string(),
+            group_key: user.group_key(&id),
+            identities: user.identities,
+            user_attributes: user.attributes,
+            device_info: user.device_info,
+            application_info: user.application_info,
+            event: None,
+            category: None,
+            trace: std::mem::take(&mut work.trace),
+        };
+        work.finish(place, None, Some(mapped))
+    }
+
+    /// The document's name and rule for a written name; `Control Group` is split four ways.
+    fn resolve_name(
+        &self,
+        record: &Map<String, Value>,
+        name: &str,
+        props: Option<&Map<String, Value>>,
+    ) -> (Option<String>, Option<usize>) {
+        let group = &self.rules.control_group;
+        let resolved = if name_key(name) == name_key(&group.source_name) {
+            let custom = record
+                .get(&group.name_field)
+                .and_then(values::scalar_text)
+                .is_some();
+            let journey_key = attribute_key(&group.journey_property);
+            let journey =
+                props.is_some_and(|props| props.keys().any(|k| attribute_key(k) == journey_key));
+            let target = match (custom, journey) {
+                (true, false) => &group.custom,
+                (false, false) => &group.system,
+                (true, true) => &group.custom_journeys,
+                (false, true) => &group.system_journeys,
+            };
+            self.rules.event(target)
+        } else {
+            self.rules.event(name)
+        };
+        match resolved {
+            Some((index, rule)) => (Some(rule.name.clone()), Some(index)),
+            None => (None, None),
+        }
+    }
+
+    fn event_time(&self, record: &Map<String, Value>, work: &mut Work) -> Option<i64> {
+        let read = if let Some(ts) = record.get("ts") {
+            Some(("ts", time::ts_to_millis(ts, self.zone)))
+        } else {
+            record
+                .get("eventTime")
+                .map(|t| ("eventTime", time::epoch_value_to_millis(t)))
+        };
+        match read {
+            None => {
+                work.push(Finding::new(Severity::Error, FindingKind::UnreadableTime, "the record has no ts or eventTime: an event without its time is never sent as \"now\"; held"));
+                None
+            }
+            Some((field, Err(reason))) => {
+                work.push(Finding::on(
+                    Severity::Error,
+                    FindingKind::UnreadableTime,
+                    field,
+                    format!("unreadable time: {reason}; held"),
+                ));
+                None
+            }
+            Some((field, Ok(millis))) => {
+                let note = if field == "ts" {
+                    format!("{} read in {}", time::format_millis(millis), self.zone)
+                } else {
+                    time::format_millis(millis)
+                };
+                work.trace(
+                    field,
+                    "events[].data.timestamp_unixtime_ms",
+                    TraceOp::Coerced,
+                    Some(note),
+                );
+                let now = self.options.now_millis;
+                if millis < now - limits::HISTORICAL_AFTER_DAYS * 86_400_000 {
+                    work.push(Finding::on(
+                        Severity::Info,
+                        FindingKind::Historical,
+                        field,
+                        format!(
+                            "{} is older than {} days: sent to /bulkevents/historical",
+                            time::format_millis(millis),
+                            limits::HISTORICAL_AFTER_DAYS
+                        ),
+                    ));
+                } else if millis > now + 3_600_000 {
+                    work.push(Finding::on(
+                        Severity::Warning,
+                        FindingKind::FutureTimestamp,
+                        field,
+                        format!(
+                            "{} is in the future: check the account time zone (--tz)",
+                            time::format_millis(millis)
+                        ),
+                    ));
+                }
+                Some(millis)
+            }
+        }
+    }
+
+    fn map_attributes(
+        &self,
+        props_key: &str,
+        props: &Map<String, Value>,
+        rule_index: Option<usize>,
+        attributes: &mut IndexMap<String, String>,
+        work: &mut Work,
+    ) {
+        for (name, value) in props {
+            let source = format!("{props_key}.{name}");
+            let trimmed = name.split_whitespace().collect::<Vec<_>>().join(" ");
+            if trimmed.is_empty() {
+                work.push(Finding::on(
+                    Severity::Warning,
+                    FindingKind::AttributeNameSpaces,
+                    &source,
+                    "a property with an empty name: not sent",
+                ));
+                work.trace(&source, "", TraceOp::Dropped, Some("empty name".into()));
+                continue;
+            }
+            let documented =
+                rule_index.is_some_and(|index| self.rules.is_documented(index, &trimmed));
+            if rule_index.is_some() && !documented {
+                let (note, dropped) = match self.rules.undocumented_attributes {
+                    UndocumentedPolicy::Keep => ("kept", false),
+                    UndocumentedPolicy::Drop => {
+                        ("dropped (undocumented_attributes = \"drop\")", true)
+                    }
+                };
+                work.push(Finding::on(
+                    Severity::Info,
+                    FindingKind::UndocumentedAttribute,
+                    &source,
+                    format!(
+                        "`{trimmed}` is not listed for this event in the feed document: {note}"
+                    ),
+                ));
+                if dropped {
+                    work.trace(&source, "", TraceOp::Dropped, Some("undocumented".into()));
+                    continue;
+                }
+            }
+            self.push_attribute(
+                &source,
+                &trimmed,
+                name != &trimmed,
+                value,
+                TraceOp::Copied,
+                attributes,
+                work,
+            );
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn push_attribute(
+        &self,
+        source: &str,
+        name: &str,
+        renamed: bool,
+        value: &Value,
+        op: TraceOp,
+        attributes: &mut IndexMap<String, String>,
+        work: &mut Work,
+    ) {
+        let target = format!("events[].data.custom_attributes.{name}");
+        if renamed {
+            work.push(Finding::on(
+                Severity::Warning,
+                FindingKind::AttributeNameSpaces,
+                source,
+                format!("the name has stray spaces: sent as `{name}`"),
+            ));
+        }
+        if name.chars().count() > limits::MAX_ATTRIBUTE_NAME_CHARS {
+            work.push(Finding::on(
+                Severity::Warning,
+                FindingKind::OverLimit,
+                source,
+                format!(
+                    "the attribute name is longer than {} characters",
+                    limits::MAX_ATTRIBUTE_NAME_CHARS
+                ),
+            ));
+        }
+        let Some((text, coercion)) = values::to_attribute_string(value) else {
+            work.push(Finding::on(
+                Severity::Info,
+                FindingKind::InvalidValue,
+                source,
+                "null value: not sent",
+            ));
+            work.trace(source, "", TraceOp::Dropped, Some("null".into()));
+            return;
+        };
+        if text.chars().count() > limits::MAX_ATTRIBUTE_VALUE_CHARS {
+            work.push(Finding::on(
+                Severity::Warning,
+                FindingKind::OverLimit,
+                source,
+                format!(
+                    "the value is {} characters long; mParticle takes at most {}",
+                    text.chars().count(),
+                    limits::MAX_ATTRIBUTE_VALUE_CHARS
+                ),
+            ));
+        }
+        let (op, note) = match coercion {
+            Coercion::None if renamed => (TraceOp::Renamed, Some("name trimmed".to_string())),
+            Coercion::None => (op, None),
+            Coercion::Number => (TraceOp::Coerced, Some("number → string".to_string())),
+            Coercion::Bool => {
+                work.push(Finding::on(
+                    Severity::Info,
+                    FindingKind::ValueCoerced,
+                    source,
+                    "a boolean sent as the string \"true\"/\"false\"",
+                ));
+                (TraceOp::Coerced, Some("boolean → string".to_string()))
+            }
+            Coercion::Json => {
+                work.push(Finding::on(Severity::Info, FindingKind::ValueCoerced, source, "a list or object sent as its compact JSON text (mParticle takes only scalar attribute values)"));
+                (TraceOp::Coerced, Some("JSON → string".to_string()))
+            }
+        };
+        if attributes.contains_key(name) {
+            work.trace(
+                source,
+                "",
+                TraceOp::Dropped,
+                Some(format!(
+                    "`{name}` is already set by the event's own properties"
+                )),
+            );
+            return;
+        }
+        work.trace(source, &target, op, note);
+        attributes.insert(name.to_string(), text);
+    }
+
+    fn session_props(
+        &self,
+        record: &Map<String, Value>,
+        rule_index: Option<usize>,
+        attributes: &mut IndexMap<String, String>,
+        work: &mut Work,
+    ) {
+        let Some((key, session)) = SESSION_PROPS.iter().find_map(|key| {
+            record
+                .get(*key)
+                .and_then(Value::as_object)
+                .map(|map| (*key, map))
+        }) else {
+            return;
+        };
+        let flatten =
+            rule_index.is_some_and(|index| self.rules.events[index].flatten_session_props);
+        for (name, value) in session {
+            let source = format!("{key}.{name}");
+            if flatten {
+                let trimmed = name.split_whitespace().collect::<Vec<_>>().join(" ");
+                self.push_attribute(
+                    &source,
+                    &trimmed,
+                    name != &trimmed,
+                    value,
+                    TraceOp::Flattened,
+                    attributes,
+                    work,
+                );
+            } else {
+                work.trace(
+                    &source,
+                    "",
+                    TraceOp::Dropped,
+                    Some(
+                        "session properties travel only with UTM Visited and Webhook Delivered"
+                            .into(),
+                    ),
+                );
+            }
+        }
+    }
+
+    fn missing_documented(
+        &self,
+        index: usize,
+        props: Option<&Map<String, Value>>,
+        record: &Map<String, Value>,
+        work: &mut Work,
+    ) {
+        let present: std::collections::HashSet<String> = props
+            .into_iter()
+            .flat_map(|props| props.keys())
+            .chain(
+                SESSION_PROPS
+                    .iter()
+                    .filter_map(|k| record.get(*k)?.as_object())
+                    .flat_map(|m| m.keys()),
+            )
+            .map(|key| attribute_key(key))
+            .collect();
+        let has_session = SESSION_PROPS.iter().any(|k| record.contains_key(*k));
+        let missing: Vec<&str> = self
+            .rules
+            .documented_attributes(index)
+            .iter()
+            .filter(|name| {
+                let key = attribute_key(name);
+                !(present.contains(&key) || key == "sessionprops" && has_session)
+            })
+            .map(String::as_str)
+            .collect();
+        if !missing.is_empty() {
+            work.push(Finding::new(
+                Severity::Info,
+                FindingKind::DocumentedAttributeMissing,
+                format!(
+                    "documented attributes not in this record (not invented): {}",
+                    missing.join(", ")
+                ),
+            ));
+        }
+    }
+
+    fn location(
+        &self,
+        props_key: &str,
+        props: &Map<String, Value>,
+        work: &mut Work,
+    ) -> Option<Location> {
+        let find = |keys: &[String]| {
+            props
+                .iter()
+                .find(|(name, _)| keys.contains(&attribute_key(name)))
+        };
+        let (lat_name, lat) = find(&self.rules.location_latitude)?;
+        let (lon_name, lon) = find(&self.rules.location_longitude)?;
+        match (values::to_f64(lat), values::to_f64(lon)) {
+            (Some(latitude), Some(longitude))
+                if latitude.abs() <= 90.0 && longitude.abs() <= 180.0 =>
+            {
+                work.trace(
+                    &format!("{props_key}.{lat_name}"),
+                    "events[].data.location.latitude",
+                    TraceOp::Added,
+                    Some("also fills the location".into()),
+                );
+                work.trace(
+                    &format!("{props_key}.{lon_name}"),
+                    "events[].data.location.longitude",
+                    TraceOp::Added,
+                    Some("also fills the location".into()),
+                );
+                Some(Location {
+                    latitude,
+                    longitude,
+                })
+            }
+            _ => {
+                work.push(Finding::on(Severity::Warning, FindingKind::InvalidValue, format!("{props_key}.{lat_name}"), format!("latitude/longitude `{lat}`, `{lon}` are not a valid position: no location sent")));
+                None
+            }
+        }
+    }
+
+    fn user_facts(&self, record: &Map<String, Value>, work: &mut Work) -> UserFacts {
+        let sources = &self.rules.identities;
+        let mut facts = UserFacts::default();
+        if let Some((path, value)) = values::first_present(record, &sources.customer_id) {
+            let entries = values::list_entries(&Value::String(
+                values::scalar_text(value).unwrap_or_default(),
+            ));
+            if let Some(first) = entries.first() {
+                let note = (entries.len() > 1)
+                    .then(|| format!("first of {} comma-joined values", entries.len()));
+                let op = if note.is_some() || !value.is_string() {
+                    TraceOp::Coerced
+                } else {
+                    TraceOp::Copied
+                };
+                work.trace(path, "user_identities.customer_id", op, note);
+                facts.identities.customer_id = Some(first.clone());
+            }
+        }
+        if let Some((path, value)) = values::first_present(record, &sources.email) {
+            if let Some(email) = values::scalar_text(value) {
+                work.trace(path, "user_identities.email", TraceOp::Copied, None);
+                facts.identities.email = Some(email);
+            }
+        } else {
+            let found = sources.email_from_lists.iter().find_map(|path| {
+                let entries = values::list_entries(values::lookup(record, path)?);
+                entries
+                    .into_iter()
+                    .find(|e| values::looks_like_email(e))
+                    .map(|email| (path, email))
+            });
+            if let Some((path, email)) = found {
+                work.trace(
+                    path,
+                    "user_identities.email",
+                    TraceOp::Coerced,
+                    Some("first e-mail-shaped entry".into()),
+                );
+                facts.identities.email = Some(email);
+            }
+        }
+        facts.clevertap_id = values::first_present(record, &sources.clevertap_id)
+            .and_then(|(_, v)| values::scalar_text(v));
+        if facts.identities.is_empty() {
+            let message = "no customer id and no email: mParticle's CleverTap feed supports only these identities";
+            match self.rules.missing_identity {
+                MissingIdentityPolicy::Hold => work.push(Finding::new(
+                    Severity::Error,
+                    FindingKind::MissingIdentity,
+                    format!("{message}; held"),
+                )),
+                MissingIdentityPolicy::Send => work.push(Finding::new(
+                    Severity::Warning,
+                    FindingKind::MissingIdentity,
+                    format!("{message}; sent without user identities"),
+                )),
+            }
+        }
+        self.user_attributes(record, &mut facts, work);
+        self.device(record, &mut facts, work);
+        facts
+    }
+
+    fn user_attributes(&self, record: &Map<String, Value>, facts: &mut UserFacts, work: &mut Work) {
+        let containers: [(&str, Option<&Map<String, Value>>); 4] = [
+            (
+                "profile.profileData.",
+                values::lookup(record, "profile.profileData").and_then(Value::as_object),
+            ),
+            ("profile.", record.get("profile").and_then(Value::as_object)),
+            (
+                "profileData.",
+                record.get("profileData").and_then(Value::as_object),
+            ),
+            ("", Some(record)),
+        ];
+        for rule in &self.rules.user_attributes {
+            let found = containers.iter().find_map(|(prefix, map)| {
+                let map = (*map)?;
+                rule.sources.iter().find_map(|source| {
+                    let value = map.get(source).filter(|v| !values::is_blank(v))?;
+                    Some((format!("{prefix}{source}"), value))
+                })
+            });
+            let Some((source, value)) = found else {
+                continue;
+            };
+            let target = format!("user_attributes.{}", rule.attribute);
+            let converted = match rule.kind {
+                AttributeKind::String => values::scalar_text(value).map(|t| {
+                    (
+                        Value::String(t),
+                        if value.is_string() {
+                            TraceOp::Renamed
+                        } else {
+                            TraceOp::Coerced
+                        },
+                    )
+                }),
+                AttributeKind::Bool => values::to_bool(value).map(|b| {
+                    (
+                        Value::Bool(b),
+                        if value.is_boolean() {
+                            TraceOp::Renamed
+                        } else {
+                            TraceOp::Coerced
+                        },
+                    )
+                }),
+                AttributeKind::Date => {
+                    time::dollar_date_to_iso(value).map(|d| (Value::String(d), TraceOp::Coerced))
+                }
+            };
+            match converted {
+                Some((converted, op)) => {
+                    work.trace(&source, &target, op, None);
+                    facts.attributes.insert(rule.attribute.clone(), converted);
+                }
+                None => {
+                    let expected = match rule.kind {
+                        AttributeKind::String => "a text value",
+                        AttributeKind::Bool => "true or false",
+                        AttributeKind::Date => "a $D_<epoch seconds> date",
+                    };
+                    work.push(Finding::on(
+                        Severity::Warning,
+                        FindingKind::InvalidValue,
+                        &source,
+                        format!("`{value}` is not {expected}: {} not sent", rule.attribute),
+                    ));
+                    work.trace(
+                        &source,
+                        "",
+                        TraceOp::Dropped,
+                        Some(format!("not {expected}")),
+                    );
+                }
+            }
+        }
+    }
+
+    fn device(&self, record: &Map<String, Value>, facts: &mut UserFacts, work: &mut Work) {
+        let mut pick = |paths: &[&str], target: &str| -> Option<String> {
+            paths.iter().find_map(|path| {
+                let text = values::lookup(record, path).and_then(values::scalar_text)?;
+                work.trace(path, target, TraceOp::Renamed, None);
+                Some(text)
+            })
+        };
+        let platform = pick(
+            &["profile.platform", "deviceInfo.platform", "platform"],
+            "device_info.platform",
+        );
+        let mut device = DeviceInfo {
+            platform: None,
+            device_manufacturer: pick(
+                &["deviceInfo.make", "profile.make"],
+                "device_info.device_manufacturer",
+            ),
+            device_model: pick(
+                &["deviceInfo.model", "profile.model"],
+                "device_info.device_model",
+            ),
+            os_version: pick(
+                &["deviceInfo.osVersion", "profile.os_version"],
+                "device_info.os_version",
+            ),
+            push_token: pick(
+                &["profile.push_token", "device.token"],
+                "device_info.push_token",
+            ),
+        };
+        let version = pick(
+            &["deviceInfo.appVersion", "profile.app_version"],
+            "application_info.application_version",
+        );
+        if let Some(platform) = platform {
+            match platform.to_ascii_lowercase().as_str() {
+                "android" => device.platform = Some("Android".into()),
+                "ios" => device.platform = Some("iOS".into()),
+                "web" => device.platform = Some("web".into()),
+                _ => {
+                    if let Some(entry) = work
+                        .trace
+                        .iter_mut()
+                        .find(|e| e.target == "device_info.platform")
+                    {
+                        entry.target.clear();
+                        entry.op = TraceOp::Dropped;
+                        entry.note = Some(format!("`{platform}` is not an mParticle platform"));
+                    }
+                }
+            }
+        }
+        facts.device_info = (!device.is_empty()).then_some(device);
+        facts.application_info = version.map(|v| ApplicationInfo {
+            application_version: Some(v),
+        });
+    }
+}
+
+/// A profile export record: no event name, no event time, no event properties.
+fn is_profile_record(record: &Map<String, Value>) -> bool {
+    if record.get("type").and_then(Value::as_str) == Some("profile") {
+        return true;
+    }
+    const EVENT_KEYS: [&str; 9] = [
+        "eventName",
+        "evtName",
+        "ts",
+        "eventTime",
+        "eventProps",
+        "event_props",
+        "evtData",
+        "sessionProps",
+        "session_props",
+    ];
+    !EVENT_KEYS.iter().any(|key| record.contains_key(*key))
+}
+
+/// A stable digest of a record's content: its JSON text in source order.
+fn record_id(record: &Map<String, Value>, fallback_name: Option<&str>) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    hasher.update(fallback_name.unwrap_or("").as_bytes());
+    hasher.update(b"\n");
+    hasher.update(serde_json::to_vec(record).unwrap_or_default());
+    let digest = hasher.finalize();
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[derive(Default)]
+struct UserFacts {
+    identities: UserIdentities,
+    clevertap_id: Option<String>,
+    attributes: IndexMap<String, Value>,
+    device_info: Option<DeviceInfo>,
+    application_info: Option<ApplicationInfo>,
+}
+
+impl UserFacts {
+    fn group_key(&self, record: &Uuid) -> String {
+        if let Some(id) = &self.identities.customer_id {
+            format!("customer_id:{id}")
+        } else if let Some(email) = &self.identities.email {
+            format!("email:{}", email.to_lowercase())
+        } else if let Some(id) = &self.clevertap_id {
+            format!("clevertap_id:{id}")
+        } else {
+            format!("record:{record}")
+        }
+    }
+}
+
+#[derive(Default)]
+struct Work {
+    findings: Vec<Finding>,
+    trace: Vec<TraceEntry>,
+    dropped: bool,
+}
+
+impl Work {
+    fn push(&mut self, finding: Finding) {
+        self.findings.push(finding);
+    }
+    fn trace(&mut self, source: &str, target: &str, op: TraceOp, note: Option<String>) {
+        self.trace.push(TraceEntry {
+            source: source.to_string(),
+            target: target.to_string(),
+            op,
+            note,
+        });
+    }
+    fn finish(
+        self,
+        place: Place,
+        source_event_name: Option<String>,
+        mapped: Option<MappedRecord>,
+    ) -> Outcome {
+        let worst = self.findings.iter().map(|f| f.severity).max();
+        let status = if self.dropped {
+            RecordStatus::Dropped
+        } else {
+            match worst {
+                Some(Severity::Error) => RecordStatus::Held,
+                Some(Severity::Warning) => RecordStatus::Warned,
+                _ => RecordStatus::Mapped,
+            }
+        };
+        Outcome {
+            place,
+            status,
+            source_event_name,
+            mapped,
+            findings: self.findings,
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! The mapping: rules loaded from `assets/mapping.toml` (or a user's copy), and the engine that
+//! turns one CleverTap record into one mParticle event with findings and a field trace.
+
+mod batch;
+mod engine;
+mod findings;
+mod rules;
+mod time;
+mod values;
+
+pub use batch::{BatchPlan, PlannedBatch, build_batches, split_requests};
+pub use engine::{Engine, MapOptions, MappedRecord, Outcome, RecordStatus, TraceEntry, TraceOp};
+pub use findings::{Finding, FindingKind, Severity};
+pub use rules::{
+    Category, DEFAULT_RULES, DEFAULT_RULES_NAME, Rules, RulesError, UnknownEventPolicy,
+};
+pub use time::parse_timezone;

@@ -1,0 +1,146 @@
+//! Reading CleverTap times: 14-digit `ts` in the account's zone, epoch seconds, `$D_` dates.
+
+use chrono::{NaiveDate, NaiveDateTime, TimeZone};
+use chrono_tz::Tz;
+use serde_json::Value;
+
+/// Parses an IANA time-zone name (`UTC`, `Asia/Kolkata`).
+pub fn parse_timezone(name: &str) -> Result<Tz, String> {
+    name.trim().parse::<Tz>().map_err(|_| {
+        format!("unknown time zone `{name}`: use an IANA name such as UTC or Asia/Kolkata")
+    })
+}
+
+/// The digits of a JSON integer or of a string holding one.
+fn integer_text(value: &Value) -> Option<String> {
+    let text = match value {
+        Value::Number(number) => number.to_string(),
+        Value::String(text) => text.trim().to_string(),
+        _ => return None,
+    };
+    let digits = text.strip_prefix('-').unwrap_or(&text);
+    (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())).then_some(text)
+}
+
+/// Reads `ts`: 14 digits `YYYYMMDDHHMMSS` in `zone`; 13 digits epoch milliseconds; otherwise
+/// epoch seconds (upload payloads and newer exports). Returns milliseconds since the epoch.
+pub fn ts_to_millis(value: &Value, zone: Tz) -> Result<i64, String> {
+    let text = integer_text(value).ok_or_else(|| {
+        format!("`{value}` is not a CleverTap time (YYYYMMDDHHMMSS or epoch seconds)")
+    })?;
+    if text.len() == 14 && !text.starts_with('-') {
+        let naive = NaiveDateTime::parse_from_str(&text, "%Y%m%d%H%M%S")
+            .map_err(|_| format!("`{text}` is not a valid YYYYMMDDHHMMSS time"))?;
+        let local = zone
+            .from_local_datetime(&naive)
+            .earliest()
+            .ok_or_else(|| format!("`{text}` does not exist in time zone {zone}"))?;
+        return Ok(local.timestamp_millis());
+    }
+    let number: i64 = text
+        .parse()
+        .map_err(|_| format!("`{text}` is out of range"))?;
+    if text.trim_start_matches('-').len() == 13 {
+        Ok(number)
+    } else {
+        epoch_seconds_to_millis(number).ok_or_else(|| format!("`{text}` is out of range"))
+    }
+}
+
+/// Reads `eventTime` (epoch seconds).
+pub fn epoch_value_to_millis(value: &Value) -> Result<i64, String> {
+    let text = integer_text(value).ok_or_else(|| format!("`{value}` is not epoch seconds"))?;
+    text.parse::<i64>()
+        .ok()
+        .and_then(epoch_seconds_to_millis)
+        .ok_or_else(|| format!("`{text}` is out of range"))
+}
+
+fn epoch_seconds_to_millis(seconds: i64) -> Option<i64> {
+    // Years 0..=9999 only: anything else is not a real event time.
+    const LIMIT: i64 = 253_402_300_799;
+    (-62_167_219_200..=LIMIT)
+        .contains(&seconds)
+        .then(|| seconds * 1000)
+}
+
+/// A `$D_<epoch seconds>` date (or plain epoch seconds) as `YYYY-MM-DD` in UTC.
+pub fn dollar_date_to_iso(value: &Value) -> Option<String> {
+    let seconds = match value {
+        Value::String(text) => text
+            .trim()
+            .strip_prefix("$D_")
+            .unwrap_or(text.trim())
+            .parse::<i64>()
+            .ok()?,
+        Value::Number(number) => number.as_i64()?,
+        _ => return None,
+    };
+    let date = chrono::DateTime::from_timestamp(seconds, 0)?.date_naive();
+    (date >= NaiveDate::from_ymd_opt(1, 1, 1)?).then(|| date.format("%Y-%m-%d").to_string())
+}
+
+/// Milliseconds as an RFC 3339 UTC time, for messages and the window.
+pub fn format_millis(millis: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(millis)
+        .map(|time| time.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+        .unwrap_or_else(|| format!("{millis} ms"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn fourteen_digit_ts_is_read_in_the_account_zone() {
+        let utc = parse_timezone("UTC").unwrap();
+        assert_eq!(
+            ts_to_millis(&json!(20220212004131_i64), utc).unwrap(),
+            1_644_626_491_000
+        );
+        assert_eq!(
+            ts_to_millis(&json!("20220212004131"), utc).unwrap(),
+            1_644_626_491_000
+        );
+        let kolkata = parse_timezone("Asia/Kolkata").unwrap();
+        assert_eq!(
+            ts_to_millis(&json!(20220212004131_i64), kolkata).unwrap(),
+            1_644_626_491_000 - 19_800_000
+        );
+    }
+
+    #[test]
+    fn epoch_seconds_and_millis_are_accepted_and_garbage_is_not() {
+        let utc = parse_timezone("UTC").unwrap();
+        assert_eq!(
+            ts_to_millis(&json!(1468308340), utc).unwrap(),
+            1_468_308_340_000
+        );
+        assert_eq!(
+            ts_to_millis(&json!(1468308340123_i64), utc).unwrap(),
+            1_468_308_340_123
+        );
+        assert!(ts_to_millis(&json!("20221341000000"), utc).is_err());
+        assert!(ts_to_millis(&json!("soon"), utc).is_err());
+        assert!(ts_to_millis(&json!(true), utc).is_err());
+        assert!(ts_to_millis(&json!("99999999999999999999999"), utc).is_err());
+        assert_eq!(
+            epoch_value_to_millis(&json!("1700000000")).unwrap(),
+            1_700_000_000_000
+        );
+    }
+
+    #[test]
+    fn dollar_dates_become_iso_dates_before_and_after_1970() {
+        assert_eq!(
+            dollar_date_to_iso(&json!("$D_1468322268")).as_deref(),
+            Some("2016-07-12")
+        );
+        assert_eq!(
+            dollar_date_to_iso(&json!("$D_-86400")).as_deref(),
+            Some("1969-12-31")
+        );
+        assert_eq!(dollar_date_to_iso(&json!("yesterday")), None);
+    }
+}

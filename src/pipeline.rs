@@ -1,0 +1,233 @@
+//! The pipeline: files → records (streamed) → outcomes (parsed and mapped in parallel, in input
+//! order) → the caller, with progress, cancel and the accounting that always adds up.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::clevertap::{self, FileInfo, ReadError, ReadItem};
+use crate::mapping::{Engine, Outcome, RecordStatus};
+
+/// Records parsed and mapped together on all cores; large enough to amortise the hand-off.
+const CHUNK_RECORDS: usize = 4096;
+
+/// Progress of a run, reported after each chunk.
+#[derive(Debug, Clone, Default)]
+pub struct Progress {
+    /// The file being read.
+    pub file: Option<PathBuf>,
+    /// Index of that file among the inputs.
+    pub file_index: usize,
+    /// Number of input files.
+    pub file_count: usize,
+    /// Bytes of that file consumed so far.
+    pub file_bytes_read: u64,
+    /// Size of that file on disk.
+    pub file_bytes_total: u64,
+    /// Bytes of all files consumed so far.
+    pub bytes_read: u64,
+    /// Size of all files on disk.
+    pub bytes_total: u64,
+    /// Records read so far.
+    pub records: u64,
+}
+
+/// Counts of how records ended; `records_read` is always the sum of the five statuses.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Accounting {
+    /// Records read (including unreadable ones).
+    pub records_read: u64,
+    /// Mapped with no warnings.
+    pub mapped: u64,
+    /// Mapped with warnings.
+    pub warned: u64,
+    /// Held back as invalid.
+    pub held: u64,
+    /// Dropped by policy.
+    pub dropped: u64,
+    /// Not readable.
+    pub unreadable: u64,
+    /// Records per category label (`Other`, …, `Users` for profile records, `Unmapped` for
+    /// records with no category).
+    pub by_category: BTreeMap<String, u64>,
+    /// Records per event name as sent (or as written, when not mapped).
+    pub by_event: BTreeMap<String, u64>,
+}
+
+impl Accounting {
+    /// Counts one outcome.
+    pub fn add(&mut self, outcome: &Outcome) {
+        self.records_read += 1;
+        match outcome.status {
+            RecordStatus::Mapped => self.mapped += 1,
+            RecordStatus::Warned => self.warned += 1,
+            RecordStatus::Held => self.held += 1,
+            RecordStatus::Dropped => self.dropped += 1,
+            RecordStatus::Unreadable => self.unreadable += 1,
+        }
+        *self
+            .by_category
+            .entry(category_label(outcome).to_string())
+            .or_default() += 1;
+        *self.by_event.entry(event_label(outcome)).or_default() += 1;
+    }
+
+    /// Whether the counts add up (they always should).
+    pub fn balanced(&self) -> bool {
+        self.mapped + self.warned + self.held + self.dropped + self.unreadable == self.records_read
+    }
+
+    /// Whether every record mapped (warnings allowed): the command-line exit code 0.
+    pub fn all_mapped(&self) -> bool {
+        self.held == 0 && self.unreadable == 0
+    }
+}
+
+/// The tab an outcome belongs to: its category, `Users` for profile records, `Unmapped` for
+/// records that are held, dropped or unreadable with no category.
+pub fn category_label(outcome: &Outcome) -> &'static str {
+    match &outcome.mapped {
+        Some(mapped) if mapped.event.is_none() => "Users",
+        Some(mapped) => mapped.category.map_or("Unmapped", |c| c.label()),
+        None => "Unmapped",
+    }
+}
+
+/// The event name to count an outcome under.
+pub fn event_label(outcome: &Outcome) -> String {
+    let sent = outcome
+        .mapped
+        .as_ref()
+        .and_then(|m| m.event.as_ref())
+        .and_then(|e| e.data.event_name.clone());
+    match (&outcome.mapped, sent) {
+        (_, Some(name)) => name,
+        (Some(mapped), None) if mapped.event.is_none() => "(profile)".to_string(),
+        (Some(_), None) => "App Uninstalled".to_string(),
+        (None, _) => outcome
+            .source_event_name
+            .clone()
+            .unwrap_or_else(|| "(unreadable)".to_string()),
+    }
+}
+
+/// A file that could not be opened, with the reason.
+#[derive(Debug)]
+pub struct OpenFailure {
+    /// The file.
+    pub path: PathBuf,
+    /// Why.
+    pub error: ReadError,
+}
+
+/// What a run read.
+#[derive(Debug, Default)]
+pub struct RunSummary {
+    /// Files opened, with what was detected.
+    pub files: Vec<FileInfo>,
+    /// Files that could not be opened.
+    pub failures: Vec<OpenFailure>,
+    /// Whether the run was cancelled before the end.
+    pub cancelled: bool,
+}
+
+/// Reads and maps files in order, handing each chunk of outcomes (in input order) to `sink`.
+/// A file that cannot be opened is reported and skipped; the others are still read.
+pub fn run(
+    paths: &[PathBuf],
+    engine: &Engine,
+    cancel: &AtomicBool,
+    mut progress: impl FnMut(&Progress),
+    mut sink: impl FnMut(&FileInfo, Vec<Outcome>),
+) -> RunSummary {
+    let mut summary = RunSummary::default();
+    let bytes_total = paths
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
+    let mut state = Progress {
+        file_count: paths.len(),
+        bytes_total,
+        ..Progress::default()
+    };
+    let mut bytes_done = 0;
+    for (file_index, path) in paths.iter().enumerate() {
+        if cancel.load(Ordering::Relaxed) {
+            summary.cancelled = true;
+            break;
+        }
+        let mut reader = match clevertap::open(path) {
+            Ok(reader) => reader,
+            Err(error) => {
+                summary.failures.push(OpenFailure {
+                    path: path.clone(),
+                    error,
+                });
+                continue;
+            }
+        };
+        let info = reader.info().clone();
+        let fallback: Option<Arc<str>> = info.event_name_fallback().map(Arc::from);
+        state.file = Some(path.clone());
+        state.file_index = file_index;
+        state.file_bytes_total = info.size_on_disk;
+        let mut items = Vec::with_capacity(CHUNK_RECORDS);
+        loop {
+            items.clear();
+            let more = reader.next_chunk(CHUNK_RECORDS, &mut items);
+            if !items.is_empty() {
+                let outcomes: Vec<Outcome> = std::mem::take(&mut items)
+                    .into_par_iter()
+                    .map(|item| map_item(engine, item, fallback.as_deref()))
+                    .collect();
+                state.records += outcomes.len() as u64;
+                sink(&info, outcomes);
+            }
+            state.file_bytes_read = reader.bytes_read();
+            state.bytes_read = bytes_done + state.file_bytes_read;
+            progress(&state);
+            if !more {
+                break;
+            }
+            if cancel.load(Ordering::Relaxed) {
+                summary.cancelled = true;
+                break;
+            }
+        }
+        bytes_done += info.size_on_disk;
+        summary.files.push(info);
+        if summary.cancelled {
+            break;
+        }
+    }
+    summary
+}
+
+/// Parses and maps one item read from a file.
+pub fn map_item(engine: &Engine, item: ReadItem, fallback: Option<&str>) -> Outcome {
+    match item {
+        ReadItem::Record(raw) => match raw.parse() {
+            Ok((place, value)) => engine.map(place, value, fallback),
+            Err((place, message)) => Outcome::unreadable(place, message),
+        },
+        ReadItem::Unreadable { place, message } => Outcome::unreadable(place, message),
+    }
+}
+
+/// Reads and maps files into memory: every outcome, in input order.
+pub fn load(paths: &[PathBuf], engine: &Engine) -> (Vec<Outcome>, RunSummary) {
+    let mut outcomes = Vec::new();
+    let summary = run(
+        paths,
+        engine,
+        &AtomicBool::new(false),
+        |_| {},
+        |_, chunk| outcomes.extend(chunk),
+    );
+    (outcomes, summary)
+}
