@@ -36,6 +36,9 @@ pub struct MapOptions {
     pub environment: Environment,
     /// "Now" for the age checks, in epoch milliseconds.
     pub now_millis: i64,
+    /// Keep each parsed source record on its outcome (the window's detail view needs it; the
+    /// command line does not).
+    pub keep_source: bool,
 }
 
 impl Default for MapOptions {
@@ -45,6 +48,7 @@ impl Default for MapOptions {
             timezone: None,
             environment: Environment::Development,
             now_millis: chrono::Utc::now().timestamp_millis(),
+            keep_source: false,
         }
     }
 }
@@ -143,6 +147,8 @@ pub struct Outcome {
     pub status: RecordStatus,
     /// The event name as CleverTap wrote it (or the fallback used).
     pub source_event_name: Option<String>,
+    /// The parsed source record, when [`MapOptions::keep_source`] is set.
+    pub source: Option<Arc<Value>>,
     /// The mapped side (present for held records too, as far as it could be built).
     pub mapped: Option<MappedRecord>,
     /// What the checks found.
@@ -156,6 +162,7 @@ impl Outcome {
             place,
             status: RecordStatus::Unreadable,
             source_event_name: None,
+            source: None,
             mapped: None,
             findings: vec![Finding::new(
                 Severity::Error,
@@ -217,6 +224,15 @@ impl Engine {
     /// Maps one parsed record. `fallback_name` is the file's event-name fallback (first line or
     /// file name).
     pub fn map(&self, place: Place, value: Value, fallback_name: Option<&str>) -> Outcome {
+        if !self.options.keep_source {
+            return self.map_value(place, &value, fallback_name);
+        }
+        let mut outcome = self.map_value(place, &value, fallback_name);
+        outcome.source = Some(Arc::new(value));
+        outcome
+    }
+
+    fn map_value(&self, place: Place, value: &Value, fallback_name: Option<&str>) -> Outcome {
         let Value::Object(record) = value else {
             let kind = match value {
                 Value::Array(_) => "an array",
@@ -231,9 +247,9 @@ impl Engine {
             );
         };
         let mut work = Work::default();
-        let record_id = record_id(&record, fallback_name);
-        if is_profile_record(&record) {
-            return self.map_profile(place, &record, record_id, work);
+        let record_id = record_id(record, fallback_name);
+        if is_profile_record(record) {
+            return self.map_profile(place, record, record_id, work);
         }
 
         let written_name = EVENT_NAME
@@ -1089,6 +1105,7 @@ impl Work {
             place,
             status,
             source_event_name,
+            source: None,
             mapped,
             findings: self.findings,
         }
