@@ -16,7 +16,10 @@ const EXTENSIONS: [&str; 4] = [".gz", ".gzip", ".json", ".csv"];
 /// Parses an export file name; `None` when the name does not follow the pattern.
 pub(crate) fn parse_export_file_name(file_name: &str) -> Option<ExportFileName> {
     let mut stem = file_name;
-    while let Some(shorter) = EXTENSIONS.iter().find_map(|ext| strip_suffix_ignore_case(stem, ext)) {
+    while let Some(shorter) = EXTENSIONS
+        .iter()
+        .find_map(|ext| strip_suffix_ignore_case(stem, ext))
+    {
         stem = shorter;
     }
     let parts: Vec<&str> = stem.split('-').collect();
@@ -39,7 +42,10 @@ pub(crate) fn parse_export_file_name(file_name: &str) -> Option<ExportFileName> 
     if event_name.trim().is_empty() {
         return None;
     }
-    Some(ExportFileName { event_name, file_index })
+    Some(ExportFileName {
+        event_name,
+        file_index,
+    })
 }
 
 fn strip_suffix_ignore_case<'a>(text: &'a str, suffix: &str) -> Option<&'a str> {

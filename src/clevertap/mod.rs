@@ -1,8 +1,18 @@
 //! Reading CleverTap input: format detection, NDJSON / Get Events pages / JSON arrays / CSV /
 //! gzip, profile exports, and where each record came from.
 
+mod csv_rows;
+mod detect;
+mod file_name;
+mod lines;
+mod parse;
 mod place;
 mod reader;
+mod scan;
+mod source;
 
 pub use place::Place;
 pub use reader::{FileInfo, RawPayload, RawRecord, ReadError, ReadItem, RecordReader, Shape, open};
+
+#[cfg(test)]
+mod tests;

@@ -3,12 +3,22 @@
 //! The reader finds record boundaries and places; it does not build JSON trees. Each record's
 //! text is handed out as a [`RawRecord`] so that the (expensive) parse can run on any thread.
 
+use std::collections::VecDeque;
+use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::Value;
 
 use super::Place;
+use super::csv_rows::CsvRows;
+use super::detect::{Detected, Plan, detect};
+use super::file_name::parse_export_file_name;
+use super::lines::LineReader;
+use super::parse::parse_record;
+use super::scan::{Scanner, Scope};
+use super::source::{Fill, Source, decoded_stream, describe_io};
 
 /// The shape detected for a file, by content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -94,13 +104,17 @@ pub struct RawRecord {
 
 impl RawRecord {
     /// Parses the record into a JSON value. On failure, returns a message that names the line
-    /// and column inside the file (not inside the record) and what to do.
+    /// and column inside the file (not inside the record) and what to do, e.g.
+    /// ``line 7, column 31: expected `,` or `}` (the line is not complete JSON; fix or remove it)``.
+    /// A record that is valid JSON but not an object is an error too. The place returned is
+    /// always the record's own place.
     pub fn parse(self) -> Result<(Place, Value), (Place, String)> {
         match self.payload {
             RawPayload::Value(value) => Ok((self.place, value)),
-            RawPayload::Json(text) => {
-                Err((self.place, format!("not parsed ({} bytes)", text.len())))
-            }
+            RawPayload::Json(text) => match parse_record(&self.place, &text) {
+                Ok(value) => Ok((self.place, value)),
+                Err(message) => Err((self.place, message)),
+            },
         }
     }
 }
@@ -149,8 +163,54 @@ pub enum ReadError {
 }
 
 /// A streaming reader over one input file.
+///
+/// Yields [`ReadItem`]s in file order: records (unparsed, to parse on any thread) and stretches
+/// of input that hold no readable record. Memory is bounded by the largest single record (or
+/// line), not by the file. A line or record whose text is broken JSON comes out as a record whose
+/// [`RawRecord::parse`] fails with the place; input that cannot even be split into records (text
+/// that is not JSON, broken structure, ragged CSV rows, I/O errors) comes out as
+/// [`ReadItem::Unreadable`]. Either way each counts as one unreadable record.
 pub struct RecordReader {
     info: FileInfo,
+    bytes_read: Arc<AtomicU64>,
+    backend: Backend,
+    pending: VecDeque<ReadItem>,
+}
+
+/// The reader for the detected shape; each owns the byte source.
+enum Backend {
+    Lines { src: Source, lines: LineReader },
+    Document { src: Source, scanner: Box<Scanner> },
+    Csv(Box<CsvRows>),
+    Finished,
+}
+
+impl Backend {
+    /// Reads about one buffer's worth. Returns true when the input is finished.
+    fn step(&mut self, out: &mut VecDeque<ReadItem>) -> bool {
+        match self {
+            Backend::Lines { src, lines } => lines.step(src, out),
+            Backend::Document { src, scanner } => match src.fill() {
+                Fill::Data => {
+                    let data = src.buffer();
+                    scanner.feed(data, out);
+                    let used = data.len();
+                    src.consume(used);
+                    false
+                }
+                Fill::End => {
+                    scanner.finish(out);
+                    true
+                }
+                Fill::Failed(err) => {
+                    scanner.fail(&describe_io(&err, src.is_gzip()), out);
+                    true
+                }
+            },
+            Backend::Csv(rows) => rows.step(out),
+            Backend::Finished => true,
+        }
+    }
 }
 
 impl RecordReader {
@@ -160,16 +220,39 @@ impl RecordReader {
     }
 
     /// Bytes consumed from the file on disk so far (compressed bytes for gzip), for progress.
+    /// Runs ahead of the records handed out by at most one read buffer.
     pub fn bytes_read(&self) -> u64 {
-        0
+        self.bytes_read.load(Ordering::Relaxed)
     }
 
-    /// Pulls up to `max_records` items into `out`; returns false once the file is finished.
+    /// Whether every item has been handed out.
+    pub fn is_finished(&self) -> bool {
+        self.pending.is_empty() && matches!(self.backend, Backend::Finished)
+    }
+
+    /// Appends up to `max_records` items (at least one) to `out`, so that a pipeline can parse
+    /// chunks in parallel. Returns false, adding nothing, once the file is finished:
+    /// `while reader.next_chunk(10_000, &mut chunk) { … chunk.drain(..) … }`.
     pub fn next_chunk(&mut self, max_records: usize, out: &mut Vec<ReadItem>) -> bool {
-        for _ in 0..max_records {
-            match self.next() {
-                Some(item) => out.push(item),
-                None => return false,
+        let max_records = max_records.max(1);
+        let mut added = 0;
+        while added < max_records && self.fill_pending() {
+            let take = (max_records - added).min(self.pending.len());
+            out.extend(self.pending.drain(..take));
+            added += take;
+        }
+        added > 0
+    }
+
+    /// Makes sure an item is pending unless the file is finished.
+    fn fill_pending(&mut self) -> bool {
+        while self.pending.is_empty() {
+            if matches!(self.backend, Backend::Finished) {
+                return false;
+            }
+            if self.backend.step(&mut self.pending) {
+                // Dropping the source closes the file.
+                self.backend = Backend::Finished;
             }
         }
         true
@@ -180,13 +263,90 @@ impl Iterator for RecordReader {
     type Item = ReadItem;
 
     fn next(&mut self) -> Option<ReadItem> {
-        None
+        if self.fill_pending() {
+            self.pending.pop_front()
+        } else {
+            None
+        }
     }
 }
 
 /// Opens a file, detects its shape by content and returns a streaming reader.
+///
+/// Refuses directories, unreadable paths and CleverTap webhook payloads. Gzip is detected by its
+/// magic bytes (any extension); a UTF-8 BOM is skipped.
 pub fn open(path: &Path) -> Result<RecordReader, ReadError> {
-    Err(ReadError::IsDirectory {
+    let io_error = |source| ReadError::Io {
         path: path.to_path_buf(),
+        source,
+    };
+    let metadata = std::fs::metadata(path).map_err(io_error)?;
+    if metadata.is_dir() {
+        return Err(ReadError::IsDirectory {
+            path: path.to_path_buf(),
+        });
+    }
+    let disk_file = File::open(path).map_err(io_error)?;
+    let bytes_read = Arc::new(AtomicU64::new(0));
+    let (stream, gzip) = decoded_stream(disk_file, Arc::clone(&bytes_read)).map_err(io_error)?;
+    let mut src = Source::new(stream, gzip);
+    let (plan, shape, first_line_event_name, start) = match detect(&mut src) {
+        Detected::Webhook => {
+            return Err(ReadError::Webhook {
+                path: path.to_path_buf(),
+            });
+        }
+        Detected::Read {
+            plan,
+            shape,
+            first_line_event_name,
+            start,
+        } => (plan, shape, first_line_event_name, start),
+    };
+    tracing::debug!(path = %path.display(), ?plan, ?shape, gzip, "opened CleverTap input");
+    let file: Arc<Path> = Arc::from(path);
+    let export = path
+        .file_name()
+        .and_then(|name| name.to_str())
+        .and_then(parse_export_file_name);
+    let info = FileInfo {
+        path: Arc::clone(&file),
+        shape,
+        gzip,
+        first_line_event_name,
+        file_name_event_name: export.as_ref().map(|name| name.event_name.clone()),
+        export_file_index: export.map(|name| name.file_index),
+        size_on_disk: metadata.len(),
+    };
+    let mut pending = VecDeque::new();
+    let backend = match plan {
+        Plan::Lines => Backend::Lines {
+            lines: LineReader::new(file, start.line, start.col_skip),
+            src,
+        },
+        Plan::Document => {
+            let scanner = Box::new(Scanner::new(
+                file,
+                Scope::File,
+                start.line,
+                start.col_skip + 1,
+            ));
+            Backend::Document { src, scanner }
+        }
+        Plan::Csv => Backend::Csv(Box::new(CsvRows::new(file, src, start.line))),
+        Plan::Nothing => Backend::Finished,
+        Plan::Refuse(message) => {
+            pending.push_back(ReadItem::Unreadable {
+                place: Place::at(file, start.line, 1),
+                message,
+            });
+            Backend::Finished
+        }
+    };
+    Ok(RecordReader {
+        info,
+        bytes_read,
+        backend,
+        pending,
     })
 }

@@ -38,8 +38,8 @@ pub(crate) fn decoded_stream(
     let mut counting = CountingReader { inner: file, count };
     let mut magic = [0u8; 2];
     let mut got = 0;
-    while got < magic.len() {
-        match counting.read(&mut magic[got..]) {
+    while let Some(rest) = magic.get_mut(got..).filter(|rest| !rest.is_empty()) {
+        match counting.read(rest) {
             Ok(0) => break,
             Ok(n) => got += n,
             Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
@@ -149,6 +149,11 @@ impl Source {
     /// Whether the stream has ended (or failed) and everything left is in the buffer.
     pub(crate) fn at_end(&self) -> bool {
         self.ended || self.failure.is_some()
+    }
+
+    /// Keeps a read error for the next [`Source::fill`] (detection hit it first).
+    pub(crate) fn put_back_failure(&mut self, err: io::Error) {
+        self.failure = Some(err);
     }
 
     /// Whether the stream is gzip-compressed (for error messages).

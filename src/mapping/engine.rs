@@ -252,10 +252,10 @@ impl Engine {
             return self.map_profile(place, record, record_id, work);
         }
 
-        let written_name = EVENT_NAME
-            .iter()
-            .find_map(|key| record.get(*key).and_then(values::scalar_text))
-            .map(|name| (name, "eventName"));
+        let written_name = EVENT_NAME.iter().find_map(|key| {
+            let name = record.get(*key).and_then(values::scalar_text)?;
+            Some((name, *key))
+        });
         let name = written_name
             .or_else(|| fallback_name.map(|name| (name.to_string(), "file")))
             .or_else(|| {
@@ -283,7 +283,7 @@ impl Engine {
                 .and_then(Value::as_object)
                 .map(|map| (*key, map))
         });
-        let (canonical, rule_index) = self.resolve_name(&record, &source_name, props.map(|p| p.1));
+        let (canonical, rule_index) = self.resolve_name(record, &source_name, props.map(|p| p.1));
         let category = match rule_index {
             Some(index) => Some(self.rules.events[index].category),
             None => match self.rules.unknown_events {
@@ -357,7 +357,7 @@ impl Engine {
             );
         }
 
-        let timestamp = self.event_time(&record, &mut work);
+        let timestamp = self.event_time(record, &mut work);
         work.trace(
             "",
             "events[].data.source_message_id",
@@ -369,7 +369,7 @@ impl Engine {
         if let Some((props_key, props)) = props {
             self.map_attributes(props_key, props, rule_index, &mut attributes, &mut work);
         }
-        self.session_props(&record, rule_index, &mut attributes, &mut work);
+        self.session_props(record, rule_index, &mut attributes, &mut work);
         if attributes.len() > limits::MAX_ATTRIBUTES_PER_EVENT {
             work.push(Finding::new(
                 Severity::Warning,
@@ -382,11 +382,11 @@ impl Engine {
             ));
         }
         if let Some(index) = rule_index {
-            self.missing_documented(index, props.map(|p| p.1), &record, &mut work);
+            self.missing_documented(index, props.map(|p| p.1), record, &mut work);
         }
         let location = props.and_then(|(key, props)| self.location(key, props, &mut work));
 
-        let user = self.user_facts(&record, &mut work);
+        let user = self.user_facts(record, &mut work);
         let custom = category.event_type() == crate::mparticle::EventType::CustomEvent;
         let event = Event {
             event_type: category.event_type(),

@@ -1,0 +1,328 @@
+//! CSV exports: a header row of dotted paths (`profile.identity`, `eventProps.CT Source`) and one
+//! row per record, each turned into the nested object the JSON export would have held.
+
+use std::collections::{HashSet, VecDeque};
+use std::path::Path;
+use std::sync::Arc;
+
+use csv::ByteRecord;
+use serde_json::{Map, Value};
+
+use super::source::{BUFFER_BYTES, Source, describe_io};
+use super::{Place, RawPayload, RawRecord, ReadItem};
+
+/// Keys whose children are property names: the rest of the header after them is one key, dots
+/// and spaces included.
+const PROPERTY_CONTAINERS: [&str; 5] = [
+    "eventProps",
+    "event_props",
+    "sessionProps",
+    "session_props",
+    "profileData",
+];
+
+/// Rows handed out per step.
+const ROWS_PER_STEP: usize = 1024;
+
+/// One header column.
+struct Column {
+    /// The header as written, for messages.
+    name: String,
+    /// Where the cell goes in the record.
+    path: Vec<String>,
+    /// `all_identities` written as `[a@x.com, 645676746]`: becomes an array.
+    identities: bool,
+}
+
+/// Reads CSV rows from a [`Source`].
+pub(crate) struct CsvRows {
+    file: Arc<Path>,
+    reader: csv::Reader<Source>,
+    gzip: bool,
+    /// Physical line of the header.
+    header_line: u64,
+    columns: Option<Vec<Column>>,
+    row: u64,
+    record: ByteRecord,
+}
+
+impl CsvRows {
+    /// A CSV reader whose header is on `header_line` (the source is positioned on it).
+    pub(crate) fn new(file: Arc<Path>, src: Source, header_line: u64) -> Self {
+        let gzip = src.is_gzip();
+        let reader = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(true)
+            .buffer_capacity(BUFFER_BYTES)
+            .from_reader(src);
+        Self {
+            file,
+            reader,
+            gzip,
+            header_line,
+            columns: None,
+            row: 0,
+            record: ByteRecord::new(),
+        }
+    }
+
+    /// Reads a batch of rows. Returns true when the input is finished.
+    pub(crate) fn step(&mut self, out: &mut VecDeque<ReadItem>) -> bool {
+        if self.columns.is_none() {
+            match self.reader.byte_headers() {
+                Ok(header) => self.columns = Some(columns(header)),
+                Err(err) => {
+                    let place = self.place(self.header_line, None);
+                    let message =
+                        format!("{}; the header row could not be read", self.describe(&err));
+                    out.push_back(ReadItem::Unreadable { place, message });
+                    return true;
+                }
+            }
+        }
+        for _ in 0..ROWS_PER_STEP {
+            match self.reader.read_byte_record(&mut self.record) {
+                Ok(true) => {
+                    self.row += 1;
+                    let item = self.row_item();
+                    out.push_back(item);
+                }
+                Ok(false) => return true,
+                Err(err) => {
+                    let line = self.header_line + self.reader.position().line().saturating_sub(1);
+                    let place = self.place(line, Some(self.row + 1));
+                    let message = format!(
+                        "{}; the rest of the file could not be read",
+                        self.describe(&err)
+                    );
+                    out.push_back(ReadItem::Unreadable { place, message });
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
+    fn describe(&self, err: &csv::Error) -> String {
+        match err.kind() {
+            csv::ErrorKind::Io(io) => describe_io(io, self.gzip),
+            _ => err.to_string(),
+        }
+    }
+
+    fn place(&self, line: u64, csv_row: Option<u64>) -> Place {
+        Place {
+            file: Arc::clone(&self.file),
+            line,
+            column: 1,
+            csv_row,
+        }
+    }
+
+    /// The current row as a record, or why it cannot be one.
+    fn row_item(&self) -> ReadItem {
+        let start_line = self.record.position().map_or(1, csv::Position::line);
+        let place = self.place(
+            self.header_line + start_line.saturating_sub(1),
+            Some(self.row),
+        );
+        let columns = self.columns.as_deref().unwrap_or_default();
+        if self.record.len() != columns.len() {
+            let message = format!(
+                "row {} has {} cells but the header has {} columns: a cell is missing or extra (an unquoted comma or quote?); fix the row",
+                self.row,
+                self.record.len(),
+                columns.len()
+            );
+            return ReadItem::Unreadable { place, message };
+        }
+        let mut root = Map::new();
+        for (cell, column) in self.record.iter().zip(columns) {
+            if cell.is_empty() {
+                continue;
+            }
+            let text = match std::str::from_utf8(cell) {
+                Ok(text) => text,
+                Err(err) => {
+                    let message = format!(
+                        "row {}, column `{}`: the text is not valid UTF-8 (at byte {} of the cell); CleverTap exports are UTF-8: convert the file to UTF-8",
+                        self.row,
+                        column.name,
+                        err.valid_up_to() + 1
+                    );
+                    return ReadItem::Unreadable { place, message };
+                }
+            };
+            let value = if column.identities {
+                identities(text)
+            } else {
+                Value::String(text.to_string())
+            };
+            insert(&mut root, &column.path, value);
+        }
+        ReadItem::Record(RawRecord {
+            place,
+            payload: RawPayload::Value(Value::Object(root)),
+        })
+    }
+}
+
+/// Parses the header row into columns.
+fn columns(header: &ByteRecord) -> Vec<Column> {
+    let names: Vec<String> = header
+        .iter()
+        .map(|h| String::from_utf8_lossy(h).into_owned())
+        .collect();
+    let paths: Vec<Option<(Vec<String>, bool)>> =
+        names.iter().map(|name| split_path(name)).collect();
+    // A column that is also the parent of another column keeps its whole name as a key, so
+    // that a string never has to hold children.
+    let parents: HashSet<&[String]> = paths
+        .iter()
+        .flatten()
+        .flat_map(|(path, _)| (1..path.len()).filter_map(move |len| path.get(..len)))
+        .collect();
+    names
+        .iter()
+        .zip(&paths)
+        .map(|(name, path)| match path {
+            Some((path, in_properties)) if !parents.contains(path.as_slice()) => Column {
+                name: name.clone(),
+                identities: !in_properties && path.last().is_some_and(|k| k == "all_identities"),
+                path: path.clone(),
+            },
+            _ => Column {
+                name: name.clone(),
+                path: vec![name.clone()],
+                identities: false,
+            },
+        })
+        .collect()
+}
+
+/// Splits a dotted header; after a property container the rest is one key. Returns the path and
+/// whether it ends inside a property container; `None` for headers with empty segments.
+fn split_path(name: &str) -> Option<(Vec<String>, bool)> {
+    let mut segments = Vec::new();
+    let mut rest = name;
+    loop {
+        let Some((head, tail)) = rest.split_once('.') else {
+            if rest.is_empty() {
+                return None;
+            }
+            segments.push(rest.to_string());
+            return Some((segments, false));
+        };
+        if head.is_empty() {
+            return None;
+        }
+        segments.push(head.to_string());
+        if PROPERTY_CONTAINERS.contains(&head) {
+            if tail.is_empty() {
+                return None;
+            }
+            segments.push(tail.to_string());
+            return Some((segments, true));
+        }
+        rest = tail;
+    }
+}
+
+/// `[a@x.com, 645676746]` → `["a@x.com", "645676746"]`; other text stays a string.
+fn identities(text: &str) -> Value {
+    match text
+        .trim()
+        .strip_prefix('[')
+        .and_then(|t| t.strip_suffix(']'))
+    {
+        Some(inner) => Value::Array(
+            inner
+                .split(',')
+                .map(str::trim)
+                .filter(|id| !id.is_empty())
+                .map(|id| Value::String(id.to_string()))
+                .collect(),
+        ),
+        None => Value::String(text.to_string()),
+    }
+}
+
+fn insert(root: &mut Map<String, Value>, path: &[String], value: Value) {
+    let Some((last, parents)) = path.split_last() else {
+        return;
+    };
+    let mut map = root;
+    for segment in parents {
+        let slot = map
+            .entry(segment.clone())
+            .or_insert_with(|| Value::Object(Map::new()));
+        match slot {
+            Value::Object(inner) => map = inner,
+            // A whole-name column took this key (see `columns`): keep the first value.
+            _ => return,
+        }
+    }
+    map.insert(last.clone(), value);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_paths() {
+        let path = |name: &str| split_path(name).map(|(p, inside)| (p.join("|"), inside));
+        assert_eq!(path("ts"), Some(("ts".into(), false)));
+        assert_eq!(
+            path("profile.identity"),
+            Some(("profile|identity".into(), false))
+        );
+        assert_eq!(
+            path("deviceInfo.dimensions.width"),
+            Some(("deviceInfo|dimensions|width".into(), false))
+        );
+        assert_eq!(
+            path("eventProps.CT Source"),
+            Some(("eventProps|CT Source".into(), true))
+        );
+        assert_eq!(
+            path("eventProps.Price (U.S.)"),
+            Some(("eventProps|Price (U.S.)".into(), true))
+        );
+        assert_eq!(
+            path("profile.profileData.Favorite.Color"),
+            Some(("profile|profileData|Favorite.Color".into(), true))
+        );
+        assert_eq!(
+            path("session_props.utm_source"),
+            Some(("session_props|utm_source".into(), true))
+        );
+        assert_eq!(path("a..b"), None);
+        assert_eq!(path("eventProps."), None);
+    }
+
+    #[test]
+    fn identities_lists() {
+        assert_eq!(
+            identities("[a@x.com, 645676746]"),
+            serde_json::json!(["a@x.com", "645676746"])
+        );
+        assert_eq!(identities(" [ ] "), serde_json::json!([]));
+        assert_eq!(identities("a@x.com"), serde_json::json!("a@x.com"));
+    }
+
+    #[test]
+    fn parent_columns_keep_their_whole_name() {
+        let header = ByteRecord::from(vec![
+            "profile",
+            "profile.identity",
+            "a..b",
+            "eventProps.all_identities",
+        ]);
+        let cols = columns(&header);
+        assert_eq!(cols[0].path, ["profile"]);
+        assert_eq!(cols[1].path, ["profile", "identity"]);
+        assert_eq!(cols[2].path, ["a..b"]);
+        assert!(!cols[3].identities);
+    }
+}

@@ -1,0 +1,238 @@
+//! The command line as other tools use it: exit codes, output shapes, messages.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn feedlens(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_feedlens"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn map_writes_one_batch_per_line_and_exits_0_when_everything_maps() {
+    let output = feedlens(&["map", "samples/events.jsonl"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stdout(&output);
+    let batches: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(!batches.is_empty());
+    for batch in &batches {
+        assert_eq!(batch["schema_version"], 2);
+        assert_eq!(batch["environment"], "development");
+        assert!(batch["source_request_id"].is_string());
+    }
+    let events: usize = batches
+        .iter()
+        .map(|b| b["events"].as_array().map_or(0, Vec::len))
+        .sum();
+    let lines =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/events.jsonl"))
+            .unwrap();
+    assert_eq!(
+        events,
+        lines.lines().count(),
+        "every record of the sample is one event"
+    );
+}
+
+#[test]
+fn map_to_a_file_in_production() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.ndjson");
+    let output = feedlens(&[
+        "map",
+        "samples/app_launched.csv",
+        "-o",
+        out.to_str().unwrap(),
+        "--environment",
+        "production",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stdout(&output).is_empty());
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.lines().count() >= 1);
+    assert!(
+        text.lines()
+            .all(|l| l.contains(r#""environment":"production""#))
+    );
+}
+
+#[test]
+fn broken_input_still_maps_the_good_records_and_exits_1() {
+    let output = feedlens(&["map", "samples/broken_lines.jsonl"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        !stdout(&output).is_empty(),
+        "the good records are still written"
+    );
+    let err = stderr(&output);
+    assert!(
+        err.contains("samples/broken_lines.jsonl:2:"),
+        "the bad line is named: {err}"
+    );
+}
+
+#[test]
+fn check_json_accounts_for_every_record() {
+    let output = feedlens(&[
+        "check",
+        "--json",
+        "samples/broken_lines.jsonl",
+        "samples/events.jsonl",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let count = |key: &str| report[key].as_u64().unwrap();
+    assert_eq!(
+        count("records_read"),
+        count("mapped") + count("warned") + count("held") + count("dropped") + count("unreadable")
+    );
+    assert!(count("unreadable") >= 2);
+    assert!(count("held") >= 2);
+    let by_category: u64 = report["by_category"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(by_category, count("records_read"));
+    let findings = report["findings"].as_array().unwrap();
+    assert!(findings.iter().all(|f| f["file"].is_string()
+        && f["line"].is_u64()
+        && f["severity"].is_string()
+        && f["kind"].is_string()
+        && f["message"].is_string()));
+    assert!(
+        findings
+            .iter()
+            .any(|f| f["kind"] == "unreadable" && f["line"] == 2)
+    );
+}
+
+#[test]
+fn check_text_lists_accounting_categories_events_and_findings() {
+    let output = feedlens(&["check", "samples/events.jsonl"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stdout(&output);
+    for expected in [
+        "records read",
+        "By category:",
+        "Attribution",
+        "Navigation",
+        "By event:",
+        "A/B Experiment Rendered",
+        "Findings:",
+        "unknown_event",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+}
+
+#[test]
+fn usage_errors_and_unopenable_files_exit_2() {
+    assert_eq!(feedlens(&["map"]).status.code(), Some(2));
+    assert_eq!(
+        feedlens(&["map", "no/such/file.jsonl"]).status.code(),
+        Some(2)
+    );
+    let output = feedlens(&["check", "samples"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("is a directory"));
+    assert_eq!(
+        feedlens(&["map", "--environment", "staging", "samples/events.jsonl"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        feedlens(&["map", "--tz", "Mars/Base", "samples/events.jsonl"])
+            .status
+            .code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn a_webhook_payload_is_refused_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hook.json");
+    std::fs::write(
+        &path,
+        r#"{"targetId": 1, "key_values": {"a": "b"}, "profiles": [{"identity": "x"}]}"#,
+    )
+    .unwrap();
+    let output = feedlens(&["check", path.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("webhook"), "{}", stderr(&output));
+}
+
+#[test]
+fn a_broken_rules_file_is_refused_with_file_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rules.toml");
+    let text = feedlens::mapping::DEFAULT_RULES
+        .replace("category = \"navigation\"", "category = \"navigaton\"");
+    std::fs::write(&path, text).unwrap();
+    let output = feedlens(&[
+        "map",
+        "--rules",
+        path.to_str().unwrap(),
+        "samples/events.jsonl",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(
+        err.contains("rules.toml, line ") && err.contains("column"),
+        "{err}"
+    );
+    assert!(err.contains("navigaton"), "{err}");
+}
+
+#[test]
+fn an_edited_rules_file_changes_the_mapping() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rules.toml");
+    let text = feedlens::mapping::DEFAULT_RULES
+        .replace("unknown_events = \"other\"", "unknown_events = \"drop\"");
+    std::fs::write(&path, text).unwrap();
+    let output = feedlens(&[
+        "check",
+        "--json",
+        "--rules",
+        path.to_str().unwrap(),
+        "samples/events.jsonl",
+    ]);
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(report["dropped"].as_u64().unwrap() >= 1);
+}
+
+#[test]
+fn help_documents_the_commands() {
+    let text = stdout(&feedlens(&["--help"]));
+    for command in ["map", "check", "send", "serve"] {
+        assert!(text.contains(command), "{text}");
+    }
+    let text = stdout(&feedlens(&["map", "--help"]));
+    for flag in [
+        "--rules",
+        "--event-name",
+        "--tz",
+        "--environment",
+        "--output",
+    ] {
+        assert!(text.contains(flag), "{text}");
+    }
+}
