@@ -394,16 +394,16 @@ fn record(rng: &mut fastrand::Rng, users: u64) -> Value {
         rng.u32(0..60),
         rng.u32(0..60)
     );
-    let android = user % 3 != 0;
+    let android = !user.is_multiple_of(3);
     let mut profile = json!({
         "objectId": format!("__g{user:032x}"),
         "platform": if android { "Android" } else { "iOS" },
         "phone": 910_000_000_000_u64 + user,
     });
-    if user % 10 != 0 {
+    if !user.is_multiple_of(10) {
         profile["identity"] = json!(format!("{}", 6_100_000_000_000_000_u64 + user));
     }
-    if user % 4 == 0 {
+    if user.is_multiple_of(4) {
         profile["email"] = json!(format!("user{user}@example.com"));
         profile["all_identities"] = json!([format!("user{user}@example.com"), user.to_string()]);
     }
@@ -481,26 +481,19 @@ fn main() -> anyhow::Result<()> {
         )),
         _ => Box::new(BufWriter::with_capacity(1 << 20, file)),
     };
-    let mut csv = matches!(args.format, Format::Csv).then(|| csv::Writer::from_writer(Vec::new()));
-    if let Some(writer) = &mut csv {
+    if matches!(args.format, Format::Csv) {
+        let mut writer = csv::Writer::from_writer(&mut out);
         writer.write_record(CSV_COLUMNS)?;
-    }
-    for _ in 0..args.events {
-        let record = record(&mut rng, args.users.max(1));
-        match &mut csv {
-            Some(writer) => {
-                writer.write_record(CSV_COLUMNS.iter().map(|c| csv_cell(&record, c)))?;
-                let buffered = std::mem::take(writer.get_mut());
-                out.write_all(&buffered)?;
-            }
-            None => {
-                serde_json::to_writer(&mut out, &record)?;
-                out.write_all(b"\n")?;
-            }
+        for _ in 0..args.events {
+            let record = record(&mut rng, args.users.max(1));
+            writer.write_record(CSV_COLUMNS.iter().map(|c| csv_cell(&record, c)))?;
         }
-    }
-    if let Some(writer) = csv {
-        out.write_all(&writer.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)?;
+        writer.flush()?;
+    } else {
+        for _ in 0..args.events {
+            serde_json::to_writer(&mut out, &record(&mut rng, args.users.max(1)))?;
+            out.write_all(b"\n")?;
+        }
     }
     out.flush()?;
     drop(out);

@@ -19,6 +19,7 @@ fn engine_with(rules: Rules) -> Engine {
         Arc::new(rules),
         MapOptions {
             now_millis: NOW,
+            trace: true,
             ..MapOptions::default()
         },
     )
@@ -497,5 +498,26 @@ fn batches_split_at_128_kb_and_requests_at_100_batches_or_256_kb() {
     assert_eq!(
         requests.iter().map(|r| r.len()).collect::<Vec<_>>(),
         vec![100, 100, 50]
+    );
+}
+
+#[test]
+fn bulk_mapping_skips_the_trace_and_map_traced_gives_it() {
+    let bulk = Engine::new(
+        Arc::new(Rules::default_rules().unwrap()),
+        MapOptions {
+            now_millis: NOW,
+            ..MapOptions::default()
+        },
+    );
+    let record = event_record("AB Experiment Rendered", json!({"Variant": "B"}));
+    let plain = bulk.map(place(1), record.clone(), None);
+    assert!(plain.mapped.as_ref().unwrap().trace.is_empty());
+    let traced = bulk.map_traced(place(1), &record, None);
+    assert!(!traced.mapped.as_ref().unwrap().trace.is_empty());
+    assert_eq!(
+        plain.mapped.unwrap().event,
+        traced.mapped.unwrap().event,
+        "tracing never changes what is sent"
     );
 }

@@ -248,14 +248,13 @@ pub fn check(args: &CheckArgs) -> ExitCode {
             findings.extend(output::FindingRow::all(&outcome));
         }
     });
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let written = if args.json {
         check_json(&mut out, &accounting, &summary, &findings)
     } else {
         check_text(&mut out, &accounting, &summary, &findings)
     };
-    if let Err(error) = written {
+    if let Err(error) = written.and_then(|()| out.flush()) {
         return usage_error(&format!("cannot write to standard output: {error}"));
     }
     report_failures(&summary);

@@ -39,6 +39,9 @@ pub struct MapOptions {
     /// Keep each parsed source record on its outcome (the window's detail view needs it; the
     /// command line does not).
     pub keep_source: bool,
+    /// Record the field-by-field trace on each outcome. Off for bulk runs (it costs more than
+    /// the mapping itself); [`Engine::map_traced`] maps one record with its trace on demand.
+    pub trace: bool,
 }
 
 impl Default for MapOptions {
@@ -49,6 +52,7 @@ impl Default for MapOptions {
             environment: Environment::Development,
             now_millis: chrono::Utc::now().timestamp_millis(),
             keep_source: false,
+            trace: false,
         }
     }
 }
@@ -225,14 +229,26 @@ impl Engine {
     /// file name).
     pub fn map(&self, place: Place, value: Value, fallback_name: Option<&str>) -> Outcome {
         if !self.options.keep_source {
-            return self.map_value(place, &value, fallback_name);
+            return self.map_value(place, &value, fallback_name, self.options.trace);
         }
-        let mut outcome = self.map_value(place, &value, fallback_name);
+        let mut outcome = self.map_value(place, &value, fallback_name, self.options.trace);
         outcome.source = Some(Arc::new(value));
         outcome
     }
 
-    fn map_value(&self, place: Place, value: &Value, fallback_name: Option<&str>) -> Outcome {
+    /// Maps one record with its field-by-field trace, whatever [`MapOptions::trace`] says: for a
+    /// detail view of a record mapped in bulk without one.
+    pub fn map_traced(&self, place: Place, value: &Value, fallback_name: Option<&str>) -> Outcome {
+        self.map_value(place, value, fallback_name, true)
+    }
+
+    fn map_value(
+        &self,
+        place: Place,
+        value: &Value,
+        fallback_name: Option<&str>,
+        tracing: bool,
+    ) -> Outcome {
         let Value::Object(record) = value else {
             let kind = match value {
                 Value::Array(_) => "an array",
@@ -246,7 +262,10 @@ impl Engine {
                 format!("a record must be a JSON object, found {kind}; remove or fix it"),
             );
         };
-        let mut work = Work::default();
+        let mut work = Work {
+            tracing,
+            ..Work::default()
+        };
         let record_id = record_id(record, fallback_name);
         if is_profile_record(record) {
             return self.map_profile(place, record, record_id, work);
@@ -421,7 +440,8 @@ impl Engine {
         mut work: Work,
     ) -> Outcome {
         let user = self.user_facts(record, &mut work);
-        for key in record.keys() {
+        let tracing = work.tracing;
+        for key in record.keys().filter(|_| tracing) {
             if !work
                 .trace
                 .iter()
@@ -505,17 +525,19 @@ impl Engine {
                 None
             }
             Some((field, Ok(millis))) => {
-                let note = if field == "ts" {
-                    format!("{} read in {}", time::format_millis(millis), self.zone)
-                } else {
-                    time::format_millis(millis)
-                };
-                work.trace(
-                    field,
-                    "events[].data.timestamp_unixtime_ms",
-                    TraceOp::Coerced,
-                    Some(note),
-                );
+                if work.tracing {
+                    let note = if field == "ts" {
+                        format!("{} read in {}", time::format_millis(millis), self.zone)
+                    } else {
+                        time::format_millis(millis)
+                    };
+                    work.trace(
+                        field,
+                        "events[].data.timestamp_unixtime_ms",
+                        TraceOp::Coerced,
+                        Some(note),
+                    );
+                }
                 let now = self.options.now_millis;
                 if millis < now - limits::HISTORICAL_AFTER_DAYS * 86_400_000 {
                     work.push(Finding::on(
@@ -1035,12 +1057,29 @@ fn is_profile_record(record: &Map<String, Value>) -> bool {
 /// A stable digest of a record's content: its JSON text in source order.
 fn record_id(record: &Map<String, Value>, fallback_name: Option<&str>) -> String {
     use sha2::{Digest, Sha256};
-    let mut hasher = Sha256::new();
-    hasher.update(fallback_name.unwrap_or("").as_bytes());
-    hasher.update(b"\n");
-    hasher.update(serde_json::to_vec(record).unwrap_or_default());
-    let digest = hasher.finalize();
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    /// Feeds serialised JSON straight into the hash, with no intermediate buffer.
+    struct HashWriter(Sha256);
+    impl std::io::Write for HashWriter {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.update(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut hasher = HashWriter(Sha256::new());
+    hasher.0.update(fallback_name.unwrap_or("").as_bytes());
+    hasher.0.update(b"\n");
+    // Writing a JSON value into a hash cannot fail.
+    let _ = serde_json::to_writer(&mut hasher, record);
+    let digest = hasher.0.finalize();
+    let mut text = String::with_capacity(64);
+    for byte in digest {
+        use std::fmt::Write;
+        let _ = write!(text, "{byte:02x}");
+    }
+    text
 }
 
 #[derive(Default)]
@@ -1070,6 +1109,7 @@ impl UserFacts {
 struct Work {
     findings: Vec<Finding>,
     trace: Vec<TraceEntry>,
+    tracing: bool,
     dropped: bool,
 }
 
@@ -1078,6 +1118,9 @@ impl Work {
         self.findings.push(finding);
     }
     fn trace(&mut self, source: &str, target: &str, op: TraceOp, note: Option<String>) {
+        if !self.tracing {
+            return;
+        }
         self.trace.push(TraceEntry {
             source: source.to_string(),
             target: target.to_string(),
