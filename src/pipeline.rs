@@ -69,11 +69,11 @@ impl Accounting {
             RecordStatus::Dropped => self.dropped += 1,
             RecordStatus::Unreadable => self.unreadable += 1,
         }
-        *self
-            .by_category
-            .entry(category_label(outcome).to_string())
-            .or_default() += 1;
-        *self.by_event.entry(event_label(outcome)).or_default() += 1;
+        bump(&mut self.by_category, category_label(outcome));
+        match sent_event_name(outcome) {
+            Some(name) => bump(&mut self.by_event, name),
+            None => bump(&mut self.by_event, &event_label(outcome)),
+        }
     }
 
     /// Whether the counts add up (they always should).
@@ -85,6 +85,28 @@ impl Accounting {
     pub fn all_mapped(&self) -> bool {
         self.held == 0 && self.unreadable == 0
     }
+}
+
+/// Counts one more under `key`, allocating the key only the first time it is seen.
+fn bump(counts: &mut BTreeMap<String, u64>, key: &str) {
+    match counts.get_mut(key) {
+        Some(count) => *count += 1,
+        None => {
+            counts.insert(key.to_string(), 1);
+        }
+    }
+}
+
+/// The event name as sent, without copying it.
+fn sent_event_name(outcome: &Outcome) -> Option<&str> {
+    outcome
+        .mapped
+        .as_ref()?
+        .event
+        .as_ref()?
+        .data
+        .event_name
+        .as_deref()
 }
 
 /// The tab an outcome belongs to: its category, `Users` for profile records, `Unmapped` for
