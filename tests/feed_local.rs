@@ -153,11 +153,17 @@ fn rate_limit_answers_429_with_retry_after_and_reports_usage() {
     .unwrap();
     let good = Credentials::demo().authorization();
     let mut saw_429 = false;
-    for i in 0..6 {
+    // Each request fills the second's allowance, so the next one in the same second is refused;
+    // keep going until that happens (a slow machine may straddle a second boundary or two).
+    for i in 0..30 {
+        if saw_429 {
+            break;
+        }
+        let batches: Vec<_> = (0..3).map(|j| batch(&format!("r{i}-{j}"))).collect();
         let response = client()
             .post(format!("{}/bulkevents", feed.url()))
             .header("authorization", &good)
-            .body(json!([batch(&format!("r{i}"))]).to_string())
+            .body(serde_json::Value::Array(batches).to_string())
             .send()
             .unwrap();
         match response.status().as_u16() {

@@ -13,5 +13,6 @@ pub use engine::{Engine, MapOptions, MappedRecord, Outcome, RecordStatus, TraceE
 pub use findings::{Finding, FindingKind, Severity};
 pub use rules::{
     Category, DEFAULT_RULES, DEFAULT_RULES_NAME, Rules, RulesError, UnknownEventPolicy,
+    attribute_key,
 };
 pub use time::parse_timezone;

@@ -321,7 +321,7 @@ pub(crate) fn name_key(name: &str) -> String {
 
 /// An attribute name compared loosely: lower case, letters and digits only, so `CT Source`,
 /// `ct_source` and ` CT  source ` are one attribute.
-pub(crate) fn attribute_key(name: &str) -> String {
+pub fn attribute_key(name: &str) -> String {
     name.chars()
         .filter(|c| c.is_alphanumeric())
         .flat_map(char::to_lowercase)

@@ -1,18 +1,206 @@
-//! The window (egui only). See issue 3.
+//! The window (egui only): CleverTap records and what mParticle gets, side by side, by category.
+//!
+//! The panels read state and propose [`Command`]s; [`App::apply`] changes the state. Loading,
+//! filtering, batching, counting and exporting run on worker threads that report through a
+//! channel and wake the window.
+
+mod app;
+mod async_state;
+pub mod batches;
+mod commands;
+mod detail;
+mod filter;
+mod handler;
+mod json_view;
+mod layout;
+pub mod loader;
+pub mod prefs;
+pub mod query;
+mod rules;
+mod screenshot;
+pub mod selection;
+mod send_panel;
+mod shortcuts;
+pub mod stats;
+pub mod store;
+mod summary;
+mod table;
+mod theme;
+mod users;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// Window options.
-#[derive(Debug, Clone, clap::Args)]
+pub use app::{App, StartOptions};
+pub use commands::{Command, OpenMode, Scope};
+pub use screenshot::write_png;
+pub use store::Tab;
+
+/// Window options (without a subcommand, `feedlens [OPTIONS] [FILE]...` opens the window).
+#[derive(Debug, Clone, Default, clap::Args)]
 pub struct WindowArgs {
-    /// CleverTap files to open (default: the bundled samples).
+    /// CleverTap files or folders to open (default: the bundled samples).
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
+    /// A mapping rules file (default: the last one used, else the built-in rules).
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+    /// The CleverTap account's time zone for 14-digit `ts` values (IANA name).
+    #[arg(long = "tz", value_name = "ZONE")]
+    pub timezone: Option<String>,
+    /// Event name for records that have none (Get Events API pages).
+    #[arg(long, value_name = "NAME")]
+    pub event_name: Option<String>,
+    /// Render the window once everything is loaded, write it to OUT.png and exit.
+    #[arg(long, value_name = "OUT.png")]
+    pub screenshot: Option<PathBuf>,
+    /// The tab to show: other, attribution, uninstall, navigation, "user content", location,
+    /// unmapped, users, summary.
+    #[arg(long, value_name = "NAME")]
+    pub tab: Option<String>,
+    /// Select the N-th row (from 1) of that tab and show its detail.
+    #[arg(long, value_name = "N")]
+    pub select: Option<usize>,
+    /// Filter by free text.
+    #[arg(long, value_name = "TEXT")]
+    pub filter: Option<String>,
+    /// Open the send panel.
+    #[arg(long)]
+    pub send_panel: bool,
+    /// Window size in points, WIDTHxHEIGHT.
+    #[arg(long, value_name = "WxH", default_value = "1500x950")]
+    pub size: String,
+    /// Theme: light or dark (default: the saved preference, else the system's).
+    #[arg(long, value_name = "THEME", value_parser = ["light", "dark"])]
+    pub theme: Option<String>,
 }
 
-/// Opens the window.
+fn parse_size(text: &str) -> Result<[f32; 2], String> {
+    let (w, h) = text
+        .split_once(['x', 'X'])
+        .ok_or_else(|| format!("--size {text}: write WIDTHxHEIGHT, e.g. 1500x950"))?;
+    let parse = |v: &str| {
+        v.trim()
+            .parse::<f32>()
+            .ok()
+            .filter(|n| *n >= 200.0)
+            .ok_or_else(|| format!("--size {text}: width and height are numbers from 200"))
+    };
+    Ok([parse(w)?, parse(h)?])
+}
+
+/// Checks the options and turns them into the window's start options.
+pub fn start_options(args: &WindowArgs) -> Result<StartOptions, String> {
+    let timezone = args
+        .timezone
+        .as_deref()
+        .map(crate::mapping::parse_timezone)
+        .transpose()?;
+    let tab = match &args.tab {
+        Some(name) => Some(Tab::parse(name).ok_or_else(|| {
+            format!("--tab {name}: no such tab; use other, attribution, uninstall, navigation, \"user content\", location, unmapped, users or summary")
+        })?),
+        None => None,
+    };
+    for file in &args.files {
+        if !file.exists() {
+            return Err(format!("cannot open {}: no such file", file.display()));
+        }
+    }
+    Ok(StartOptions {
+        files: args.files.clone(),
+        rules: args.rules.clone(),
+        timezone,
+        event_name: args.event_name.clone(),
+        tab,
+        select: args.select,
+        filter: args.filter.clone(),
+        send_panel: args.send_panel,
+        screenshot: args.screenshot.clone(),
+        fresh: args.screenshot.is_some(),
+    })
+}
+
+fn has_display() -> bool {
+    ["DISPLAY", "WAYLAND_DISPLAY"]
+        .iter()
+        .any(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty()))
+        || cfg!(any(target_os = "windows", target_os = "macos"))
+}
+
+const NO_DISPLAY: &str = "feedlens: no display found (neither DISPLAY nor WAYLAND_DISPLAY is set), so the window cannot open.
+Without a display, use the headless commands:
+  feedlens check FILE...            read, map and check; print the accounting and every finding
+  feedlens map FILE... -o OUT.ndjson write the mParticle batches
+  feedlens send FILE...             send the batches to a feed
+For pictures of the window on a server, run it under Xvfb: xvfb-run -a feedlens --screenshot OUT.png FILE...";
+
+/// Opens the window (or, with `--screenshot`, renders it once to a PNG).
 pub fn run(args: WindowArgs) -> ExitCode {
-    eprintln!("the window is not built yet; files: {:?}", args.files);
-    ExitCode::from(2)
+    let options = match start_options(&args) {
+        Ok(options) => options,
+        Err(message) => {
+            eprintln!("feedlens: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let size = match parse_size(&args.size) {
+        Ok(size) => size,
+        Err(message) => {
+            eprintln!("feedlens: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    if !has_display() {
+        eprintln!("{NO_DISPLAY}");
+        return ExitCode::from(2);
+    }
+    let screenshot = options.screenshot.is_some();
+    let theme = args.theme.clone();
+    let native = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("feedlens — CleverTap → mParticle")
+            .with_app_id("feedlens")
+            .with_inner_size(size)
+            .with_min_inner_size([640.0, 400.0])
+            .with_drag_and_drop(true),
+        renderer: eframe::Renderer::Glow,
+        persist_window: !screenshot,
+        ..Default::default()
+    };
+    let failed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let failed_in_app = std::sync::Arc::clone(&failed);
+    let result = eframe::run_native(
+        "feedlens",
+        native,
+        Box::new(move |cc| {
+            let storage = if screenshot { None } else { cc.storage };
+            if screenshot {
+                // Pictures must not depend on panel sizes saved by earlier runs.
+                cc.egui_ctx
+                    .memory_mut(|memory| *memory = Default::default());
+            }
+            let mut app = App::new(storage, options)?;
+            if let Some(theme) = theme {
+                app.force_theme(&cc.egui_ctx, &theme);
+            } else if screenshot {
+                app.force_theme(&cc.egui_ctx, "light");
+            }
+            app.on_screenshot_failure(failed_in_app);
+            Ok(Box::new(app))
+        }),
+    );
+    match result {
+        Ok(()) if failed.load(std::sync::atomic::Ordering::Relaxed) => ExitCode::from(1),
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            let text = error.to_string();
+            if text.contains("DISPLAY") || text.contains("display") || text.contains("X server") {
+                eprintln!("{NO_DISPLAY}\n(the windowing system said: {text})");
+            } else {
+                eprintln!("feedlens: the window could not open: {text}");
+            }
+            ExitCode::from(2)
+        }
+    }
 }

@@ -1,0 +1,233 @@
+//! Frame cost of the window with 1,000,000 loaded rows: egui's CPU time per frame (the ui pass
+//! plus tessellation; rasterising is not counted) while scrolling, switching tabs and filtering,
+//! and how long a filter over all rows takes to answer.
+//!
+//! `cargo bench --bench ui_frames` (release). `FEEDLENS_BENCH_ROWS=N` changes the row count.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use egui::{Event, Modifiers, MouseWheelUnit, Pos2, RawInput, Rect, Vec2, pos2, vec2};
+use feedlens::clevertap::Place;
+use feedlens::mapping::{Engine, MapOptions, Rules};
+use feedlens::ui::query::Filter;
+use feedlens::ui::store::Store;
+use feedlens::ui::{App, Command, Tab};
+use rayon::prelude::*;
+use serde_json::json;
+
+const EVENTS: [&str; 8] = [
+    "App Launched",
+    "Notification Viewed",
+    "Notification Clicked",
+    "UTM Visited",
+    "App Uninstalled",
+    "Reply Sent",
+    "Geocluster Entered",
+    "Added To Cart",
+];
+
+fn record(i: usize) -> serde_json::Value {
+    let user = i % 50_000;
+    let ts = 20_260_101_000_000u64 + (i % 28) as u64 * 1_000_000 + (i % 24) as u64 * 10_000;
+    let mut value = json!({
+        "ts": ts,
+        "eventName": EVENTS[i % EVENTS.len()],
+        "profile": {"identity": format!("{}", 6_100_000_000u64 + user as u64), "email": format!("user{user}@example.com"), "platform": "Android"},
+        "deviceInfo": {"make": "samsung", "model": "SM-G781B", "appVersion": "4.3.0", "osVersion": "12"},
+        "eventProps": {"CT Source": if i.is_multiple_of(3) { "Mobile" } else { "Web" }, "CT Session Id": 1_644_606_691 + i as u64, "Campaign id": i % 977, "wzrk_id": format!("{}_20220214", i % 1000)},
+        "sessionProps": {"utm_source": "google-play", "utm_medium": "cpc"}
+    });
+    if i.is_multiple_of(97) {
+        // A held record now and then: no time.
+        if let Some(object) = value.as_object_mut() {
+            object.remove("ts");
+        }
+    }
+    value
+}
+
+fn build_store(rows: usize) -> Store {
+    let rules = Arc::new(Rules::default_rules().unwrap());
+    let engine = Engine::new(rules, MapOptions::default());
+    let file: Arc<std::path::Path> = Arc::from(PathBuf::from("synthetic.jsonl").as_path());
+    let mut store = Store::default();
+    for start in (0..rows).step_by(100_000) {
+        let end = (start + 100_000).min(rows);
+        let chunk: Vec<_> = (start..end)
+            .into_par_iter()
+            .map(|i| {
+                engine.map(
+                    Place::at(Arc::clone(&file), i as u64 + 1, 1),
+                    record(i),
+                    None,
+                )
+            })
+            .collect();
+        store.append(0, chunk);
+    }
+    store
+}
+
+struct Frames {
+    ctx: egui::Context,
+    screen: Rect,
+    time: f64,
+}
+
+impl Frames {
+    fn frame(&mut self, app: &mut App, events: Vec<Event>) -> Duration {
+        self.time += 1.0 / 60.0;
+        let input = RawInput {
+            screen_rect: Some(self.screen),
+            time: Some(self.time),
+            events,
+            ..RawInput::default()
+        };
+        let started = Instant::now();
+        let output = self.ctx.run_ui(input, |ui| app.frame_ui(ui));
+        let _ = self.ctx.tessellate(output.shapes, output.pixels_per_point);
+        started.elapsed()
+    }
+}
+
+fn report(name: &str, mut times: Vec<Duration>) {
+    times.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let median = times[times.len() / 2];
+    let p95 = times[times.len() * 95 / 100];
+    let worst = times[times.len() - 1];
+    println!(
+        "{name:<28} frames {:>4}  median {:>6.2} ms  p95 {:>6.2} ms  worst {:>6.2} ms",
+        times.len(),
+        ms(median),
+        ms(p95),
+        ms(worst)
+    );
+}
+
+fn main() {
+    let rows: usize = std::env::var("FEEDLENS_BENCH_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let started = Instant::now();
+    let store = build_store(rows);
+    println!(
+        "built {} rows in {:.1} s",
+        store.len(),
+        started.elapsed().as_secs_f64()
+    );
+    let mut app = App::from_store(store, vec![PathBuf::from("synthetic.jsonl")]).unwrap();
+    let mut frames = Frames {
+        ctx: egui::Context::default(),
+        screen: Rect::from_min_size(Pos2::ZERO, vec2(1500.0, 950.0)),
+        time: 0.0,
+    };
+    // Warm up, and let the batches and summary finish in the background.
+    let started = Instant::now();
+    while app.is_busy() || started.elapsed() < Duration::from_millis(500) {
+        frames.frame(&mut app, Vec::new());
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    println!(
+        "batches and summary ready after {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    for _ in 0..10 {
+        frames.frame(&mut app, Vec::new());
+    }
+
+    // Scrolling the table with the mouse wheel, and jumping with Page Down.
+    let over_table = pos2(700.0, 300.0);
+    let mut times = Vec::new();
+    for i in 0..300 {
+        let mut events = vec![Event::PointerMoved(over_table)];
+        if i % 10 == 9 {
+            events.push(Event::Key {
+                key: egui::Key::PageDown,
+                physical_key: None,
+                pressed: true,
+                repeat: false,
+                modifiers: Modifiers::NONE,
+            });
+        } else {
+            events.push(Event::MouseWheel {
+                unit: MouseWheelUnit::Point,
+                delta: Vec2::new(0.0, -400.0),
+                phase: egui::TouchPhase::Move,
+                modifiers: Modifiers::NONE,
+                source: egui::MouseWheelSource::Wheel,
+            });
+        }
+        times.push(frames.frame(&mut app, events));
+    }
+    report("scrolling", times);
+
+    // Switching tabs.
+    let tabs = [0u8, 1, 2, 3, 4, 5, 11];
+    let mut times = Vec::new();
+    for i in 0..140 {
+        app.push(Command::SetTab(Tab::Records(tabs[i % tabs.len()])));
+        times.push(frames.frame(&mut app, Vec::new()));
+        times.push(frames.frame(&mut app, Vec::new()));
+    }
+    report("switching tabs", times);
+    app.push(Command::SetTab(Tab::Records(0)));
+    frames.frame(&mut app, Vec::new());
+
+    // Filtering: each filter runs over every row off the UI thread; frames keep coming.
+    let mut answer = Vec::new();
+    let mut times = Vec::new();
+    for text in [
+        "user4242",
+        "web",
+        "Campaign",
+        "google",
+        "zzz-nothing",
+        "",
+        "web",
+    ] {
+        let filter = Filter {
+            text: text.to_string(),
+            ..Filter::default()
+        };
+        app.push(Command::SetFilter(filter));
+        let asked = Instant::now();
+        times.push(frames.frame(&mut app, Vec::new()));
+        while app.query_pending() {
+            std::thread::sleep(Duration::from_millis(4));
+            times.push(frames.frame(&mut app, Vec::new()));
+        }
+        answer.push((text, asked.elapsed()));
+    }
+    report("frames while filtering", times);
+    for (text, elapsed) in &answer {
+        println!(
+            "filter {:<14} answered in {:>7.1} ms",
+            format!("{text:?}"),
+            elapsed.as_secs_f64() * 1000.0
+        );
+    }
+
+    // Sorting by time and by event name (also off the UI thread).
+    let mut times = Vec::new();
+    for column in [
+        feedlens::ui::query::SortColumn::Time,
+        feedlens::ui::query::SortColumn::SentName,
+    ] {
+        app.push(Command::SortBy(column));
+        let asked = Instant::now();
+        times.push(frames.frame(&mut app, Vec::new()));
+        while app.query_pending() {
+            std::thread::sleep(Duration::from_millis(4));
+            times.push(frames.frame(&mut app, Vec::new()));
+        }
+        println!(
+            "sort by {column:?} answered in {:.1} ms",
+            asked.elapsed().as_secs_f64() * 1000.0
+        );
+    }
+    report("frames while sorting", times);
+}

@@ -1,0 +1,678 @@
+//! The window's state, the frame (panels in order) and the draining of worker messages.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::time::{Duration, Instant};
+
+pub use super::async_state::Async;
+use super::batches::BatchIndex;
+use super::commands::{Command, OpenMode};
+use super::detail::DetailState;
+use super::filter::FilterBar;
+use super::loader::{self, LoadEvent, LoadHandle};
+use super::prefs::{self, Prefs};
+use super::query::{self, Query, QueryWorker, Views};
+use super::screenshot::ScreenshotPlan;
+use super::selection::Selection;
+use super::send_panel::SendPanel;
+use super::stats::Stats;
+use super::store::{LoadedFile, Records, Tab};
+use crate::mapping::Engine;
+use crate::pipeline::Accounting;
+
+/// How long one frame may spend taking in worker messages.
+const DRAIN_BUDGET: Duration = Duration::from_millis(8);
+/// While loading with a filter or sort, recompute the views at most this often.
+const REQUERY_EVERY: Duration = Duration::from_millis(400);
+
+/// A message from a worker thread.
+pub enum Msg {
+    /// From the loading thread of a run.
+    Load(u64, LoadEvent),
+    /// Filtered and sorted views.
+    Views(u64, Views),
+    /// Batches built.
+    Batches(u64, Arc<BatchIndex>),
+    /// Summary figures.
+    Stats(u64, Arc<Stats>),
+    /// A file dialog closed.
+    Picked(super::commands::Pick, Vec<PathBuf>),
+    /// An export ended (message for the status line, or an error).
+    Exported(Result<String, String>),
+}
+
+/// How the window starts.
+#[derive(Debug, Clone, Default)]
+pub struct StartOptions {
+    /// Files (or folders) to open.
+    pub files: Vec<PathBuf>,
+    /// A rules file (else the one in the preferences, else built in).
+    pub rules: Option<PathBuf>,
+    /// Account time zone override.
+    pub timezone: Option<chrono_tz::Tz>,
+    /// Event name fallback.
+    pub event_name: Option<String>,
+    /// The tab to show.
+    pub tab: Option<Tab>,
+    /// Select the N-th row (1-based) of that tab.
+    pub select: Option<usize>,
+    /// Free-text filter to apply.
+    pub filter: Option<String>,
+    /// Open the send panel.
+    pub send_panel: bool,
+    /// Render, save a PNG and close.
+    pub screenshot: Option<PathBuf>,
+    /// Ignore stored preferences (tests, screenshots).
+    pub fresh: bool,
+}
+
+/// The window.
+pub struct App {
+    pub(super) tx: Sender<Msg>,
+    rx: Receiver<Msg>,
+    pub(super) ctx: Option<egui::Context>,
+    pub(super) prefs: Prefs,
+    pub(super) engine: Engine,
+    pub(super) rules_path: Option<PathBuf>,
+    pub(super) timezone: Option<chrono_tz::Tz>,
+    pub(super) event_name: Option<String>,
+    pub(super) records: Records,
+    pub(super) files: Vec<LoadedFile>,
+    pub(super) accounting: Accounting,
+    pub(super) load: Option<LoadHandle>,
+    pub(super) next_load_id: u64,
+    pub(super) last_load: Option<(Duration, bool)>,
+    pub(super) base: Views,
+    pub(super) query: Query,
+    pub(super) query_views: Async<Views>,
+    pub(super) query_dirty: bool,
+    pub(super) last_query_start: Instant,
+    pub(super) query_worker: QueryWorker,
+    pub(super) generation: u64,
+    pub(super) batches: Async<Arc<BatchIndex>>,
+    pub(super) stats: Async<Arc<Stats>>,
+    pub(super) tab: Tab,
+    pub(super) selection: Selection,
+    pub(super) focus: Option<u32>,
+    pub(super) focus_batch: Option<u32>,
+    pub(super) scroll_to_focus: bool,
+    pub(super) filter_bar: FilterBar,
+    pub(super) detail: DetailState,
+    pub(super) errors: Vec<String>,
+    pub(super) status: String,
+    pub(super) pending_drop: Option<Vec<PathBuf>>,
+    pub(super) send_panel: SendPanel,
+    pub(super) screenshot: Option<ScreenshotPlan>,
+    pub(super) pending_select: Option<usize>,
+    failure_flag: Option<Arc<std::sync::atomic::AtomicBool>>,
+    rebuild_due: bool,
+    startup: Option<StartOptions>,
+    commands: Vec<Command>,
+}
+
+impl App {
+    /// A window with its preferences (if any); loading starts on the first frame. Fails only
+    /// when the built-in rules cannot be used.
+    pub fn new(
+        storage: Option<&dyn eframe::Storage>,
+        options: StartOptions,
+    ) -> Result<Self, String> {
+        let prefs: Prefs = match storage {
+            Some(storage) if !options.fresh => {
+                eframe::get_value(storage, prefs::KEY).unwrap_or_default()
+            }
+            _ => Prefs::default(),
+        };
+        let (tx, rx) = channel();
+        let rules_path = options.rules.clone().or_else(|| prefs.rules.clone());
+        let mut errors = Vec::new();
+        let engine = match super::rules::engine(
+            rules_path.as_deref(),
+            options.timezone,
+            options.event_name.clone(),
+        ) {
+            Ok(engine) => engine,
+            Err(message) => {
+                errors.push(message);
+                super::rules::builtin_engine(options.timezone, options.event_name.clone())?
+            }
+        };
+        let screenshot = options.screenshot.clone().map(ScreenshotPlan::new);
+        let mut filter_bar = FilterBar::default();
+        if let Some(text) = &options.filter {
+            filter_bar.draft.text = text.clone();
+        }
+        Ok(Self {
+            tx,
+            rx,
+            ctx: None,
+            prefs,
+            engine,
+            rules_path,
+            timezone: options.timezone,
+            event_name: options.event_name.clone(),
+            records: Records::default(),
+            files: Vec::new(),
+            accounting: Accounting::default(),
+            load: None,
+            next_load_id: 1,
+            last_load: None,
+            base: query::base_views(&Default::default()),
+            query: Query::default(),
+            query_views: Async::Idle,
+            query_dirty: false,
+            last_query_start: Instant::now(),
+            query_worker: QueryWorker::default(),
+            generation: 0,
+            batches: Async::Idle,
+            stats: Async::Idle,
+            tab: options.tab.unwrap_or_default(),
+            selection: Selection::default(),
+            focus: None,
+            focus_batch: None,
+            scroll_to_focus: false,
+            filter_bar,
+            detail: DetailState::default(),
+            errors,
+            status: String::new(),
+            pending_drop: None,
+            send_panel: SendPanel::new(options.send_panel),
+            screenshot,
+            pending_select: None,
+            failure_flag: None,
+            rebuild_due: false,
+            startup: Some(options),
+            commands: Vec::new(),
+        })
+    }
+
+    /// A window over records already in memory (benchmarks and tests): no files are read.
+    pub fn from_store(store: super::store::Store, files: Vec<PathBuf>) -> Result<Self, String> {
+        let mut app = Self::new(
+            None,
+            StartOptions {
+                fresh: true,
+                ..StartOptions::default()
+            },
+        )?;
+        app.startup = None;
+        for path in files {
+            app.file_index(&path);
+        }
+        for outcome in &store.outcomes {
+            app.accounting.add(outcome);
+        }
+        app.records.replace(store);
+        app.base = query::base_views(app.records.store());
+        app.rebuild_due = true;
+        app.focus = app.tab_rows().first().copied();
+        Ok(app)
+    }
+
+    /// "Now" of the engine, for age checks in plans.
+    pub(super) fn engine_now(&self) -> i64 {
+        self.engine.options().now_millis
+    }
+
+    /// Whether a filter or sort is being computed.
+    pub fn query_pending(&self) -> bool {
+        self.query_dirty || self.query_views.is_pending()
+    }
+
+    /// Whether loading or any computation is still running (tests wait for this to end).
+    pub fn is_busy(&self) -> bool {
+        self.startup.is_some()
+            || self.load.is_some()
+            || self.records.has_pending()
+            || self.query_views.is_pending()
+            || self.query_dirty
+            || self.batches.is_pending()
+            || self.stats.is_pending()
+            || self.pending_select.is_some()
+    }
+
+    /// Records loaded.
+    pub fn record_count(&self) -> usize {
+        self.records.store().len()
+    }
+
+    /// Records selected.
+    pub fn selected_count(&self) -> usize {
+        self.selection.len()
+    }
+
+    /// The tab shown.
+    pub fn tab(&self) -> Tab {
+        self.tab
+    }
+
+    /// Error messages shown in the window.
+    pub fn errors(&self) -> &[String] {
+        &self.errors
+    }
+
+    /// The status line (what the last action did).
+    pub fn status(&self) -> &str {
+        &self.status
+    }
+
+    /// The focused record.
+    pub fn focused_record(&self) -> Option<u32> {
+        self.focus
+    }
+
+    /// Queues a command, as a panel would.
+    pub fn push(&mut self, command: Command) {
+        self.commands.push(command);
+    }
+
+    /// The views shown: the query's when one is active, else input order.
+    pub(super) fn views(&self) -> &Views {
+        if self.query_active() {
+            self.query_views.shown().unwrap_or(&self.base)
+        } else {
+            &self.base
+        }
+    }
+
+    pub(super) fn query_active(&self) -> bool {
+        !self.query.filter.is_empty() || !self.query.sort.is_input_order()
+    }
+
+    /// The rows of the current record tab.
+    pub(super) fn tab_rows(&self) -> &[u32] {
+        match self.tab {
+            Tab::Records(index) => self
+                .views()
+                .tabs
+                .get(usize::from(index))
+                .map_or(&[], Vec::as_slice),
+            _ => &[],
+        }
+    }
+
+    pub(super) fn dark(&self) -> bool {
+        self.ctx
+            .as_ref()
+            .is_some_and(|c| c.global_style().visuals.dark_mode)
+    }
+
+    /// Batch indices shown in the Users tab.
+    pub(super) fn visible_batches(&self) -> Vec<u32> {
+        let Some(index) = self.batches.shown() else {
+            return Vec::new();
+        };
+        match (self.query_active(), self.views().users.as_ref()) {
+            (true, Some(users)) => users.clone(),
+            _ => (0..index.batches.len() as u32).collect(),
+        }
+    }
+
+    fn sender(&self) -> impl Fn(Msg) + Send + Clone + 'static {
+        let tx = self.tx.clone();
+        let ctx = self.ctx.clone();
+        move |msg| {
+            let _ = tx.send(msg);
+            if let Some(ctx) = &ctx {
+                ctx.request_repaint();
+            }
+        }
+    }
+
+    /// Starts reading files.
+    pub(super) fn start_load(&mut self, paths: Vec<PathBuf>, mode: OpenMode) {
+        let paths = loader::expand_paths(&paths);
+        if paths.is_empty() {
+            self.errors
+                .push("nothing to open: the folder holds no CleverTap files".into());
+            return;
+        }
+        if let Some(load) = &mut self.load {
+            load.cancel();
+        }
+        if mode == OpenMode::Replace {
+            self.records.clear();
+            self.files.clear();
+            self.accounting = Accounting::default();
+            self.base = query::base_views(self.records.store());
+            self.query_views = Async::Idle;
+            self.batches = Async::Idle;
+            self.stats = Async::Idle;
+            self.detail = DetailState::default();
+            self.focus_batch = None;
+        }
+        self.rebuild_due = true;
+        self.prefs.remember(&paths);
+        let all: Vec<PathBuf> = self.files.iter().map(|f| f.path.to_path_buf()).collect();
+        self.prefs.last_files = all.into_iter().chain(paths.iter().cloned()).collect();
+        let id = self.next_load_id;
+        self.next_load_id += 1;
+        let send = self.sender();
+        self.load = Some(loader::start(
+            id,
+            paths,
+            self.engine.clone(),
+            move |id, event| send(Msg::Load(id, event)),
+        ));
+    }
+
+    fn file_index(&mut self, path: &Path) -> u16 {
+        if let Some(index) = self.files.iter().position(|f| &*f.path == path) {
+            return index as u16;
+        }
+        self.files.push(LoadedFile {
+            path: Arc::from(path),
+            shape: None,
+            gzip: false,
+            records: 0,
+            failure: None,
+        });
+        (self.files.len() - 1).min(u16::MAX as usize) as u16
+    }
+
+    /// Takes in worker messages for at most the frame's budget.
+    fn drain(&mut self) {
+        let started = Instant::now();
+        let mut more = false;
+        loop {
+            if started.elapsed() >= DRAIN_BUDGET {
+                more = true;
+                break;
+            }
+            let Ok(msg) = self.rx.try_recv() else { break };
+            self.on_message(msg);
+        }
+        let appended = self.records.flush();
+        self.after_append(appended);
+        if (more || self.records.has_pending())
+            && let Some(ctx) = &self.ctx
+        {
+            ctx.request_repaint();
+        }
+    }
+
+    fn on_message(&mut self, msg: Msg) {
+        match msg {
+            Msg::Load(id, event) => {
+                if self.load.as_ref().is_some_and(|l| l.id == id) {
+                    self.on_load_event(event);
+                }
+            }
+            Msg::Views(generation, views) => {
+                if views.covered <= self.records.store().len() {
+                    self.query_views.finish(generation, views);
+                }
+            }
+            Msg::Batches(generation, index) => {
+                if self.batches.finish(generation, index) {
+                    self.query_dirty |= !self.query.filter.is_empty();
+                }
+            }
+            Msg::Stats(generation, stats) => {
+                self.stats.finish(generation, stats);
+            }
+            Msg::Picked(pick, paths) => self.on_picked(pick, paths),
+            Msg::Exported(Ok(message)) => self.status = message,
+            Msg::Exported(Err(message)) => self.errors.push(message),
+        }
+    }
+
+    fn on_load_event(&mut self, event: LoadEvent) {
+        match event {
+            LoadEvent::Progress(progress) => {
+                if let Some(load) = &mut self.load {
+                    load.progress = progress;
+                }
+            }
+            LoadEvent::Chunk { info, outcomes } => {
+                let file = self.file_index(&info.path);
+                if let Some(entry) = self.files.get_mut(usize::from(file)) {
+                    entry.shape = Some(info.shape.label());
+                    entry.gzip = info.gzip;
+                    entry.records += outcomes.len() as u64;
+                }
+                let appended = self.records.push(file, outcomes);
+                self.after_append(appended);
+            }
+            LoadEvent::Failed { path, message } => {
+                let file = self.file_index(&path);
+                if let Some(entry) = self.files.get_mut(usize::from(file)) {
+                    entry.failure = Some(message.clone());
+                }
+                self.errors.push(message);
+            }
+            LoadEvent::FileDone(info) => {
+                let file = self.file_index(&info.path);
+                if let Some(entry) = self.files.get_mut(usize::from(file)) {
+                    entry.shape = Some(info.shape.label());
+                    entry.gzip = info.gzip;
+                }
+            }
+            LoadEvent::Finished { cancelled, elapsed } => {
+                self.load = None;
+                self.last_load = Some((elapsed, cancelled));
+                self.status = format!(
+                    "{} {} records from {} files in {:.1} s",
+                    if cancelled { "cancelled after" } else { "read" },
+                    self.records.store().len(),
+                    self.files.len(),
+                    elapsed.as_secs_f64()
+                );
+                self.query_dirty |= self.query_active();
+            }
+        }
+    }
+
+    /// Bookkeeping for rows just appended to the store.
+    fn after_append(&mut self, rows: std::ops::Range<usize>) {
+        if rows.is_empty() {
+            return;
+        }
+        let store = self.records.store();
+        for outcome in &store.outcomes[rows.clone()] {
+            self.accounting.add(outcome);
+        }
+        query::extend_base(&mut self.base, store, rows);
+        if self.query_active() {
+            self.query_dirty = true;
+        }
+        if self.focus.is_none() && !self.tab_rows().is_empty() && self.screenshot.is_none() {
+            self.focus = self.tab_rows().first().copied();
+        }
+    }
+
+    /// Starts background work that is due: views, batches, summary.
+    fn schedule(&mut self) {
+        let waiting_for_batches = self.tab == Tab::Users && self.batches.shown().is_none();
+        let settled = self.load.is_none()
+            && !self.records.has_pending()
+            && !self.query_dirty
+            && !self.query_views.is_pending();
+        if settled
+            && !waiting_for_batches
+            && let Some(n) = self.pending_select.take()
+        {
+            if let Tab::Users = self.tab {
+                if let Some(index) = self.visible_batches().get(n.saturating_sub(1)) {
+                    self.commands.push(Command::FocusBatch(*index));
+                }
+            } else {
+                self.commands.push(Command::ClickRow {
+                    position: n.saturating_sub(1),
+                    toggle: false,
+                    range: false,
+                });
+            }
+        }
+        if self.query_dirty
+            && !self.records.has_pending()
+            && (self.load.is_none() || self.last_query_start.elapsed() >= REQUERY_EVERY)
+        {
+            self.query_dirty = false;
+            self.run_query();
+        }
+        let idle = self.load.is_none() && !self.records.has_pending();
+        if idle && self.rebuild_due && !self.records.store().is_empty() {
+            self.generation += 1;
+            let generation = self.generation;
+            self.batches.start(generation);
+            let store = self.records.share();
+            let environment = self.engine.options().environment;
+            let now = self.engine.options().now_millis;
+            let send = self.sender();
+            std::thread::spawn(move || {
+                let index = BatchIndex::build(&store.outcomes, environment, now);
+                drop(store);
+                send(Msg::Batches(generation, Arc::new(index)));
+            });
+        }
+        if idle && self.rebuild_due && !self.records.store().is_empty() {
+            self.rebuild_due = false;
+            self.generation += 1;
+            let generation = self.generation;
+            self.stats.start(generation);
+            let store = self.records.share();
+            let engine = self.engine.clone();
+            let send = self.sender();
+            std::thread::spawn(move || {
+                let stats = super::stats::compute(&store, engine.rules());
+                drop(store);
+                send(Msg::Stats(generation, Arc::new(stats)));
+            });
+        }
+    }
+
+    /// Recomputes the views of the current query: inline for small sets, else on the worker.
+    pub(super) fn run_query(&mut self) {
+        self.generation += 1;
+        let generation = self.generation;
+        self.last_query_start = Instant::now();
+        if !self.query_active() {
+            self.query_worker.cancel(generation);
+            self.query_views = Async::Idle;
+            return;
+        }
+        self.query_views.start(generation);
+        let batches = self.batches.shown().cloned();
+        if self.records.store().len() <= query::INLINE_LIMIT {
+            let latest = std::sync::atomic::AtomicU64::new(generation);
+            if let Ok(views) = query::compute(
+                self.records.store(),
+                batches.as_deref(),
+                &self.query,
+                generation,
+                &latest,
+            ) {
+                self.query_views.finish(generation, views);
+            }
+            return;
+        }
+        let send = self.sender();
+        self.query_worker.start(
+            generation,
+            self.records.share(),
+            batches,
+            self.query.clone(),
+            move |views| send(Msg::Views(generation, views)),
+        );
+    }
+
+    /// Re-reads the loaded files with the current engine (after a rules change).
+    pub(super) fn remap(&mut self) {
+        let paths: Vec<PathBuf> = self.files.iter().map(|f| f.path.to_path_buf()).collect();
+        let focus = self.focus;
+        let selection = self.selection.clone();
+        if paths.is_empty() {
+            return;
+        }
+        self.start_load(paths, OpenMode::Replace);
+        self.focus = focus;
+        self.selection = selection;
+    }
+
+    /// One frame of the whole window (what `eframe::App::ui` runs; tests call it directly).
+    pub fn frame_ui(&mut self, ui: &mut egui::Ui) {
+        if self.ctx.is_none() {
+            self.ctx = Some(ui.ctx().clone());
+            super::theme::apply_theme(ui.ctx(), self.prefs.theme);
+            super::theme::install_fonts(ui.ctx());
+        }
+        if let Some(options) = self.startup.take() {
+            self.start(options);
+        }
+        self.drain();
+        self.schedule();
+        super::shortcuts::read(ui.ctx(), self);
+        super::layout::window_ui(ui, self);
+        let commands = std::mem::take(&mut self.commands);
+        for command in commands {
+            self.apply(command);
+        }
+        if let Some(plan) = self.screenshot.take() {
+            self.screenshot = plan.step(ui.ctx(), self);
+        }
+        if self.is_busy() {
+            ui.ctx().request_repaint_after(Duration::from_millis(30));
+        }
+    }
+
+    fn start(&mut self, options: StartOptions) {
+        let files = if options.files.is_empty() {
+            loader::default_samples().into_iter().collect()
+        } else {
+            options.files.clone()
+        };
+        if files.is_empty() {
+            self.status =
+                "no samples found: open CleverTap files with File › Open or drop them here".into();
+        } else {
+            self.start_load(files, OpenMode::Replace);
+        }
+        if let Some(text) = options.filter {
+            let mut filter = self.query.filter.clone();
+            filter.text = text;
+            self.commands.push(Command::SetFilter(filter));
+        }
+        self.pending_select = options.select;
+    }
+
+    /// Uses a theme for this run only (`light` or `dark`).
+    pub fn force_theme(&mut self, ctx: &egui::Context, name: &str) {
+        let theme = if name == "dark" {
+            super::prefs::ThemePref::Dark
+        } else {
+            super::prefs::ThemePref::Light
+        };
+        self.prefs.theme = theme;
+        super::theme::apply_theme(ctx, theme);
+    }
+
+    /// A flag set when the screenshot cannot be written (the exit code says so).
+    pub fn on_screenshot_failure(&mut self, flag: Arc<std::sync::atomic::AtomicBool>) {
+        self.failure_flag = Some(flag);
+    }
+
+    pub(super) fn mark_screenshot_failed(&self) {
+        if let Some(flag) = &self.failure_flag {
+            flag.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    /// Saves preferences.
+    pub fn save_prefs(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, prefs::KEY, &self.prefs);
+    }
+}
+
+impl eframe::App for App {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.frame_ui(ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        if self.screenshot.is_none() {
+            self.save_prefs(storage);
+        }
+    }
+}

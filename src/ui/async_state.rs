@@ -1,0 +1,48 @@
+//! A result computed off the UI thread, shown while the next one is computed.
+
+/// A result that arrives later; the last good one stays visible while a new one is computed.
+#[derive(Debug)]
+pub enum Async<T> {
+    /// Nothing asked yet.
+    Idle,
+    /// Being computed (generation), with the previous result if any.
+    Pending(u64, Option<T>),
+    /// Computed.
+    Ready(T),
+}
+
+impl<T> Async<T> {
+    /// The result to show: the ready one or the last good one.
+    pub fn shown(&self) -> Option<&T> {
+        match self {
+            Async::Idle => None,
+            Async::Pending(_, last) => last.as_ref(),
+            Async::Ready(value) => Some(value),
+        }
+    }
+
+    /// Whether a computation is running.
+    pub fn is_pending(&self) -> bool {
+        matches!(self, Async::Pending(..))
+    }
+
+    /// Marks a new computation, keeping the shown result.
+    pub fn start(&mut self, generation: u64) {
+        let last = match std::mem::replace(self, Async::Idle) {
+            Async::Idle => None,
+            Async::Pending(_, last) => last,
+            Async::Ready(value) => Some(value),
+        };
+        *self = Async::Pending(generation, last);
+    }
+
+    /// Takes a result if it is the one awaited.
+    pub fn finish(&mut self, generation: u64, value: T) -> bool {
+        if matches!(self, Async::Pending(g, _) if *g == generation) {
+            *self = Async::Ready(value);
+            true
+        } else {
+            false
+        }
+    }
+}

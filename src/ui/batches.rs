@@ -1,0 +1,192 @@
+//! Batches for the window: which batch each record travels in (from the core's
+//! `build_batches`), kept without the events themselves (they stay on the outcomes), and the
+//! export of batches to NDJSON or a JSON array.
+
+use std::io::Write;
+use std::path::Path;
+
+use crate::mapping::{BatchPlan, Outcome, RecordStatus, build_batches};
+use crate::mparticle::{Batch, Environment};
+
+/// No batch (held, dropped, unreadable, or not built yet).
+pub const NO_BATCH: u32 = u32::MAX;
+
+/// One batch as the window keeps it: the envelope without events, and its records.
+#[derive(Debug, Clone)]
+pub struct BatchInfo {
+    /// The batch with `events` left empty (they are on the records' outcomes).
+    pub envelope: Batch,
+    /// Record indices in event order.
+    pub records: Vec<usize>,
+    /// Serialised size in bytes.
+    pub bytes: usize,
+    /// Goes to the historical endpoint.
+    pub historical: bool,
+}
+
+/// Every batch of the loaded records and each record's batch.
+#[derive(Debug, Clone, Default)]
+pub struct BatchIndex {
+    /// The batches, in order of each user's first record.
+    pub batches: Vec<BatchInfo>,
+    /// Batch index per record ([`NO_BATCH`] when none).
+    pub record_batch: Vec<u32>,
+}
+
+/// Whether a record is sent by default (mapped, with or without warnings).
+pub fn sendable(outcome: &Outcome) -> bool {
+    matches!(outcome.status, RecordStatus::Mapped | RecordStatus::Warned)
+}
+
+impl BatchIndex {
+    /// Builds the batches of every sendable record.
+    pub fn build(outcomes: &[Outcome], environment: Environment, now_millis: i64) -> Self {
+        let plan = build_batches(outcomes, |_, o| sendable(o), environment, now_millis);
+        Self::from_plan(plan, outcomes.len())
+    }
+
+    fn from_plan(plan: BatchPlan, records: usize) -> Self {
+        let mut record_batch = vec![NO_BATCH; records];
+        let batches = plan
+            .batches
+            .into_iter()
+            .enumerate()
+            .map(|(index, mut planned)| {
+                for &record in &planned.records {
+                    if let Some(slot) = record_batch.get_mut(record) {
+                        *slot = index as u32;
+                    }
+                }
+                planned.batch.events = Vec::new();
+                BatchInfo {
+                    envelope: planned.batch,
+                    records: planned.records,
+                    bytes: planned.bytes,
+                    historical: planned.historical,
+                }
+            })
+            .collect();
+        Self {
+            batches,
+            record_batch,
+        }
+    }
+
+    /// The full batch, events included, as sent.
+    pub fn full_batch(&self, index: usize, outcomes: &[Outcome]) -> Option<Batch> {
+        let info = self.batches.get(index)?;
+        let mut batch = info.envelope.clone();
+        batch.events = info
+            .records
+            .iter()
+            .filter_map(|&r| outcomes.get(r)?.mapped.as_ref()?.event.clone())
+            .collect();
+        Some(batch)
+    }
+
+    /// The batch envelope with at most `around` events on each side of `record`'s event and a
+    /// note where events were left out: what the detail view shows.
+    pub fn batch_preview(
+        &self,
+        index: usize,
+        record: Option<usize>,
+        outcomes: &[Outcome],
+        around: usize,
+    ) -> Option<serde_json::Value> {
+        let info = self.batches.get(index)?;
+        let mut value = serde_json::to_value(&info.envelope).ok()?;
+        let position = record
+            .and_then(|r| info.records.iter().position(|&x| x == r))
+            .unwrap_or(0);
+        let start = position.saturating_sub(around);
+        let end = (position + around + 1).min(info.records.len());
+        let mut events = Vec::new();
+        if start > 0 {
+            events.push(serde_json::Value::String(format!(
+                "… {start} earlier events"
+            )));
+        }
+        for &r in &info.records[start..end] {
+            if let Some(event) = outcomes
+                .get(r)
+                .and_then(|o| o.mapped.as_ref()?.event.as_ref())
+                && let Ok(event) = serde_json::to_value(event)
+            {
+                events.push(event);
+            }
+        }
+        if end < info.records.len() {
+            events.push(serde_json::Value::String(format!(
+                "… {} later events",
+                info.records.len() - end
+            )));
+        }
+        if let Some(object) = value.as_object_mut()
+            && !events.is_empty()
+        {
+            object.insert("events".into(), serde_json::Value::Array(events));
+        }
+        Some(value)
+    }
+}
+
+/// How exported batches are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// One batch per line.
+    Ndjson,
+    /// One JSON array of batches (a `/bulkevents` body, unsplit).
+    JsonArray,
+}
+
+impl ExportFormat {
+    /// The file extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            ExportFormat::Ndjson => "ndjson",
+            ExportFormat::JsonArray => "json",
+        }
+    }
+}
+
+/// Builds the batches of the chosen records and writes them; returns (batches, events).
+pub fn export(
+    outcomes: &[Outcome],
+    include: impl Fn(usize) -> bool,
+    include_held: bool,
+    environment: Environment,
+    now_millis: i64,
+    format: ExportFormat,
+    path: &Path,
+) -> Result<(usize, usize), String> {
+    let plan = build_batches(
+        outcomes,
+        |index, outcome| {
+            include(index)
+                && (sendable(outcome) || (include_held && outcome.status == RecordStatus::Held))
+        },
+        environment,
+        now_millis,
+    );
+    let events = plan.batches.iter().map(|b| b.batch.events.len()).sum();
+    let write = || -> std::io::Result<()> {
+        let file = std::fs::File::create(path)?;
+        let mut out = std::io::BufWriter::new(file);
+        match format {
+            ExportFormat::Ndjson => {
+                for planned in &plan.batches {
+                    serde_json::to_writer(&mut out, &planned.batch)?;
+                    out.write_all(b"\n")?;
+                }
+            }
+            ExportFormat::JsonArray => {
+                let batches: Vec<&Batch> = plan.batches.iter().map(|b| &b.batch).collect();
+                serde_json::to_writer_pretty(&mut out, &batches)?;
+                out.write_all(b"\n")?;
+            }
+        }
+        out.flush()
+    };
+    write().map_err(|error| format!("cannot write {}: {error}", path.display()))?;
+    Ok((plan.batches.len(), events))
+}

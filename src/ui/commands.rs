@@ -1,0 +1,108 @@
+//! What the panels ask for. Panels only read state and push commands; [`super::app::App::apply`]
+//! is the one place that changes it.
+
+use std::path::PathBuf;
+
+use super::batches::ExportFormat;
+use super::prefs::ThemePref;
+use super::query::{Filter, SortColumn};
+use super::store::Tab;
+
+/// Add to the loaded files or replace them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenMode {
+    /// Keep what is loaded and read more.
+    Add,
+    /// Drop what is loaded first.
+    Replace,
+}
+
+/// Which records an action works on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// The selected records.
+    Selection,
+    /// Every loaded record.
+    All,
+}
+
+/// What a file dialog was opened for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pick {
+    /// CleverTap files to open.
+    Open(OpenMode),
+    /// A rules file.
+    Rules,
+    /// Where to export batches.
+    Export(Scope, ExportFormat),
+}
+
+/// A request from the UI.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Show a file dialog (it runs on its own thread).
+    ShowDialog(Pick),
+    /// Read files.
+    Open(Vec<PathBuf>, OpenMode),
+    /// Files were dropped on the window: ask whether to add or replace when data is loaded.
+    Dropped(Vec<PathBuf>),
+    /// Answer to the add-or-replace question (None: cancel).
+    AnswerDrop(Option<OpenMode>),
+    /// Stop the running load.
+    CancelLoad,
+    /// Show a tab.
+    SetTab(Tab),
+    /// A click on a record row at a position of the current view.
+    ClickRow {
+        /// Position in the view.
+        position: usize,
+        /// Ctrl/Cmd held: toggle.
+        toggle: bool,
+        /// Shift held: range from the anchor.
+        range: bool,
+    },
+    /// Move the focused row up or down in the view.
+    MoveFocus(i64),
+    /// Focus a record (and show its tab).
+    FocusRecord(u32),
+    /// Focus a batch in the Users tab.
+    FocusBatch(u32),
+    /// Select every row of the current view (the filter result when filtered).
+    SelectAllInView,
+    /// Select every record of the current tab, ignoring the filter.
+    SelectAllInTab,
+    /// Select the records of a batch.
+    SelectBatch(u32),
+    /// Deselect everything.
+    ClearSelection,
+    /// Sort by a column (again: reverse).
+    SortBy(SortColumn),
+    /// Apply a filter.
+    SetFilter(Filter),
+    /// Export batches to a file.
+    Export(Scope, ExportFormat, PathBuf),
+    /// Copy the focused record's event as JSON.
+    CopyEvent(u32),
+    /// Copy a batch as JSON.
+    CopyBatch(u32),
+    /// Copy the focused record's source as JSON.
+    CopySource(u32),
+    /// Use a rules file (None: the built-in rules) and re-map.
+    UseRules(Option<PathBuf>),
+    /// Read the rules file again and re-map the loaded records.
+    ReloadRules,
+    /// Change the theme.
+    SetTheme(ThemePref),
+    /// Include held records in exports.
+    SetExportHeld(bool),
+    /// Column widths changed.
+    SetColumnWidths(String, Vec<f32>),
+    /// Highlight one trace entry in the detail view.
+    HighlightTrace(Option<usize>),
+    /// Dismiss an error message.
+    DismissError(usize),
+    /// Show or hide the send panel.
+    ShowSendPanel(bool),
+    /// Focus the search field.
+    FocusSearch,
+}

@@ -1,0 +1,360 @@
+//! The one place where commands change the window's state.
+
+use std::path::PathBuf;
+
+use super::app::{App, Msg};
+use super::batches::{self, ExportFormat};
+use super::commands::{Command, OpenMode, Pick, Scope};
+use super::query::SortColumn;
+use super::store::{PROFILE_TAB, Tab};
+
+impl App {
+    /// Applies one command.
+    pub fn apply(&mut self, command: Command) {
+        match command {
+            Command::ShowDialog(pick) => self.show_dialog(pick),
+            Command::Open(paths, mode) => self.start_load(paths, mode),
+            Command::Dropped(paths) => {
+                if self.records.store().is_empty() && self.load.is_none() {
+                    self.start_load(paths, OpenMode::Replace);
+                } else {
+                    self.pending_drop = Some(paths);
+                }
+            }
+            Command::AnswerDrop(mode) => {
+                if let (Some(paths), Some(mode)) = (self.pending_drop.take(), mode) {
+                    self.start_load(paths, mode);
+                }
+            }
+            Command::CancelLoad => {
+                if let Some(load) = &mut self.load {
+                    load.cancel();
+                }
+            }
+            Command::SetTab(tab) => self.set_tab(tab),
+            Command::ClickRow {
+                position,
+                toggle,
+                range,
+            } => self.click_row(position, toggle, range),
+            Command::MoveFocus(delta) => self.move_focus(delta),
+            Command::FocusRecord(record) => self.focus_record(record),
+            Command::FocusBatch(batch) => {
+                self.focus_batch = Some(batch);
+                self.detail.highlight = None;
+            }
+            Command::SelectAllInView => {
+                if self.tab == Tab::Users {
+                    let batches = self.visible_batches();
+                    for batch in batches {
+                        self.select_batch(batch);
+                    }
+                } else {
+                    let rows = self.tab_rows().to_vec();
+                    self.selection.extend(rows);
+                }
+            }
+            Command::SelectAllInTab => {
+                if let Tab::Records(index) = self.tab {
+                    let rows = self
+                        .base
+                        .tabs
+                        .get(usize::from(index))
+                        .cloned()
+                        .unwrap_or_default();
+                    self.selection.extend(rows);
+                } else if self.tab == Tab::Users {
+                    let count = self.batches.shown().map_or(0, |b| b.batches.len());
+                    for batch in 0..count as u32 {
+                        self.select_batch(batch);
+                    }
+                }
+            }
+            Command::SelectBatch(batch) => self.select_batch(batch),
+            Command::ClearSelection => self.selection.clear(),
+            Command::SortBy(column) => {
+                let sort = &mut self.query.sort;
+                if sort.column == column && column != SortColumn::Input {
+                    if sort.ascending {
+                        sort.ascending = false;
+                    } else {
+                        *sort = Default::default();
+                    }
+                } else {
+                    sort.column = column;
+                    sort.ascending = true;
+                }
+                self.run_query();
+            }
+            Command::SetFilter(filter) => {
+                // A filter set from elsewhere (command line, tests) shows in the bar too.
+                self.filter_bar.draft = filter.clone();
+                if self.query.filter != filter {
+                    self.query.filter = filter;
+                    self.run_query();
+                }
+            }
+            Command::Export(scope, format, path) => self.export(scope, format, path),
+            Command::CopyEvent(record) => {
+                let event = self
+                    .records
+                    .store()
+                    .outcomes
+                    .get(record as usize)
+                    .and_then(|o| o.mapped.as_ref()?.event.as_ref())
+                    .and_then(|e| serde_json::to_string_pretty(e).ok());
+                self.copy(event, "event");
+            }
+            Command::CopySource(record) => {
+                let source = self
+                    .records
+                    .store()
+                    .outcomes
+                    .get(record as usize)
+                    .and_then(|o| o.source.as_deref())
+                    .and_then(|v| serde_json::to_string_pretty(v).ok());
+                self.copy(source, "source record");
+            }
+            Command::CopyBatch(batch) => {
+                let text = self.batches.shown().and_then(|index| {
+                    let full = index.full_batch(batch as usize, &self.records.store().outcomes)?;
+                    serde_json::to_string_pretty(&full).ok()
+                });
+                self.copy(text, "batch");
+            }
+            Command::UseRules(path) => self.use_rules(path),
+            Command::ReloadRules => self.use_rules(self.rules_path.clone()),
+            Command::SetTheme(theme) => {
+                self.prefs.theme = theme;
+                if let Some(ctx) = &self.ctx {
+                    super::theme::apply_theme(ctx, theme);
+                }
+                self.detail.invalidate();
+            }
+            Command::SetExportHeld(on) => self.prefs.export_held = on,
+            Command::SetColumnWidths(key, widths) => {
+                self.prefs.column_widths.insert(key, widths);
+            }
+            Command::HighlightTrace(entry) => {
+                self.detail.highlight = entry;
+                self.detail.invalidate();
+            }
+            Command::DismissError(index) => {
+                if index < self.errors.len() {
+                    self.errors.remove(index);
+                }
+            }
+            Command::ShowSendPanel(open) => self.send_panel.open = open,
+            Command::FocusSearch => self.filter_bar.request_focus = true,
+        }
+    }
+
+    fn set_tab(&mut self, tab: Tab) {
+        self.tab = tab;
+        self.detail.highlight = None;
+        if let Tab::Records(index) = tab {
+            let in_tab = self
+                .focus
+                .and_then(|r| self.records.store().metas.get(r as usize))
+                .is_some_and(|m| m.tab == index);
+            if !in_tab {
+                self.focus = self.tab_rows().first().copied();
+            }
+            self.scroll_to_focus = true;
+        }
+    }
+
+    fn click_row(&mut self, position: usize, toggle: bool, range: bool) {
+        let rows = self.tab_rows();
+        let Some(&record) = rows.get(position) else {
+            return;
+        };
+        if range && let Some(anchor) = self.selection.anchor {
+            let from = rows.iter().position(|&r| r == anchor).unwrap_or(position);
+            let (a, b) = (from.min(position), from.max(position));
+            let span = rows[a..=b].to_vec();
+            if !toggle {
+                self.selection.clear();
+            }
+            self.selection.extend(span);
+            self.selection.anchor = Some(anchor);
+        } else if toggle {
+            self.selection.toggle(record);
+            self.selection.anchor = Some(record);
+        } else {
+            self.selection.clear();
+            self.selection.set(record, true);
+            self.selection.anchor = Some(record);
+        }
+        self.focus = Some(record);
+        self.detail.highlight = None;
+    }
+
+    fn move_focus(&mut self, delta: i64) {
+        if self.tab == Tab::Users {
+            let batches = self.visible_batches();
+            let at = self
+                .focus_batch
+                .and_then(|b| batches.iter().position(|&x| x == b))
+                .map_or(0, |p| {
+                    (p as i64 + delta).clamp(0, batches.len() as i64 - 1) as usize
+                });
+            self.focus_batch = batches.get(at).copied();
+            self.scroll_to_focus = true;
+            return;
+        }
+        let rows = self.tab_rows();
+        if rows.is_empty() {
+            return;
+        }
+        let at = self
+            .focus
+            .and_then(|r| rows.iter().position(|&x| x == r))
+            .map_or(0, |p| {
+                (p as i64 + delta).clamp(0, rows.len() as i64 - 1) as usize
+            });
+        self.click_row(at, false, false);
+        self.scroll_to_focus = true;
+    }
+
+    fn focus_record(&mut self, record: u32) {
+        let Some(meta) = self.records.store().metas.get(record as usize) else {
+            return;
+        };
+        if meta.tab == PROFILE_TAB {
+            self.tab = Tab::Users;
+            self.focus_batch = self
+                .batches
+                .shown()
+                .and_then(|b| b.record_batch.get(record as usize).copied())
+                .filter(|&b| b != batches::NO_BATCH);
+        } else {
+            self.tab = Tab::Records(meta.tab);
+        }
+        self.focus = Some(record);
+        self.scroll_to_focus = true;
+        self.detail.highlight = None;
+    }
+
+    fn select_batch(&mut self, batch: u32) {
+        if let Some(info) = self
+            .batches
+            .shown()
+            .and_then(|b| b.batches.get(batch as usize))
+        {
+            let records: Vec<u32> = info.records.iter().map(|&r| r as u32).collect();
+            self.selection.extend(records);
+        }
+    }
+
+    fn copy(&mut self, text: Option<String>, what: &str) {
+        match (text, &self.ctx) {
+            (Some(text), Some(ctx)) => {
+                ctx.copy_text(text);
+                self.status = format!("copied the {what} as JSON");
+            }
+            _ => self.status = format!("no {what} to copy"),
+        }
+    }
+
+    fn use_rules(&mut self, path: Option<PathBuf>) {
+        match super::rules::engine(path.as_deref(), self.timezone, self.event_name.clone()) {
+            Ok(engine) => {
+                self.engine = engine;
+                self.rules_path = path.clone();
+                self.prefs.rules = path;
+                self.status = format!("rules: {}", self.engine.rules().source_name);
+                self.remap();
+            }
+            Err(message) => self.errors.push(message),
+        }
+    }
+
+    fn export(&mut self, scope: Scope, format: ExportFormat, path: PathBuf) {
+        let store = self.records.share();
+        let selection = self.selection.clone();
+        let include_held = self.prefs.export_held;
+        let environment = self.engine.options().environment;
+        let now = self.engine.options().now_millis;
+        let send = {
+            let tx = self.tx.clone();
+            let ctx = self.ctx.clone();
+            move |msg| {
+                let _ = tx.send(msg);
+                if let Some(ctx) = &ctx {
+                    ctx.request_repaint();
+                }
+            }
+        };
+        std::thread::spawn(move || {
+            let result = batches::export(
+                &store.outcomes,
+                |index| scope == Scope::All || selection.contains(index as u32),
+                include_held,
+                environment,
+                now,
+                format,
+                &path,
+            )
+            .map(|(batches, events)| {
+                format!(
+                    "exported {batches} batches ({events} events) to {}",
+                    path.display()
+                )
+            });
+            drop(store);
+            send(Msg::Exported(result));
+        });
+    }
+
+    fn show_dialog(&mut self, pick: Pick) {
+        let send = {
+            let tx = self.tx.clone();
+            let ctx = self.ctx.clone();
+            move |msg| {
+                let _ = tx.send(msg);
+                if let Some(ctx) = &ctx {
+                    ctx.request_repaint();
+                }
+            }
+        };
+        std::thread::spawn(move || {
+            let dialog = rfd::FileDialog::new();
+            let paths: Vec<PathBuf> = match pick {
+                Pick::Open(_) => dialog
+                    .set_title("Open CleverTap files")
+                    .pick_files()
+                    .unwrap_or_default(),
+                Pick::Rules => dialog
+                    .set_title("Use a mapping rules file")
+                    .add_filter("mapping rules", &["toml"])
+                    .pick_file()
+                    .into_iter()
+                    .collect(),
+                Pick::Export(_, format) => dialog
+                    .set_title("Export mParticle batches")
+                    .set_file_name(format!("feedlens-batches.{}", format.extension()))
+                    .save_file()
+                    .into_iter()
+                    .collect(),
+            };
+            send(Msg::Picked(pick, paths));
+        });
+    }
+
+    pub(super) fn on_picked(&mut self, pick: Pick, paths: Vec<PathBuf>) {
+        if paths.is_empty() {
+            self.status = "no file chosen (the file dialog needs xdg-desktop-portal; files can also be dropped on the window)".into();
+            return;
+        }
+        match pick {
+            Pick::Open(mode) => self.start_load(paths, mode),
+            Pick::Rules => self.use_rules(paths.into_iter().next()),
+            Pick::Export(scope, format) => {
+                if let Some(path) = paths.into_iter().next() {
+                    self.export(scope, format, path);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,407 @@
+//! The window's panels in order: menu, tool bar, progress, errors, tabs, filter, status line,
+//! send panel, detail view, and the central table or summary.
+
+use egui::{Align, Layout, RichText};
+
+use super::app::App;
+use super::batches::ExportFormat;
+use super::commands::{Command, OpenMode, Pick, Scope};
+use super::prefs::{ThemePref, file_set_label};
+use super::store::{RECORD_TABS, Tab, record_tab_always_shown};
+
+/// Draws the whole window; panels push commands into the app's queue.
+pub fn window_ui(ui: &mut egui::Ui, app: &mut App) {
+    let mut commands = Vec::new();
+    egui::Panel::top("menu").show(ui, |ui| menu_ui(ui, app, &mut commands));
+    egui::Panel::top("toolbar").show(ui, |ui| {
+        toolbar_ui(ui, app, &mut commands);
+        if app.load.is_some() {
+            progress_ui(ui, app, &mut commands);
+        }
+        errors_ui(ui, app, &mut commands);
+        tabs_ui(ui, app, &mut commands);
+        if app.tab != Tab::Summary {
+            super::filter::filter_ui(ui, app, &mut commands);
+        }
+    });
+    egui::Panel::bottom("status").show(ui, |ui| status_ui(ui, app));
+    if app.send_panel.open {
+        egui::Panel::right("send")
+            .default_size(340.0)
+            .min_size(260.0)
+            .show(ui, |ui| {
+                super::send_panel::send_panel_ui(ui, app, &mut commands)
+            });
+    }
+    if app.tab != Tab::Summary {
+        egui::Panel::bottom("detail")
+            .resizable(true)
+            .default_size(400.0)
+            .min_size(160.0)
+            .show(ui, |ui| {
+                super::detail::detail_ui(ui, app, &mut commands);
+                // A resizable panel keeps its size only if its contents fill it.
+                ui.take_available_space();
+            });
+    }
+    egui::CentralPanel::default().show(ui, |ui| match app.tab {
+        Tab::Records(_) => super::table::records_table_ui(ui, app, &mut commands),
+        Tab::Users => super::users::users_table_ui(ui, app, &mut commands),
+        Tab::Summary => super::summary::summary_ui(ui, app, &mut commands),
+    });
+    drop_ui(ui, app, &mut commands);
+    for command in commands {
+        app.push(command);
+    }
+}
+
+fn menu_ui(ui: &mut egui::Ui, app: &App, commands: &mut Vec<Command>) {
+    egui::MenuBar::new().ui(ui, |ui| {
+        ui.menu_button("File", |ui| {
+            if ui.button("Open files…  (Ctrl+O)").clicked() {
+                commands.push(Command::ShowDialog(Pick::Open(OpenMode::Replace)));
+            }
+            if ui.button("Add files…  (Ctrl+Shift+O)").clicked() {
+                commands.push(Command::ShowDialog(Pick::Open(OpenMode::Add)));
+            }
+            if !app.prefs.last_files.is_empty()
+                && ui
+                    .button("Reopen the last files")
+                    .on_hover_text(file_set_label(&app.prefs.last_files))
+                    .clicked()
+            {
+                commands.push(Command::Open(
+                    app.prefs.last_files.clone(),
+                    OpenMode::Replace,
+                ));
+            }
+            ui.menu_button("Open recent", |ui| {
+                if app.prefs.recent.is_empty() {
+                    ui.label("nothing yet");
+                }
+                for set in &app.prefs.recent {
+                    let label = file_set_label(set);
+                    let hover = set
+                        .iter()
+                        .map(|p| p.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join("\n");
+                    if ui.button(label).on_hover_text(hover).clicked() {
+                        commands.push(Command::Open(set.clone(), OpenMode::Replace));
+                    }
+                }
+            });
+            ui.separator();
+            export_menu(ui, app, commands);
+            ui.separator();
+            if ui.button("Quit").clicked() {
+                ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+            }
+        });
+        ui.menu_button("Edit", |ui| {
+            if ui.button("Find  (Ctrl+F)").clicked() {
+                commands.push(Command::FocusSearch);
+            }
+            if ui.button("Select all in view  (Ctrl+A)").clicked() {
+                commands.push(Command::SelectAllInView);
+            }
+            if ui
+                .button("Select all in tab, ignoring the filter  (Ctrl+Shift+A)")
+                .clicked()
+            {
+                commands.push(Command::SelectAllInTab);
+            }
+            if ui.button("Clear selection  (Esc)").clicked() {
+                commands.push(Command::ClearSelection);
+            }
+            if let Some(record) = app.focus {
+                ui.separator();
+                if ui.button("Copy event as JSON").clicked() {
+                    commands.push(Command::CopyEvent(record));
+                }
+            }
+        });
+        ui.menu_button("Rules", |ui| {
+            ui.label(format!("In use: {}", app.engine.rules().source_name));
+            if ui.button("Reload rules file  (Ctrl+R)").clicked() {
+                commands.push(Command::ReloadRules);
+            }
+            if ui.button("Use a rules file…").clicked() {
+                commands.push(Command::ShowDialog(Pick::Rules));
+            }
+            if ui.button("Use the built-in rules").clicked() {
+                commands.push(Command::UseRules(None));
+            }
+        });
+        ui.menu_button("View", |ui| {
+            for (theme, name) in [
+                (ThemePref::System, "System theme"),
+                (ThemePref::Light, "Light"),
+                (ThemePref::Dark, "Dark"),
+            ] {
+                if ui.radio(app.prefs.theme == theme, name).clicked() {
+                    commands.push(Command::SetTheme(theme));
+                }
+            }
+            ui.separator();
+            if ui
+                .checkbox(&mut app.send_panel.open.clone(), "Send panel")
+                .clicked()
+            {
+                commands.push(Command::ShowSendPanel(!app.send_panel.open));
+            }
+        });
+    });
+}
+
+fn export_menu(ui: &mut egui::Ui, app: &App, commands: &mut Vec<Command>) {
+    ui.menu_button("Export mParticle batches", |ui| {
+        let selected = app.selection.len();
+        for (scope, label) in [
+            (Scope::Selection, format!("selection ({selected} records)")),
+            (Scope::All, "all records".to_string()),
+        ] {
+            ui.add_enabled_ui(scope == Scope::All || selected > 0, |ui| {
+                for (format, name) in [
+                    (ExportFormat::Ndjson, "NDJSON"),
+                    (ExportFormat::JsonArray, "JSON array"),
+                ] {
+                    if ui.button(format!("{label} as {name}…")).clicked() {
+                        commands.push(Command::ShowDialog(Pick::Export(scope, format)));
+                    }
+                }
+            });
+        }
+        let mut held = app.prefs.export_held;
+        if ui.checkbox(&mut held, "include held records").changed() {
+            commands.push(Command::SetExportHeld(held));
+        }
+    });
+}
+
+fn toolbar_ui(ui: &mut egui::Ui, app: &App, commands: &mut Vec<Command>) {
+    ui.horizontal(|ui| {
+        if ui.button("Open…").clicked() {
+            commands.push(Command::ShowDialog(Pick::Open(OpenMode::Replace)));
+        }
+        if ui.button("Add…").clicked() {
+            commands.push(Command::ShowDialog(Pick::Open(OpenMode::Add)));
+        }
+        ui.separator();
+        ui.label("Rules:");
+        ui.label(RichText::new(&app.engine.rules().source_name).monospace())
+            .on_hover_text("The mapping rules in use (Rules menu to change)");
+        if ui
+            .button("Reload rules")
+            .on_hover_text("Read the rules file again and re-map the loaded records (Ctrl+R)")
+            .clicked()
+        {
+            commands.push(Command::ReloadRules);
+        }
+        ui.separator();
+        let selected = app.selection.len();
+        ui.add_enabled_ui(selected > 0, |ui| {
+            if ui
+                .button(format!("Send {selected} selected…"))
+                .on_hover_text("Open the send panel for the selected records")
+                .clicked()
+            {
+                commands.push(Command::ShowSendPanel(true));
+            }
+        });
+        ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+            ui.label(format!(
+                "{} files · {} records",
+                app.files.len(),
+                app.records.store().len()
+            ));
+        });
+    });
+}
+
+fn progress_ui(ui: &mut egui::Ui, app: &App, commands: &mut Vec<Command>) {
+    let Some(load) = &app.load else { return };
+    let p = &load.progress;
+    ui.horizontal(|ui| {
+        let fraction = if p.bytes_total > 0 {
+            p.bytes_read as f32 / p.bytes_total as f32
+        } else {
+            0.0
+        };
+        let file = p
+            .file
+            .as_ref()
+            .and_then(|f| f.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let text = format!(
+            "Reading {} ({}/{}) · {} of {} · {} records",
+            file,
+            (p.file_index + 1).min(p.file_count.max(1)),
+            p.file_count.max(1),
+            human_bytes(p.bytes_read),
+            human_bytes(p.bytes_total),
+            app.records.store().len()
+        );
+        ui.add(
+            egui::ProgressBar::new(fraction)
+                .desired_width(ui.available_width() - 90.0)
+                .text(text)
+                .animate(true),
+        );
+        let label = if load.cancelling {
+            "Cancelling…"
+        } else {
+            "Cancel"
+        };
+        if ui
+            .add_enabled(!load.cancelling, egui::Button::new(label))
+            .clicked()
+        {
+            commands.push(Command::CancelLoad);
+        }
+    });
+}
+
+/// Bytes for people.
+pub fn human_bytes(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 30 => format!("{:.1} GB", b as f64 / (1u64 << 30) as f64),
+        b if b >= 1 << 20 => format!("{:.1} MB", b as f64 / (1u64 << 20) as f64),
+        b if b >= 1 << 10 => format!("{:.1} KB", b as f64 / 1024.0),
+        b => format!("{b} B"),
+    }
+}
+
+fn errors_ui(ui: &mut egui::Ui, app: &App, commands: &mut Vec<Command>) {
+    let color = super::theme::severity_color(3, app.dark());
+    for (index, message) in app.errors.iter().enumerate().take(5) {
+        ui.horizontal(|ui| {
+            ui.label(RichText::new("Error").color(color).strong());
+            ui.add(egui::Label::new(message.as_str()).wrap());
+            if ui.small_button("Dismiss").clicked() {
+                commands.push(Command::DismissError(index));
+            }
+        });
+    }
+    if app.errors.len() > 5 {
+        ui.label(format!("… and {} more errors", app.errors.len() - 5));
+    }
+}
+
+fn tabs_ui(ui: &mut egui::Ui, app: &App, commands: &mut Vec<Command>) {
+    let views = app.views();
+    let filtered = app.query_active() && !app.query.filter.is_empty();
+    ui.horizontal_wrapped(|ui| {
+        for index in 0..RECORD_TABS as u8 {
+            let total = app.base.tabs.get(usize::from(index)).map_or(0, Vec::len);
+            if !record_tab_always_shown(index) && total == 0 {
+                continue;
+            }
+            let shown = views.tabs.get(usize::from(index)).map_or(0, Vec::len);
+            let tab = Tab::Records(index);
+            let label = if filtered {
+                format!("{} ({shown} of {total})", tab.name())
+            } else {
+                format!("{} ({total})", tab.name())
+            };
+            if ui.selectable_label(app.tab == tab, label).clicked() {
+                commands.push(Command::SetTab(tab));
+            }
+        }
+        ui.separator();
+        let users = match app.batches.shown() {
+            Some(index) if filtered => format!(
+                "Users ({} of {})",
+                app.visible_batches().len(),
+                index.batches.len()
+            ),
+            Some(index) => format!("Users ({})", index.batches.len()),
+            None => "Users (…)".to_string(),
+        };
+        if ui.selectable_label(app.tab == Tab::Users, users).clicked() {
+            commands.push(Command::SetTab(Tab::Users));
+        }
+        if ui
+            .selectable_label(app.tab == Tab::Summary, "Summary")
+            .clicked()
+        {
+            commands.push(Command::SetTab(Tab::Summary));
+        }
+    });
+}
+
+fn status_ui(ui: &mut egui::Ui, app: &App) {
+    ui.horizontal(|ui| {
+        let a = &app.accounting;
+        ui.label(format!(
+            "{} records: {} mapped, {} with warnings, {} held, {} dropped, {} unreadable",
+            a.records_read, a.mapped, a.warned, a.held, a.dropped, a.unreadable
+        ));
+        ui.separator();
+        ui.label(RichText::new(format!("Selected: {}", app.selection.len())).strong());
+        if app.query_views.is_pending() {
+            ui.separator();
+            ui.spinner();
+            ui.label("filtering…");
+        }
+        if app.batches.is_pending() {
+            ui.separator();
+            ui.label("building batches…");
+        }
+        ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+            ui.add(egui::Label::new(app.status.as_str()).truncate());
+        });
+    });
+}
+
+fn drop_ui(ui: &mut egui::Ui, app: &App, commands: &mut Vec<Command>) {
+    let ctx = ui.ctx().clone();
+    let hovering = ctx.input(|i| !i.raw.hovered_files.is_empty());
+    if hovering {
+        let painter = ctx.layer_painter(egui::LayerId::new(
+            egui::Order::Foreground,
+            egui::Id::unique("drop_overlay"),
+        ));
+        let rect = ctx.content_rect();
+        painter.rect_filled(rect, 0.0, egui::Color32::from_black_alpha(160));
+        painter.text(
+            rect.center(),
+            egui::Align2::CENTER_CENTER,
+            "Drop CleverTap files to open them",
+            egui::FontId::proportional(24.0),
+            egui::Color32::WHITE,
+        );
+    }
+    let dropped: Vec<std::path::PathBuf> = ctx.input(|i| {
+        i.raw
+            .dropped_files
+            .iter()
+            .map(|f| f.path().to_path_buf())
+            .collect()
+    });
+    if !dropped.is_empty() {
+        commands.push(Command::Dropped(dropped));
+    }
+    if let Some(paths) = &app.pending_drop {
+        egui::Modal::new(egui::Id::unique("drop_question")).show(&ctx, |ui| {
+            ui.heading("Open dropped files");
+            ui.label(format!(
+                "{} is dropped while {} records are loaded.",
+                file_set_label(paths),
+                app.records.store().len()
+            ));
+            ui.horizontal(|ui| {
+                if ui.button("Add to the loaded files").clicked() {
+                    commands.push(Command::AnswerDrop(Some(OpenMode::Add)));
+                }
+                if ui.button("Replace them").clicked() {
+                    commands.push(Command::AnswerDrop(Some(OpenMode::Replace)));
+                }
+                if ui.button("Cancel").clicked() {
+                    commands.push(Command::AnswerDrop(None));
+                }
+            });
+        });
+    }
+}

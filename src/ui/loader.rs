@@ -1,0 +1,179 @@
+//! Background loading: runs the core pipeline on a thread and streams chunks of outcomes,
+//! progress and the end of the run to the window, which stays responsive and can cancel.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::clevertap::FileInfo;
+use crate::mapping::{Engine, Outcome};
+use crate::pipeline::{self, Progress};
+
+/// What the loading thread reports.
+#[derive(Debug)]
+pub enum LoadEvent {
+    /// How far it got.
+    Progress(Progress),
+    /// Outcomes of one file, in input order.
+    Chunk {
+        /// The file they come from.
+        info: FileInfo,
+        /// The outcomes.
+        outcomes: Vec<Outcome>,
+    },
+    /// A file that could not be opened.
+    Failed {
+        /// The file.
+        path: PathBuf,
+        /// Why, in words.
+        message: String,
+    },
+    /// A file was read to its end (or until cancelled).
+    FileDone(FileInfo),
+    /// The run ended.
+    Finished {
+        /// Whether the user cancelled it.
+        cancelled: bool,
+        /// How long it took.
+        elapsed: Duration,
+    },
+}
+
+/// A running load.
+#[derive(Debug)]
+pub struct LoadHandle {
+    /// Identifies the run in messages.
+    pub id: u64,
+    cancel: Arc<AtomicBool>,
+    /// The last progress reported.
+    pub progress: Progress,
+    /// When it started.
+    pub started: Instant,
+    /// Whether cancel was asked.
+    pub cancelling: bool,
+}
+
+impl LoadHandle {
+    /// Asks the thread to stop after the current chunk.
+    pub fn cancel(&mut self) {
+        self.cancel.store(true, Ordering::Relaxed);
+        self.cancelling = true;
+    }
+}
+
+/// Starts reading `paths` with `engine`; every event goes to `send` tagged with `id`.
+pub fn start(
+    id: u64,
+    paths: Vec<PathBuf>,
+    engine: Engine,
+    send: impl Fn(u64, LoadEvent) + Send + 'static,
+) -> LoadHandle {
+    let cancel = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&cancel);
+    let started = Instant::now();
+    std::thread::spawn(move || {
+        let mut last_progress = Instant::now() - Duration::from_secs(1);
+        let summary = pipeline::run(
+            &paths,
+            &engine,
+            &flag,
+            |progress| {
+                // Progress after every chunk is more than a window needs.
+                if last_progress.elapsed() >= Duration::from_millis(50) {
+                    last_progress = Instant::now();
+                    send(id, LoadEvent::Progress(progress.clone()));
+                }
+            },
+            |info, outcomes| {
+                send(
+                    id,
+                    LoadEvent::Chunk {
+                        info: info.clone(),
+                        outcomes,
+                    },
+                )
+            },
+        );
+        for failure in summary.failures {
+            send(
+                id,
+                LoadEvent::Failed {
+                    path: failure.path,
+                    message: failure.error.to_string(),
+                },
+            );
+        }
+        for info in summary.files {
+            send(id, LoadEvent::FileDone(info));
+        }
+        send(
+            id,
+            LoadEvent::Finished {
+                cancelled: summary.cancelled,
+                elapsed: started.elapsed(),
+            },
+        );
+    });
+    LoadHandle {
+        id,
+        cancel,
+        progress: Progress::default(),
+        started,
+        cancelling: false,
+    }
+}
+
+/// Expands folders into the files inside them (one level, sorted), so a samples folder opens
+/// like its files. Hidden files and the rules file are skipped.
+pub fn expand_paths(paths: &[PathBuf]) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut inside: Vec<PathBuf> = std::fs::read_dir(path)
+                .map(|entries| {
+                    entries
+                        .filter_map(Result::ok)
+                        .map(|e| e.path())
+                        .filter(|p| p.is_file() && is_sample_file(p))
+                        .collect()
+                })
+                .unwrap_or_default();
+            inside.sort();
+            out.extend(inside);
+        } else {
+            out.push(path.clone());
+        }
+    }
+    out
+}
+
+fn is_sample_file(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    !name.starts_with('.')
+        && !name.ends_with(".toml")
+        && !name.ends_with(".md")
+        && !name.ends_with(".txt")
+        && !name.contains(".expected")
+}
+
+/// The bundled samples folder: next to the executable's repository, then `samples/` in the
+/// current folder.
+pub fn default_samples() -> Option<PathBuf> {
+    let candidates = [
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("samples"),
+        PathBuf::from("samples"),
+    ];
+    let exe_repo = std::env::current_exe().ok().and_then(|exe| {
+        exe.ancestors()
+            .find(|dir| dir.join("Cargo.toml").is_file() && dir.join("samples").is_dir())
+            .map(|dir| dir.join("samples"))
+    });
+    exe_repo
+        .into_iter()
+        .chain(candidates)
+        .find(|dir| dir.is_dir() && !expand_paths(std::slice::from_ref(dir)).is_empty())
+}

@@ -1,0 +1,38 @@
+//! The engine the window maps with: rules from a file or built in, with the window's options.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::mapping::{Engine, MapOptions, Rules};
+
+fn options(timezone: Option<chrono_tz::Tz>, event_name: Option<String>) -> MapOptions {
+    MapOptions {
+        event_name,
+        timezone,
+        // The detail view shows each record's source next to what is sent.
+        keep_source: true,
+        ..MapOptions::default()
+    }
+}
+
+/// An engine over the rules in `path` (None: built in), or the reason it cannot be made.
+pub fn engine(
+    path: Option<&Path>,
+    timezone: Option<chrono_tz::Tz>,
+    event_name: Option<String>,
+) -> Result<Engine, String> {
+    let rules = match path {
+        Some(path) => Rules::load(path),
+        None => Rules::default_rules(),
+    }
+    .map_err(|error| error.to_string())?;
+    Ok(Engine::new(Arc::new(rules), options(timezone, event_name)))
+}
+
+/// An engine over the built-in rules.
+pub fn builtin_engine(
+    timezone: Option<chrono_tz::Tz>,
+    event_name: Option<String>,
+) -> Result<Engine, String> {
+    engine(None, timezone, event_name)
+}
