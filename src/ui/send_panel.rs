@@ -10,8 +10,9 @@ use egui::RichText;
 use super::app::App;
 use super::commands::Command;
 use crate::feed::{
-    Credentials, FeedSettings, FeedTarget, LocalFeed, LocalFeedConfig, LocalFeedHandle, Pod,
-    SendEvent, SendHandle, SendJob, SendPlan, SendProgress, Sender, default_journal_path,
+    AcceptedInPlan, Credentials, FeedSettings, FeedTarget, LocalFeed, LocalFeedConfig,
+    LocalFeedHandle, Pod, SendEvent, SendHandle, SendJob, SendPlan, SendProgress, Sender,
+    accepted_in_plan, default_journal_path,
 };
 use crate::mparticle::Environment;
 
@@ -28,7 +29,9 @@ pub struct SendPanel {
     local: Option<LocalFeedHandle>,
     plan: Option<Arc<SendPlan>>,
     plan_text: String,
-    planning: Option<Receiver<SendPlan>>,
+    /// What the journal says this feed already accepted of the plan (reopened samples).
+    accepted: Option<AcceptedInPlan>,
+    planning: Option<Receiver<(SendPlan, Result<AcceptedInPlan, String>)>>,
     handle: Option<SendHandle>,
     /// Plan as soon as there is a selection (when opened from the command line).
     auto_plan: bool,
@@ -65,13 +68,20 @@ impl SendPanel {
 
     fn poll(&mut self) {
         if let Some(rx) = &self.planning
-            && let Ok(plan) = rx.try_recv()
+            && let Ok((plan, accepted)) = rx.try_recv()
         {
             let target = self
                 .settings
                 .resolve(&self.credentials(), self.local.as_ref())
                 .ok();
             self.plan_text = plan.describe(target.as_ref());
+            match accepted {
+                Ok(accepted) => self.accepted = Some(accepted),
+                Err(message) => {
+                    self.accepted = None;
+                    self.error = Some(message);
+                }
+            }
             self.plan = Some(Arc::new(plan));
             self.planning = None;
         }
@@ -249,6 +259,9 @@ pub fn send_panel_ui(ui: &mut egui::Ui, app: &mut App, commands: &mut Vec<Comman
                     let all = panel.send_all;
                     let wake = ctx.clone();
                     let store = Arc::clone(&store);
+                    let target = panel
+                        .settings
+                        .resolve(&panel.credentials(), panel.local.as_ref());
                     std::thread::spawn(move || {
                         let plan = SendPlan::from_outcomes(
                             &store.outcomes,
@@ -258,11 +271,18 @@ pub fn send_panel_ui(ui: &mut egui::Ui, app: &mut App, commands: &mut Vec<Comman
                             now,
                         );
                         drop(store);
-                        let _ = tx.send(plan);
+                        // Which of these batches this feed already accepted (the journal).
+                        let accepted = match &target {
+                            Ok(target) => accepted_in_plan(&default_journal_path(), &plan, target)
+                                .map_err(|error| error.to_string()),
+                            Err(_) => Ok(AcceptedInPlan::default()),
+                        };
+                        let _ = tx.send((plan, accepted));
                         wake.request_repaint();
                     });
                     panel.planning = Some(rx);
                     panel.plan = None;
+                    panel.accepted = None;
                 }
             });
             if panel.planning.is_some() {
@@ -274,11 +294,38 @@ pub fn send_panel_ui(ui: &mut egui::Ui, app: &mut App, commands: &mut Vec<Comman
             if panel.plan.is_some() {
                 ui.label(RichText::new(&panel.plan_text).monospace().small());
             }
+            let already = panel.accepted.as_ref().map_or(0, |a| a.accepted_count);
+            if let (Some(plan), Some(accepted)) = (&panel.plan, &panel.accepted)
+                && already > 0
+            {
+                ui.label(format!(
+                    "Journal: this feed already accepted {already} of these {} batches",
+                    plan.batch_count()
+                ));
+                if let Some(line) = accepted.torn_last_line {
+                    ui.label(
+                        RichText::new(format!(
+                            "the journal's last line ({line}) was cut off by a crash; it is ignored"
+                        ))
+                        .small(),
+                    );
+                }
+            }
             ui.horizontal(|ui| {
                 let ready =
                     panel.plan.as_ref().is_some_and(|p| p.batch_count() > 0) && !panel.sending();
                 if ui.add_enabled(ready, egui::Button::new("Send")).clicked() {
                     start_send(panel, &ctx);
+                }
+                let resend = ready && already > 0;
+                if ui
+                    .add_enabled(resend, egui::Button::new("Resend failed"))
+                    .on_hover_text(
+                        "Send only the batches the journal does not show as accepted by this feed",
+                    )
+                    .clicked()
+                {
+                    resend_failed(panel, &ctx);
                 }
                 if ui
                     .add_enabled(panel.sending(), egui::Button::new("Cancel"))
@@ -340,6 +387,28 @@ pub fn send_panel_ui(ui: &mut egui::Ui, app: &mut App, commands: &mut Vec<Comman
                 }
             }
         });
+}
+
+/// Narrows the plan to the batches the journal does not show as accepted, then sends.
+fn resend_failed(panel: &mut SendPanel, ctx: &egui::Context) {
+    let (Some(plan), Some(accepted)) = (&panel.plan, &panel.accepted) else {
+        return;
+    };
+    let ids: std::collections::HashSet<String> = plan
+        .batches
+        .iter()
+        .zip(&accepted.accepted)
+        .filter(|(_, accepted)| **accepted)
+        .map(|(planned, _)| planned.batch.source_request_id.clone())
+        .collect();
+    let remaining = plan.excluding(&ids);
+    panel.plan_text = format!(
+        "resend failed: {} batches already accepted are left out\n",
+        ids.len()
+    );
+    panel.plan = Some(Arc::new(remaining));
+    panel.accepted = None;
+    start_send(panel, ctx);
 }
 
 fn start_send(panel: &mut SendPanel, ctx: &egui::Context) {
