@@ -96,7 +96,7 @@ pub fn engine_for(input: &InputArgs, environment: Environment) -> Result<Engine,
 }
 
 /// Paths that do not exist or are directories: a usage error before anything is read.
-fn check_paths(files: &[PathBuf]) -> Result<(), String> {
+pub fn check_paths(files: &[PathBuf]) -> Result<(), String> {
     for path in files {
         if path.is_dir() {
             return Err(format!(

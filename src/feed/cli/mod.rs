@@ -118,21 +118,6 @@ pub fn send(args: &SendArgs) -> ExitCode {
     }
 }
 
-fn check_paths(files: &[PathBuf]) -> Result<(), String> {
-    for path in files {
-        if path.is_dir() {
-            return Err(format!(
-                "{} is a directory: give the export files inside it",
-                path.display()
-            ));
-        }
-        if !path.exists() {
-            return Err(format!("cannot open {}: no such file", path.display()));
-        }
-    }
-    Ok(())
-}
-
 fn tuning(args: &SendArgs) -> SendTuning {
     SendTuning {
         concurrency: usize::from(args.concurrency),
@@ -164,7 +149,7 @@ fn confirm_production(args: &SendArgs) -> Result<bool, String> {
 }
 
 fn run_send(args: &SendArgs) -> Result<ExitCode, String> {
-    check_paths(&args.input.files)?;
+    crate::cli::check_paths(&args.input.files)?;
     let environment: Environment = args.environment.parse()?;
     let pod = args.pod.as_deref().map(str::parse::<Pod>).transpose()?;
     let target = match (&pod, &args.url) {
