@@ -220,7 +220,38 @@ pub fn send_panel_ui(ui: &mut egui::Ui, app: &mut App, commands: &mut Vec<Comman
                         )
                         .labelled_by(label.id);
                     });
-                    ui.label(RichText::new("The secret is never saved.").small().weak());
+                    ui.horizontal(|ui| {
+                        let feed = keyring_label(&panel.settings.target);
+                        if ui
+                            .small_button("Remember in the keyring")
+                            .on_hover_text("Store the key and secret in the operating system's keyring")
+                            .clicked()
+                        {
+                            panel.error = crate::feed::keyring::store(&feed, &panel.credentials())
+                                .err()
+                                .map(|error| error.to_string());
+                        }
+                        if ui.small_button("Use the keyring's").clicked() {
+                            match crate::feed::keyring::load(&feed) {
+                                Ok(Some(credentials)) => {
+                                    panel.key = credentials.key.clone();
+                                    panel.secret = credentials.secret.expose().to_string();
+                                    panel.error = None;
+                                }
+                                Ok(None) => {
+                                    panel.error = Some(format!("the keyring holds nothing for {feed}"));
+                                }
+                                Err(error) => panel.error = Some(error.to_string()),
+                            }
+                        }
+                    });
+                    ui.label(
+                        RichText::new(
+                            "The secret stays in memory unless you put it in the keyring; it is never written to a file.",
+                        )
+                        .small()
+                        .weak(),
+                    );
                 }
             }
             ui.horizontal(|ui| {
@@ -387,6 +418,15 @@ pub fn send_panel_ui(ui: &mut egui::Ui, app: &mut App, commands: &mut Vec<Comman
                 }
             }
         });
+}
+
+/// The keyring entry a target's credentials are kept under.
+fn keyring_label(target: &FeedTarget) -> String {
+    match target {
+        FeedTarget::Local => "local".to_string(),
+        FeedTarget::Pod(pod) => pod.as_str().to_string(),
+        FeedTarget::Url(url) => url.trim().to_string(),
+    }
 }
 
 /// Narrows the plan to the batches the journal does not show as accepted, then sends.
