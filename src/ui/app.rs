@@ -163,7 +163,7 @@ impl App {
             query_views: Async::Idle,
             query_dirty: false,
             last_query_start: Instant::now(),
-            query_worker: QueryWorker::default(),
+            query_worker: QueryWorker::new(),
             generation: 0,
             batches: Async::Idle,
             stats: Async::Idle,
