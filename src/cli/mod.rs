@@ -12,7 +12,7 @@ use crate::mapping::{Engine, MapOptions, Outcome, RecordStatus, Rules, build_bat
 use crate::mparticle::Environment;
 use crate::pipeline::{self, Accounting, Progress, RunSummary};
 
-pub use output::{check_json, check_text};
+pub use output::{CheckOutput, FindingRow};
 
 /// Exit code: every record mapped (warnings allowed).
 pub const EXIT_OK: u8 = 0;
@@ -241,20 +241,21 @@ pub fn check(args: &CheckArgs) -> ExitCode {
         Err(message) => return usage_error(&message),
     };
     let mut accounting = Accounting::default();
-    let mut findings = Vec::new();
+    let stdout = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut output = match CheckOutput::start(stdout, args.json) {
+        Ok(output) => output,
+        Err(error) => return usage_error(&format!("cannot write to standard output: {error}")),
+    };
+    let mut written = Ok(());
     let summary = run_with_progress(&args.input.files, &engine, |chunk| {
         for outcome in chunk {
             accounting.add(&outcome);
-            findings.extend(output::FindingRow::all(&outcome));
+            if written.is_ok() {
+                written = output.outcome(&outcome);
+            }
         }
     });
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    let written = if args.json {
-        check_json(&mut out, &accounting, &summary, &findings)
-    } else {
-        check_text(&mut out, &accounting, &summary, &findings)
-    };
-    if let Err(error) = written.and_then(|()| out.flush()) {
+    if let Err(error) = written.and_then(|()| output.finish(&accounting, &summary)) {
         return usage_error(&format!("cannot write to standard output: {error}"));
     }
     report_failures(&summary);

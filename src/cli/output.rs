@@ -1,5 +1,6 @@
 //! What `map` and `check` print.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 use serde::Serialize;
@@ -16,11 +17,12 @@ pub fn write_batches(mut out: impl Write, plan: &BatchPlan) -> io::Result<()> {
     out.flush()
 }
 
-/// One finding with its record's place, as `check` prints it.
+/// One finding with its record's place, as `check` prints it (borrowed from the outcome, so
+/// millions of findings stream out without being kept).
 #[derive(Debug, Clone, Serialize)]
-pub struct FindingRow {
+pub struct FindingRow<'a> {
     /// The file.
-    pub file: String,
+    pub file: Cow<'a, str>,
     /// 1-based line.
     pub line: u64,
     /// 1-based column.
@@ -31,44 +33,43 @@ pub struct FindingRow {
     /// info, warning or error.
     pub severity: Severity,
     /// What the finding is about.
-    pub kind: String,
+    pub kind: &'static str,
     /// The source field, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub field: Option<String>,
+    pub field: Option<&'a str>,
     /// The record's status.
-    pub status: String,
+    pub status: &'static str,
     /// The event name as written, when known.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub event: Option<String>,
+    pub event: Option<&'a str>,
     /// The sentence for a person.
-    pub message: String,
+    pub message: &'a str,
 }
 
-impl FindingRow {
+impl<'a> FindingRow<'a> {
     /// Every finding of one outcome.
-    pub fn all(outcome: &Outcome) -> impl Iterator<Item = FindingRow> + '_ {
+    pub fn all(outcome: &'a Outcome) -> impl Iterator<Item = FindingRow<'a>> + 'a {
         outcome.findings.iter().map(move |finding| FindingRow {
-            file: outcome.place.file.display().to_string(),
+            file: outcome.place.file.to_string_lossy(),
             line: outcome.place.line,
             column: outcome.place.column,
             csv_row: outcome.place.csv_row,
             severity: finding.severity,
-            kind: finding.kind.as_str().to_string(),
-            field: finding.field.clone(),
-            status: outcome.status.as_str().to_string(),
-            event: outcome.source_event_name.clone(),
-            message: finding.message.clone(),
+            kind: finding.kind.as_str(),
+            field: finding.field.as_deref(),
+            status: outcome.status.as_str(),
+            event: outcome.source_event_name.as_deref(),
+            message: &finding.message,
         })
     }
 }
 
 #[derive(Serialize)]
-struct CheckReport<'a> {
+struct ReportTail<'a> {
     #[serde(flatten)]
     accounting: &'a Accounting,
     files: Vec<FileReport>,
     unopened: Vec<Unopened>,
-    findings: &'a [FindingRow],
 }
 
 #[derive(Serialize)]
@@ -86,16 +87,60 @@ struct Unopened {
     message: String,
 }
 
-/// `check --json`: one JSON object.
-pub fn check_json(
-    out: &mut impl Write,
-    accounting: &Accounting,
-    summary: &RunSummary,
-    findings: &[FindingRow],
-) -> io::Result<()> {
-    let report = CheckReport {
-        accounting,
-        files: summary
+/// What `check` prints, streamed: findings as records are checked, the accounting at the end.
+/// Nothing is kept per record, so memory stays flat however large the input.
+pub struct CheckOutput<W: Write> {
+    out: W,
+    json: bool,
+    findings: usize,
+    by_severity: [usize; 3],
+}
+
+impl<W: Write> CheckOutput<W> {
+    /// Starts the output: one JSON object (`--json`, its `findings` first) or text.
+    pub fn start(mut out: W, json: bool) -> io::Result<Self> {
+        if json {
+            out.write_all(b"{\"findings\":[")?;
+        }
+        Ok(Self {
+            out,
+            json,
+            findings: 0,
+            by_severity: [0; 3],
+        })
+    }
+
+    /// Writes one outcome's findings.
+    pub fn outcome(&mut self, outcome: &Outcome) -> io::Result<()> {
+        for finding in FindingRow::all(outcome) {
+            self.by_severity[finding.severity as usize] += 1;
+            if self.json {
+                if self.findings > 0 {
+                    self.out.write_all(b",\n")?;
+                }
+                serde_json::to_writer(&mut self.out, &finding)?;
+            } else {
+                let place = match finding.csv_row {
+                    Some(row) => format!("{}: row {row}", finding.file),
+                    None => format!("{}:{}:{}", finding.file, finding.line, finding.column),
+                };
+                let field = finding.field.map(|f| format!(" [{f}]")).unwrap_or_default();
+                writeln!(
+                    self.out,
+                    "{place}: {}: {}{field}: {}",
+                    finding.severity.as_str(),
+                    finding.kind,
+                    finding.message
+                )?;
+            }
+            self.findings += 1;
+        }
+        Ok(())
+    }
+
+    /// Writes the accounting, the counts per category and event, and the files read.
+    pub fn finish(mut self, accounting: &Accounting, summary: &RunSummary) -> io::Result<()> {
+        let files: Vec<FileReport> = summary
             .files
             .iter()
             .map(|info| FileReport {
@@ -104,75 +149,59 @@ pub fn check_json(
                 gzip: info.gzip,
                 event_name_fallback: info.event_name_fallback().map(str::to_string),
             })
-            .collect(),
-        unopened: summary
-            .failures
-            .iter()
-            .map(|f| Unopened {
-                file: f.path.display().to_string(),
-                message: f.error.to_string(),
-            })
-            .collect(),
-        findings,
-    };
-    serde_json::to_writer_pretty(&mut *out, &report)?;
-    writeln!(out)
-}
-
-/// `check` as text for a person.
-pub fn check_text(
-    out: &mut impl Write,
-    accounting: &Accounting,
-    summary: &RunSummary,
-    findings: &[FindingRow],
-) -> io::Result<()> {
-    for info in &summary.files {
-        let gzip = if info.gzip { ", gzip" } else { "" };
-        writeln!(out, "{}: {}{gzip}", info.path.display(), info.shape.label())?;
-    }
-    writeln!(
-        out,
-        "\n{} records read: {} mapped, {} mapped with warnings, {} held, {} dropped, {} unreadable",
-        accounting.records_read,
-        accounting.mapped,
-        accounting.warned,
-        accounting.held,
-        accounting.dropped,
-        accounting.unreadable
-    )?;
-    writeln!(out, "\nBy category:")?;
-    for (category, count) in &accounting.by_category {
-        writeln!(out, "  {count:>8}  {category}")?;
-    }
-    writeln!(out, "\nBy event:")?;
-    for (event, count) in &accounting.by_event {
-        writeln!(out, "  {count:>8}  {event}")?;
-    }
-    let count = |severity| findings.iter().filter(|f| f.severity == severity).count();
-    writeln!(
-        out,
-        "\nFindings: {} errors, {} warnings, {} information",
-        count(Severity::Error),
-        count(Severity::Warning),
-        count(Severity::Info)
-    )?;
-    for finding in findings {
-        let place = match finding.csv_row {
-            Some(row) => format!("{}: row {row}", finding.file),
-            None => format!("{}:{}:{}", finding.file, finding.line, finding.column),
-        };
-        let field = finding
-            .field
-            .as_deref()
-            .map(|f| format!(" [{f}]"))
-            .unwrap_or_default();
+            .collect();
+        if self.json {
+            let unopened = summary
+                .failures
+                .iter()
+                .map(|f| Unopened {
+                    file: f.path.display().to_string(),
+                    message: f.error.to_string(),
+                })
+                .collect();
+            let tail = serde_json::to_string(&ReportTail {
+                accounting,
+                files,
+                unopened,
+            })?;
+            // `tail` is an object: continue the open one with its members.
+            self.out.write_all(b"],")?;
+            self.out
+                .write_all(tail.get(1..).unwrap_or("}").as_bytes())?;
+            writeln!(self.out)?;
+            return self.out.flush();
+        }
+        let out = &mut self.out;
+        if self.findings > 0 {
+            writeln!(out)?;
+        }
+        for file in &files {
+            let gzip = if file.gzip { ", gzip" } else { "" };
+            writeln!(out, "{}: {}{gzip}", file.file, file.shape)?;
+        }
         writeln!(
             out,
-            "{place}: {}: {}{field}: {}",
-            finding.severity.as_str(),
-            finding.kind,
-            finding.message
+            "\n{} records read: {} mapped, {} mapped with warnings, {} held, {} dropped, {} unreadable",
+            accounting.records_read,
+            accounting.mapped,
+            accounting.warned,
+            accounting.held,
+            accounting.dropped,
+            accounting.unreadable
         )?;
+        writeln!(out, "\nBy category:")?;
+        for (category, count) in &accounting.by_category {
+            writeln!(out, "  {count:>8}  {category}")?;
+        }
+        writeln!(out, "\nBy event:")?;
+        for (event, count) in &accounting.by_event {
+            writeln!(out, "  {count:>8}  {event}")?;
+        }
+        let [info, warnings, errors] = self.by_severity;
+        writeln!(
+            out,
+            "\nFindings: {errors} errors, {warnings} warnings, {info} information (listed above)"
+        )?;
+        out.flush()
     }
-    Ok(())
 }
