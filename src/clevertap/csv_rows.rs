@@ -24,6 +24,12 @@ const PROPERTY_CONTAINERS: [&str; 5] = [
 /// Rows handed out per step.
 const ROWS_PER_STEP: usize = 1024;
 
+/// Most segments a header path is taken apart into. CleverTap's go four deep at most
+/// (`profile.profileData.<property>`); a deeper header keeps its whole name as one key, so that a
+/// header of thousands of dots neither nests a record beyond what the mapper can walk nor makes
+/// the parent check in [`columns`] quadratic (a 60 KB header of dots hung the reader).
+const MAX_PATH_SEGMENTS: usize = 16;
+
 /// One header column.
 struct Column {
     /// The header as written, for messages.
@@ -201,17 +207,21 @@ fn columns(header: &ByteRecord) -> Vec<Column> {
 }
 
 /// Splits a dotted header; after a property container the rest is one key. Returns the path and
-/// whether it ends inside a property container; `None` for headers with empty segments.
+/// whether it ends inside a property container; `None` for headers with empty segments or more
+/// than [`MAX_PATH_SEGMENTS`] segments.
 fn split_path(name: &str) -> Option<(Vec<String>, bool)> {
     let mut segments = Vec::new();
     let mut rest = name;
-    loop {
+    let in_properties = loop {
+        if segments.len() >= MAX_PATH_SEGMENTS {
+            return None;
+        }
         let Some((head, tail)) = rest.split_once('.') else {
             if rest.is_empty() {
                 return None;
             }
             segments.push(rest.to_string());
-            return Some((segments, false));
+            break false;
         };
         if head.is_empty() {
             return None;
@@ -222,10 +232,11 @@ fn split_path(name: &str) -> Option<(Vec<String>, bool)> {
                 return None;
             }
             segments.push(tail.to_string());
-            return Some((segments, true));
+            break true;
         }
         rest = tail;
-    }
+    };
+    (segments.len() <= MAX_PATH_SEGMENTS).then_some((segments, in_properties))
 }
 
 /// `[a@x.com, 645676746]` → `["a@x.com", "645676746"]`; other text stays a string.
@@ -299,6 +310,16 @@ mod tests {
         );
         assert_eq!(path("a..b"), None);
         assert_eq!(path("eventProps."), None);
+        let deepest = vec!["p"; MAX_PATH_SEGMENTS].join(".");
+        assert_eq!(split_path(&deepest).map(|(p, _)| p.len()), Some(16));
+        assert_eq!(path(&format!("{deepest}.p")), None);
+        let last_in_properties = format!("{}.eventProps.a.b", vec!["p"; 14].join("."));
+        assert_eq!(
+            split_path(&last_in_properties).map(|(p, _)| p.len()),
+            Some(16)
+        );
+        let past_in_properties = format!("{}.eventProps.a.b", vec!["p"; 15].join("."));
+        assert_eq!(split_path(&past_in_properties), None);
     }
 
     #[test]
@@ -324,5 +345,13 @@ mod tests {
         assert_eq!(cols[1].path, ["profile", "identity"]);
         assert_eq!(cols[2].path, ["a..b"]);
         assert!(!cols[3].identities);
+    }
+
+    #[test]
+    fn a_header_of_thousands_of_dots_is_one_key() {
+        // Timed out the fuzz harness (over 10 s): taken apart, it made `columns` quadratic.
+        let deep = vec!["p"; 30_000].join(".");
+        let cols = columns(&ByteRecord::from(vec!["ts", deep.as_str()]));
+        assert_eq!(cols[1].path, [deep]);
     }
 }

@@ -12,6 +12,9 @@ const PEEK_BYTES: usize = 64 * 1024;
 const FIRST_LINE_LIMIT: usize = 8 * 1024 * 1024;
 /// A non-JSON first line longer than this is not an event name.
 const EVENT_NAME_LIMIT: usize = 512;
+/// Bytes at the start of a file with a non-JSON first line that are checked for binary data: a
+/// PNG or PDF starts with a clean header line, the bytes after it are not text.
+const BINARY_SNIFF_BYTES: usize = 1024;
 
 /// Where the reader starts: the line number of the next unread byte, and how many bytes of that
 /// line were already consumed (leading whitespace), for columns.
@@ -74,7 +77,8 @@ pub(crate) fn detect(src: &mut Source) -> Detected {
     }
     // A first line that is not JSON: a CSV header, or the event name of an older export.
     let line = first_line(src);
-    if let Some(message) = not_text(&line) {
+    let head = src.buffer();
+    if let Some(message) = not_text(&line, head.get(..BINARY_SNIFF_BYTES).unwrap_or(head)) {
         return read(Plan::Refuse(message.to_string()), Shape::Empty, None, start);
     }
     if line.contains(&b',') {
@@ -102,8 +106,9 @@ pub(crate) fn detect(src: &mut Source) -> Detected {
     }
 }
 
-/// Why a first line shows that the file is not a text export at all.
-fn not_text(line: &[u8]) -> Option<&'static str> {
+/// Why a first line (or the `head` of the file it starts) shows that the file is not a text
+/// export at all.
+fn not_text(line: &[u8], head: &[u8]) -> Option<&'static str> {
     if line.starts_with(b"PK\x03\x04") {
         Some("the file is a ZIP archive: unzip it and open the files inside")
     } else if line.starts_with(b"PAR1") {
@@ -114,7 +119,8 @@ fn not_text(line: &[u8]) -> Option<&'static str> {
         Some("the file is gzip-compressed twice: decompress it once (gunzip) and open the result")
     } else if line
         .iter()
-        .any(|&b| b < 0x20 && !matches!(b, b'\t' | b'\r' | 0x0b | 0x0c))
+        .chain(head)
+        .any(|&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0b | 0x0c))
     {
         Some(
             "the file is not text (it holds binary data): open a CleverTap export (NDJSON, JSON or CSV, optionally gzip-compressed)",
@@ -449,12 +455,18 @@ mod tests {
 
     #[test]
     fn binary_first_lines() {
-        assert!(not_text(b"PK\x03\x04abc").is_some_and(|m| m.contains("ZIP")));
-        assert!(not_text(b"PAR1\x15").is_some_and(|m| m.contains("Parquet")));
-        assert!(not_text(&[0x1f, 0x8b, 8]).is_some_and(|m| m.contains("twice")));
-        assert!(not_text(b"ab\x00c").is_some_and(|m| m.contains("binary")));
-        assert_eq!(not_text(b"App Launched\r"), None);
-        assert_eq!(not_text(b"App \xffLaunched"), None);
+        let alone = |line: &[u8]| not_text(line, line);
+        assert!(alone(b"PK\x03\x04abc").is_some_and(|m| m.contains("ZIP")));
+        assert!(alone(b"PAR1\x15").is_some_and(|m| m.contains("Parquet")));
+        assert!(alone(&[0x1f, 0x8b, 8]).is_some_and(|m| m.contains("twice")));
+        assert!(alone(b"ab\x00c").is_some_and(|m| m.contains("binary")));
+        assert_eq!(alone(b"App Launched\r"), None);
+        assert_eq!(alone(b"App \xffLaunched"), None);
+        // A PNG's first line is clean; the bytes after it are not.
+        let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
+        assert!(not_text(b"\x89PNG\r", png).is_some_and(|m| m.contains("binary")));
+        let name_then_json = b"App Launched\r\n{\"ts\": 1,\t\"a\": 2}\n\x0c\n";
+        assert_eq!(not_text(b"App Launched\r", name_then_json), None);
     }
 
     #[test]
