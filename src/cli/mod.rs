@@ -196,7 +196,10 @@ pub fn map(args: &MapArgs) -> ExitCode {
                 );
             }
             // Batches need only the mapped side: the findings were counted and reported.
-            outcomes.push(Outcome { findings: Vec::new(), ..outcome });
+            outcomes.push(Outcome {
+                findings: Vec::new(),
+                ..outcome
+            });
         }
     });
     report_failures(&summary);
