@@ -288,10 +288,6 @@ async fn handle(shared: Arc<FeedShared>, request: Request<Incoming>) -> Answer {
             )),
         );
     }
-    if let Some(retry) = rate_limited(&shared) {
-        log.note = "over the rate limit".into();
-        return finish(&shared, log, Ok(retry));
-    }
     let parsed: Value = match serde_json::from_slice(&body) {
         Ok(value) => value,
         Err(error) => {
@@ -324,6 +320,11 @@ async fn handle(shared: Arc<FeedShared>, request: Request<Incoming>) -> Answer {
         }
     };
     log.batches = batches.len();
+    // Checked and counted in one step, so requests arriving together cannot all slip in.
+    if let Some(retry) = rate_limited(&shared, batches.len()) {
+        log.note = "over the rate limit".into();
+        return finish(&shared, log, Ok(retry));
+    }
     take_batches(&shared, route, batches, &mut log);
     if fate == Fate::DropAfter {
         log.note = "dropped after taking the batches".into();
@@ -404,8 +405,9 @@ fn roll(shared: &FeedShared) -> Fate {
     }
 }
 
-/// A 429 when this second's batches already reached the limit.
-fn rate_limited(shared: &FeedShared) -> Option<Response<Full<Bytes>>> {
+/// A 429 when `batches` more would take this second past the limit; otherwise they are counted.
+/// A request alone in its second always passes, or a request over the limit could never pass.
+fn rate_limited(shared: &FeedShared, batches: usize) -> Option<Response<Full<Bytes>>> {
     let limit = shared.config.faults.rate_limit.filter(|l| *l > 0)?;
     let second = u64::try_from(chrono::Utc::now().timestamp()).unwrap_or_default();
     let mut state = shared.state();
@@ -413,7 +415,9 @@ fn rate_limited(shared: &FeedShared) -> Option<Response<Full<Bytes>>> {
         state.rate_second = second;
         state.rate_count = 0;
     }
-    if state.rate_count < limit {
+    let batches = u32::try_from(batches).unwrap_or(u32::MAX);
+    if state.rate_count == 0 || state.rate_count.saturating_add(batches) <= limit {
+        state.rate_count = state.rate_count.saturating_add(batches);
         return None;
     }
     drop(state);
@@ -438,7 +442,6 @@ fn take_batches(
     let keep_bodies = shared.config.keep_bodies;
     let mut state = shared.state();
     let state = &mut *state;
-    state.rate_count = state.rate_count.saturating_add(batches.len() as u32);
     let seq = state.snapshot.requests + 1;
     for batch in batches {
         let id = batch
