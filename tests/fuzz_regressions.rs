@@ -14,7 +14,7 @@ use std::path::Path;
 fn read_file_regressions() -> Vec<(&'static str, Vec<u8>)> {
     vec![(
         // A CSV header of 30,000 dotted segments: the parent-column check was quadratic in
-        // the depth (a 10 s timeout in the fuzzer), and the record nested 30,000 deep.
+        // the depth (a timeout of the read_file harness), and the record nested 30,000 deep.
         "csv header with thousands of dots",
         [
             b"\x02ts,eventName,".as_slice(),
