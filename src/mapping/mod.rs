@@ -6,6 +6,7 @@ mod engine;
 mod findings;
 mod rules;
 mod time;
+mod user;
 mod values;
 
 pub use batch::{BatchPlan, PlannedBatch, build_batches, split_requests};

@@ -1,0 +1,239 @@
+//! The user side of a record: identities (customer id, email), the `ct_*` user attributes,
+//! device and application facts, and the key that groups a user's records into one batch.
+
+use indexmap::IndexMap;
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use super::engine::{Engine, TraceOp, Work};
+use super::findings::{Finding, FindingKind, Severity};
+use super::rules::{AttributeKind, MissingIdentityPolicy};
+use super::time;
+use super::values;
+use crate::mparticle::{ApplicationInfo, DeviceInfo, UserIdentities};
+
+impl Engine {
+    pub(super) fn user_facts(&self, record: &Map<String, Value>, work: &mut Work) -> UserFacts {
+        let sources = &self.rules().identities;
+        let mut facts = UserFacts::default();
+        if let Some((path, value)) = values::first_present(record, &sources.customer_id) {
+            let entries = values::list_entries(&Value::String(
+                values::scalar_text(value).unwrap_or_default(),
+            ));
+            if let Some(first) = entries.first() {
+                let note = (entries.len() > 1)
+                    .then(|| format!("first of {} comma-joined values", entries.len()));
+                let op = if note.is_some() || !value.is_string() {
+                    TraceOp::Coerced
+                } else {
+                    TraceOp::Copied
+                };
+                work.trace(path, "user_identities.customer_id", op, note);
+                facts.identities.customer_id = Some(first.clone());
+            }
+        }
+        if let Some((path, value)) = values::first_present(record, &sources.email) {
+            if let Some(email) = values::scalar_text(value) {
+                work.trace(path, "user_identities.email", TraceOp::Copied, None);
+                facts.identities.email = Some(email);
+            }
+        } else {
+            let found = sources.email_from_lists.iter().find_map(|path| {
+                let entries = values::list_entries(values::lookup(record, path)?);
+                entries
+                    .into_iter()
+                    .find(|e| values::looks_like_email(e))
+                    .map(|email| (path, email))
+            });
+            if let Some((path, email)) = found {
+                work.trace(
+                    path,
+                    "user_identities.email",
+                    TraceOp::Coerced,
+                    Some("first e-mail-shaped entry".into()),
+                );
+                facts.identities.email = Some(email);
+            }
+        }
+        facts.clevertap_id = values::first_present(record, &sources.clevertap_id)
+            .and_then(|(_, v)| values::scalar_text(v));
+        if facts.identities.is_empty() {
+            let message = "no customer id and no email: mParticle's CleverTap feed supports only these identities";
+            match self.rules().missing_identity {
+                MissingIdentityPolicy::Hold => work.push(Finding::new(
+                    Severity::Error,
+                    FindingKind::MissingIdentity,
+                    format!("{message}; held"),
+                )),
+                MissingIdentityPolicy::Send => work.push(Finding::new(
+                    Severity::Warning,
+                    FindingKind::MissingIdentity,
+                    format!("{message}; sent without user identities"),
+                )),
+            }
+        }
+        self.user_attributes(record, &mut facts, work);
+        self.device(record, &mut facts, work);
+        facts
+    }
+
+    fn user_attributes(&self, record: &Map<String, Value>, facts: &mut UserFacts, work: &mut Work) {
+        let containers: [(&str, Option<&Map<String, Value>>); 4] = [
+            (
+                "profile.profileData.",
+                values::lookup(record, "profile.profileData").and_then(Value::as_object),
+            ),
+            ("profile.", record.get("profile").and_then(Value::as_object)),
+            (
+                "profileData.",
+                record.get("profileData").and_then(Value::as_object),
+            ),
+            ("", Some(record)),
+        ];
+        for rule in &self.rules().user_attributes {
+            let found = containers.iter().find_map(|(prefix, map)| {
+                let map = (*map)?;
+                rule.sources.iter().find_map(|source| {
+                    let value = map.get(source).filter(|v| !values::is_blank(v))?;
+                    Some((format!("{prefix}{source}"), value))
+                })
+            });
+            let Some((source, value)) = found else {
+                continue;
+            };
+            let target = format!("user_attributes.{}", rule.attribute);
+            let converted = match rule.kind {
+                AttributeKind::String => values::scalar_text(value).map(|t| {
+                    (
+                        Value::String(t),
+                        if value.is_string() {
+                            TraceOp::Renamed
+                        } else {
+                            TraceOp::Coerced
+                        },
+                    )
+                }),
+                AttributeKind::Bool => values::to_bool(value).map(|b| {
+                    (
+                        Value::Bool(b),
+                        if value.is_boolean() {
+                            TraceOp::Renamed
+                        } else {
+                            TraceOp::Coerced
+                        },
+                    )
+                }),
+                AttributeKind::Date => {
+                    time::dollar_date_to_iso(value).map(|d| (Value::String(d), TraceOp::Coerced))
+                }
+            };
+            match converted {
+                Some((converted, op)) => {
+                    work.trace(&source, &target, op, None);
+                    facts.attributes.insert(rule.attribute.clone(), converted);
+                }
+                None => {
+                    let expected = match rule.kind {
+                        AttributeKind::String => "a text value",
+                        AttributeKind::Bool => "true or false",
+                        AttributeKind::Date => "a $D_<epoch seconds> date",
+                    };
+                    work.push(Finding::on(
+                        Severity::Warning,
+                        FindingKind::InvalidValue,
+                        &source,
+                        format!("`{value}` is not {expected}: {} not sent", rule.attribute),
+                    ));
+                    work.trace(
+                        &source,
+                        "",
+                        TraceOp::Dropped,
+                        Some(format!("not {expected}")),
+                    );
+                }
+            }
+        }
+    }
+
+    fn device(&self, record: &Map<String, Value>, facts: &mut UserFacts, work: &mut Work) {
+        let mut pick = |paths: &[&str], target: &str| -> Option<String> {
+            paths.iter().find_map(|path| {
+                let text = values::lookup(record, path).and_then(values::scalar_text)?;
+                work.trace(path, target, TraceOp::Renamed, None);
+                Some(text)
+            })
+        };
+        let platform = pick(
+            &["profile.platform", "deviceInfo.platform", "platform"],
+            "device_info.platform",
+        );
+        let mut device = DeviceInfo {
+            platform: None,
+            device_manufacturer: pick(
+                &["deviceInfo.make", "profile.make"],
+                "device_info.device_manufacturer",
+            ),
+            device_model: pick(
+                &["deviceInfo.model", "profile.model"],
+                "device_info.device_model",
+            ),
+            os_version: pick(
+                &["deviceInfo.osVersion", "profile.os_version"],
+                "device_info.os_version",
+            ),
+            push_token: pick(
+                &["profile.push_token", "device.token"],
+                "device_info.push_token",
+            ),
+        };
+        let version = pick(
+            &["deviceInfo.appVersion", "profile.app_version"],
+            "application_info.application_version",
+        );
+        if let Some(platform) = platform {
+            match platform.to_ascii_lowercase().as_str() {
+                "android" => device.platform = Some("Android".into()),
+                "ios" => device.platform = Some("iOS".into()),
+                "web" => device.platform = Some("web".into()),
+                _ => {
+                    if let Some(entry) = work
+                        .trace
+                        .iter_mut()
+                        .find(|e| e.target == "device_info.platform")
+                    {
+                        entry.target.clear();
+                        entry.op = TraceOp::Dropped;
+                        entry.note = Some(format!("`{platform}` is not an mParticle platform"));
+                    }
+                }
+            }
+        }
+        facts.device_info = (!device.is_empty()).then_some(device);
+        facts.application_info = version.map(|v| ApplicationInfo {
+            application_version: Some(v),
+        });
+    }
+}
+
+#[derive(Default)]
+pub(super) struct UserFacts {
+    pub(super) identities: UserIdentities,
+    pub(super) clevertap_id: Option<String>,
+    pub(super) attributes: IndexMap<String, Value>,
+    pub(super) device_info: Option<DeviceInfo>,
+    pub(super) application_info: Option<ApplicationInfo>,
+}
+
+impl UserFacts {
+    pub(super) fn group_key(&self, record: &Uuid) -> String {
+        if let Some(id) = &self.identities.customer_id {
+            format!("customer_id:{id}")
+        } else if let Some(email) = &self.identities.email {
+            format!("email:{}", email.to_lowercase())
+        } else if let Some(id) = &self.clevertap_id {
+            format!("clevertap_id:{id}")
+        } else {
+            format!("record:{record}")
+        }
+    }
+}
