@@ -1,6 +1,7 @@
 //! The mapping: rules loaded from `assets/mapping.toml` (or a user's copy), and the engine that
 //! turns one CleverTap record into one mParticle event with findings and a field trace.
 
+mod attributes;
 mod batch;
 mod engine;
 mod findings;
