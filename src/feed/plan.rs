@@ -184,16 +184,8 @@ impl SendPlan {
             }
         }
         let mut batches = recent;
-        let first_historical = batches.len();
         batches.extend(historical);
-        let mut requests = Vec::new();
-        split_into(&batches, 0..first_historical, Endpoint::Bulk, &mut requests);
-        split_into(
-            &batches,
-            first_historical..batches.len(),
-            Endpoint::Historical,
-            &mut requests,
-        );
+        let requests = requests_for(&batches);
         SendPlan {
             environment,
             batches,
@@ -215,15 +207,7 @@ impl SendPlan {
                 batches.push(planned.clone());
             }
         }
-        let first_historical = batches.iter().take_while(|b| !b.historical).count();
-        let mut requests = Vec::new();
-        split_into(&batches, 0..first_historical, Endpoint::Bulk, &mut requests);
-        split_into(
-            &batches,
-            first_historical..batches.len(),
-            Endpoint::Historical,
-            &mut requests,
-        );
+        let requests = requests_for(&batches);
         SendPlan {
             environment: self.environment,
             batches,
@@ -371,6 +355,20 @@ fn historical_allowed(planned: &PlannedBatch, min_age_cutoff: i64) -> bool {
 
 /// Splits `range` of `batches` (one endpoint) into requests: at most 100 batches, body under
 /// 256 KB.
+/// Bulk requests for batches ordered recent first, then historical (each endpoint apart).
+fn requests_for(batches: &[PlannedBatch]) -> Vec<PlannedRequest> {
+    let first_historical = batches.iter().take_while(|b| !b.historical).count();
+    let mut requests = Vec::new();
+    split_into(batches, 0..first_historical, Endpoint::Bulk, &mut requests);
+    split_into(
+        batches,
+        first_historical..batches.len(),
+        Endpoint::Historical,
+        &mut requests,
+    );
+    requests
+}
+
 fn split_into(
     batches: &[PlannedBatch],
     range: Range<usize>,

@@ -309,7 +309,7 @@ impl App {
         }
     }
 
-    fn sender(&self) -> impl Fn(Msg) + Send + Clone + 'static {
+    pub(super) fn sender(&self) -> impl Fn(Msg) + Send + Clone + 'static {
         let tx = self.tx.clone();
         let ctx = self.ctx.clone();
         move |msg| {

@@ -276,16 +276,7 @@ impl App {
         let include_held = self.prefs.export_held;
         let environment = self.engine.options().environment;
         let now = self.engine.options().now_millis;
-        let send = {
-            let tx = self.tx.clone();
-            let ctx = self.ctx.clone();
-            move |msg| {
-                let _ = tx.send(msg);
-                if let Some(ctx) = &ctx {
-                    ctx.request_repaint();
-                }
-            }
-        };
+        let send = self.sender();
         std::thread::spawn(move || {
             let result = batches::export(
                 &store.outcomes,
@@ -308,16 +299,7 @@ impl App {
     }
 
     fn show_dialog(&mut self, pick: Pick) {
-        let send = {
-            let tx = self.tx.clone();
-            let ctx = self.ctx.clone();
-            move |msg| {
-                let _ = tx.send(msg);
-                if let Some(ctx) = &ctx {
-                    ctx.request_repaint();
-                }
-            }
-        };
+        let send = self.sender();
         std::thread::spawn(move || {
             let dialog = rfd::FileDialog::new();
             let paths: Vec<PathBuf> = match pick {
