@@ -13,18 +13,6 @@ use feed_support::*;
 use feedlens::feed::*;
 use feedlens::mparticle::Environment;
 
-fn feedlens(home: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_feedlens"));
-    command
-        .env_remove("FEEDLENS_API_KEY")
-        .env_remove("FEEDLENS_API_SECRET")
-        .env_remove("RUST_LOG")
-        .env("HOME", home)
-        .env("XDG_DATA_HOME", home.join("data"))
-        .stdin(Stdio::null());
-    command
-}
-
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -37,7 +25,7 @@ fn run(command: &mut Command) -> Output {
 fn dry_run_prints_the_plan_and_a_body_and_sends_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let file = write_export(dir.path(), "export.jsonl", 400, 150, 4);
-    let output = run(feedlens(dir.path())
+    let output = run(feedlens_command(dir.path())
         .args(["send", "--local", "--dry-run"])
         .arg(&file));
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
@@ -47,7 +35,7 @@ fn dry_run_prints_the_plan_and_a_body_and_sends_nothing() {
     assert!(plan.contains("environment development"), "{plan}");
     assert!(plan.contains("request    0: POST /bulkevents"), "{plan}");
     assert!(plan.contains("dry run: nothing sent"), "{plan}");
-    let output = run(feedlens(dir.path())
+    let output = run(feedlens_command(dir.path())
         .args(["send", "--pod", "EU1", "--show-body", "1"])
         .env("FEEDLENS_API_KEY", "k")
         .env("FEEDLENS_API_SECRET", "s")
@@ -67,7 +55,7 @@ fn plain_http_to_another_host_is_refused_before_anything_is_sent() {
     let dir = tempfile::tempdir().unwrap();
     let file = write_export(dir.path(), "export.jsonl", 10, 10, 0);
     let started = Instant::now();
-    let output = run(feedlens(dir.path())
+    let output = run(feedlens_command(dir.path())
         .args(["send", "--url", "http://feed.example.com/v2"])
         .env("FEEDLENS_API_KEY", "k")
         .env("FEEDLENS_API_SECRET", "s")
@@ -81,13 +69,13 @@ fn plain_http_to_another_host_is_refused_before_anything_is_sent() {
     assert!(message.contains("http://feed.example.com/v2"), "{message}");
     assert!(started.elapsed() < Duration::from_secs(10));
     // Production without confirmation (and no terminal to ask on) is refused too.
-    let output = run(feedlens(dir.path())
+    let output = run(feedlens_command(dir.path())
         .args(["send", "--local", "--environment", "production"])
         .arg(&file));
     assert_eq!(output.status.code(), Some(2));
     assert!(text(&output.stderr).contains("--confirm-production"));
     // No target at all is a usage error.
-    let output = run(feedlens(dir.path()).args(["send"]).arg(&file));
+    let output = run(feedlens_command(dir.path()).args(["send"]).arg(&file));
     assert_eq!(output.status.code(), Some(2));
 }
 
@@ -96,7 +84,7 @@ fn send_local_starts_a_feed_in_process_and_reports_what_it_received() {
     let dir = tempfile::tempdir().unwrap();
     let file = write_export(dir.path(), "export.jsonl", 600, 200, 5);
     let record = dir.path().join("record.ndjson");
-    let output = run(feedlens(dir.path())
+    let output = run(feedlens_command(dir.path())
         .args(["send", "--local", "--record"])
         .arg(&record)
         .arg(&file));
@@ -147,7 +135,7 @@ fn a_sender_killed_mid_run_resumes_with_resend_failed_without_duplicates() {
     })
     .unwrap();
     let send = |extra: &[&str]| {
-        let mut command = feedlens(dir.path());
+        let mut command = feedlens_command(dir.path());
         command
             .args([
                 "send",
@@ -248,7 +236,7 @@ fn the_secret_appears_in_no_file_and_no_output() {
             .env("FEEDLENS_API_SECRET", SECRET)
             .env("RUST_LOG", "trace");
     };
-    let mut serve = feedlens(dir.path());
+    let mut serve = feedlens_command(dir.path());
     with_secret(&mut serve);
     let mut server = serve
         .args([
@@ -285,7 +273,7 @@ fn the_secret_appears_in_no_file_and_no_output() {
         vec!["--show-body", "0"],
         vec!["--resend-failed"],
     ] {
-        let mut send = feedlens(dir.path());
+        let mut send = feedlens_command(dir.path());
         with_secret(&mut send);
         let output = run(send
             .current_dir(dir.path())
@@ -310,7 +298,7 @@ fn the_secret_appears_in_no_file_and_no_output() {
         outputs.push(output.stderr);
     }
     // A wrong secret: the 403 and its answer are shown, the secret still is not.
-    let mut wrong = feedlens(dir.path());
+    let mut wrong = feedlens_command(dir.path());
     with_secret(&mut wrong);
     let output = run(wrong
         .env("FEEDLENS_API_SECRET", format!("{SECRET}-wrong"))

@@ -58,11 +58,7 @@ fn send_with_faults(dir: &Path, plan: SendPlan, faults: Faults, tuning: SendTuni
     assert_exactly_once(&feed, &record, &planned);
     // The journal's accepted lines name exactly the batches the feed took.
     let lines = journal_lines(&journal);
-    let journaled: BTreeSet<String> = lines
-        .iter()
-        .filter(|l| l.status == AttemptStatus::Accepted)
-        .flat_map(|l| l.batch_ids.iter().cloned())
-        .collect();
+    let journaled = journal_accepted(&journal);
     assert_eq!(journaled, planned);
     assert_eq!(lines.len(), summary.progress.attempts);
     assert!(lines.iter().all(|l| l.target == "local" && l.attempt >= 1));

@@ -6,7 +6,6 @@
 
 mod feed_support;
 
-use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -62,12 +61,7 @@ fn soak_with_every_fault_at_once_delivers_each_batch_exactly_once() {
     let snapshot = feed.snapshot();
     assert!(summary.all_accepted(), "{:?}", summary.progress);
     assert_exactly_once(&feed, &record, &planned);
-    let lines = journal_lines(&journal);
-    let journaled: BTreeSet<String> = lines
-        .iter()
-        .filter(|l| l.status == AttemptStatus::Accepted)
-        .flat_map(|l| l.batch_ids.iter().cloned())
-        .collect();
+    let journaled = journal_accepted(&journal);
     assert_eq!(
         journaled, planned,
         "the journal's accepted batches are what the feed recorded"
@@ -92,13 +86,8 @@ fn soak_with_every_fault_at_once_delivers_each_batch_exactly_once() {
 }
 
 fn send_command(home: &Path, url: &str, journal: &Path, file: &Path, resend: bool) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_feedlens"));
+    let mut command = feedlens_command(home);
     command
-        .env_remove("FEEDLENS_API_KEY")
-        .env_remove("FEEDLENS_API_SECRET")
-        .env("HOME", home)
-        .env("XDG_DATA_HOME", home.join("data"))
-        .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .args([

@@ -179,6 +179,29 @@ pub fn assert_exactly_once(feed: &LocalFeedHandle, record: &Path, plan: &BTreeSe
     assert_eq!(taken.into_iter().collect::<BTreeSet<_>>(), *plan);
 }
 
+/// The batches the journal's accepted lines name.
+pub fn journal_accepted(path: &Path) -> BTreeSet<String> {
+    journal_lines(path)
+        .iter()
+        .filter(|l| l.status == feedlens::feed::AttemptStatus::Accepted)
+        .flat_map(|l| l.batch_ids.iter().cloned())
+        .collect()
+}
+
+/// The `feedlens` binary with a private home and data folder, no credentials from the
+/// environment and no standard input.
+pub fn feedlens_command(home: &Path) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_feedlens"));
+    command
+        .env_remove("FEEDLENS_API_KEY")
+        .env_remove("FEEDLENS_API_SECRET")
+        .env_remove("RUST_LOG")
+        .env("HOME", home)
+        .env("XDG_DATA_HOME", home.join("data"))
+        .stdin(std::process::Stdio::null());
+    command
+}
+
 /// Every journal line.
 pub fn journal_lines(path: &Path) -> Vec<JournalLine> {
     let contents = read_journal(path).unwrap();
