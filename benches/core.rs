@@ -56,13 +56,14 @@ fn benches(c: &mut Criterion) {
         b.iter(|| clevertap::open(&path).unwrap().count());
     });
 
-    let values: Vec<(feedlens::clevertap::Place, serde_json::Value)> = clevertap::open(&path)
-        .unwrap()
-        .filter_map(|item| match item {
-            ReadItem::Record(raw) => raw.parse().ok(),
-            ReadItem::Unreadable { .. } => None,
-        })
-        .collect();
+    let values: Vec<(feedlens::clevertap::Place, feedlens::clevertap::Json)> =
+        clevertap::open(&path)
+            .unwrap()
+            .filter_map(|item| match item {
+                ReadItem::Record(raw) => raw.parse().ok(),
+                ReadItem::Unreadable { .. } => None,
+            })
+            .collect();
     group.bench_function("parse", |b| {
         b.iter(|| {
             clevertap::open(&path)

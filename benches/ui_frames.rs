@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use egui::{Event, Modifiers, MouseWheelUnit, Pos2, RawInput, Rect, Vec2, pos2, vec2};
-use feedlens::clevertap::Place;
+use feedlens::clevertap::{Place, json_from_serde};
 use feedlens::mapping::{Engine, MapOptions, Rules};
 use feedlens::ui::query::Filter;
 use feedlens::ui::store::Store;
@@ -60,7 +60,7 @@ fn build_store(rows: usize) -> Store {
             .map(|i| {
                 engine.map(
                     Place::at(Arc::clone(&file), i as u64 + 1, 1),
-                    record(i),
+                    json_from_serde(&record(i)),
                     None,
                 )
             })

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use feedlens::clevertap::Place;
+use feedlens::clevertap::{Json, Place, json_from_serde};
 use feedlens::mapping::{
     DEFAULT_RULES, DEFAULT_RULES_NAME, Engine, MapOptions, Outcome, RecordStatus, Rules,
     build_batches, parse_timezone, split_requests,
@@ -186,7 +186,7 @@ fn rule_variants() -> &'static [Arc<Rules>] {
 
 /// The records in a [`map_json`] input: top-level values, arrays opened up, until the first
 /// syntax error.
-fn json_records(text: &[u8]) -> Vec<Value> {
+fn json_records(text: &[u8]) -> Vec<Json> {
     let mut records = Vec::new();
     for value in serde_json::Deserializer::from_slice(text).into_iter::<Value>() {
         let Ok(value) = value else { break };
@@ -199,7 +199,8 @@ fn json_records(text: &[u8]) -> Vec<Value> {
         }
     }
     records.truncate(MAX_MAP_RECORDS);
-    records
+    // The engine takes sonic-rs values with numbers as written, as the reader makes them.
+    records.iter().map(json_from_serde).collect()
 }
 
 /// Input layout: byte 0 picks the fallback name (bits 0–1) and the rules' policies (the rest);

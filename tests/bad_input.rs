@@ -82,7 +82,7 @@ fn attribute<'a>(outcome: &'a Outcome, name: &str) -> Option<&'a str> {
     event.data.custom_attributes.get(name).map(String::as_str)
 }
 
-use RecordStatus::{Held, Mapped, Unreadable};
+use RecordStatus::{Held, Mapped, Unreadable, Warned};
 
 #[test]
 fn empty_blank_and_bom_only_files_read_as_empty() {
@@ -337,14 +337,14 @@ fn numbers_beyond_i64_and_f64_keep_their_json_text() {
     for (name, text) in numbers {
         assert_eq!(attribute(&outcomes[1], name), Some(text), "{name}");
     }
-    // serde_json keeps every digit but spells an exponent `e+`/`e-`: `1E400` arrives as `1e+400`.
+    // Every number is sent exactly as written, exponent spelling included.
     let spelled = write(
         &dir,
         "exponent.jsonl",
         r#"{"ts":1700000002,"eventName":"App Launched","profile":{"identity":"2"},"eventProps":{"e":1E400}}"#,
     );
     let (spelled, _, _) = load(&[spelled]);
-    assert_eq!(attribute(&spelled[0], "e"), Some("1e+400"));
+    assert_eq!(attribute(&spelled[0], "e"), Some("1E400"));
     let mapped = outcomes[1].mapped.as_ref().unwrap();
     assert_eq!(
         mapped.identities.customer_id.as_deref(),
@@ -362,16 +362,16 @@ fn numbers_beyond_i64_and_f64_keep_their_json_text() {
         messages(&outcomes[2])
     );
     assert!(
-        messages(&outcomes[3]).contains("`1e+400` is not epoch seconds"),
+        messages(&outcomes[3]).contains("`1e400` is not epoch seconds"),
         "{}",
         messages(&outcomes[3])
     );
 }
 
 #[test]
-fn duplicate_keys_take_the_last_value() {
-    // serde_json keeps the last of duplicate keys (in the first one's position); the record
-    // still loads. There is no finding for it (see fuzz/README.md).
+fn duplicate_keys_are_reported_and_the_last_value_counts() {
+    // Of duplicate keys the last counts (as JavaScript reads them), and each duplicate is a
+    // warning naming the key; the records around load.
     let dir = tempfile::tempdir().unwrap();
     let text = format!(
         "{}\n{{\"ts\":1700000002,\"eventName\":\"Nope\",\"eventName\":\"App Launched\",\"profile\":{{\"identity\":\"2\",\"identity\":\"22\"}},\"eventProps\":{{\"a\":1,\"b\":2,\"a\":3}}}}\n{}\n",
@@ -381,7 +381,8 @@ fn duplicate_keys_take_the_last_value() {
     let path = write(&dir, "dupes.jsonl", text);
     let (outcomes, _, accounting) = load(std::slice::from_ref(&path));
     assert_eq!(accounting.records_read, 3);
-    assert_eq!(lines(&outcomes), [(1, Mapped), (2, Mapped), (3, Mapped)]);
+    assert!(accounting.balanced());
+    assert_eq!(lines(&outcomes), [(1, Mapped), (2, Warned), (3, Mapped)]);
     let mapped = outcomes[1].mapped.as_ref().unwrap();
     let event = mapped.event.as_ref().unwrap();
     assert_eq!(event.data.event_name.as_deref(), Some("App Launched"));
@@ -392,7 +393,31 @@ fn duplicate_keys_take_the_last_value() {
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
-    assert_eq!(attributes, [("a", "3"), ("b", "2")]);
+    assert_eq!(attributes, [("b", "2"), ("a", "3")]);
+    let duplicates: Vec<(&str, &str)> = outcomes[1]
+        .findings
+        .iter()
+        .filter(|f| f.kind == FindingKind::DuplicateKey)
+        .map(|f| (f.field.as_deref().unwrap_or(""), f.message.as_str()))
+        .collect();
+    assert_eq!(
+        duplicates,
+        [
+            (
+                "eventName",
+                "`eventName` is written more than once in the record: the last value is used"
+            ),
+            (
+                "profile.identity",
+                "`profile.identity` is written more than once in the record: the last value is used"
+            ),
+            (
+                "eventProps.a",
+                "`a` is written more than once in eventProps: the last value is sent"
+            ),
+        ]
+    );
+    assert_eq!(outcomes[1].place.line, 2);
 }
 
 #[test]

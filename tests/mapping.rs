@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use feedlens::clevertap::Place;
+use feedlens::clevertap::{Place, json_from_serde};
 use feedlens::mapping::{
     Category, Engine, FindingKind, MapOptions, Outcome, RecordStatus, Rules, Severity, TraceOp,
     build_batches, split_requests,
@@ -34,7 +34,7 @@ fn place(line: u64) -> Place {
 }
 
 fn map(record: Value) -> Outcome {
-    engine().map(place(1), record, None)
+    engine().map(place(1), json_from_serde(&record), None)
 }
 
 fn event_record(name: &str, props: Value) -> Value {
@@ -148,7 +148,7 @@ fn unknown_events_follow_the_policy() {
         .replace("unknown_events = \"other\"", "unknown_events = \"hold\"");
     let held = engine_with(Rules::parse(&text, "hold.toml").unwrap()).map(
         place(1),
-        event_record("Charged", json!({})),
+        json_from_serde(&event_record("Charged", json!({}))),
         None,
     );
     assert_eq!(held.status, RecordStatus::Held);
@@ -157,7 +157,7 @@ fn unknown_events_follow_the_policy() {
         .replace("unknown_events = \"other\"", "unknown_events = \"drop\"");
     let dropped = engine_with(Rules::parse(&text, "drop.toml").unwrap()).map(
         place(1),
-        event_record("Charged", json!({})),
+        json_from_serde(&event_record("Charged", json!({}))),
         None,
     );
     assert_eq!(dropped.status, RecordStatus::Dropped);
@@ -196,7 +196,11 @@ fn time_is_read_in_the_account_zone_and_never_invented() {
             ..MapOptions::default()
         },
     );
-    let outcome = kolkata.map(place(1), event_record("App Launched", json!({})), None);
+    let outcome = kolkata.map(
+        place(1),
+        json_from_serde(&event_record("App Launched", json!({}))),
+        None,
+    );
     assert_eq!(
         data(&outcome).timestamp_unixtime_ms,
         Some(1_644_626_491_000 - 19_800_000)
@@ -350,9 +354,9 @@ fn profile_records_become_user_attributes() {
 fn get_events_records_take_the_file_name_then_the_users_name() {
     let record = json!({"ts": 20221119054937_i64, "profile": {"identity": "1"}, "event_props": {"Install": "y"},
                         "session_props": {"utm_source": "google-play"}});
-    let outcome = engine().map(place(1), record.clone(), Some("UTM Visited"));
+    let outcome = engine().map(place(1), json_from_serde(&record), Some("UTM Visited"));
     assert_eq!(data(&outcome).event_name.as_deref(), Some("UTM Visited"));
-    let outcome = engine().map(place(1), record.clone(), None);
+    let outcome = engine().map(place(1), json_from_serde(&record), None);
     assert_eq!(outcome.status, RecordStatus::Held);
     assert!(has(&outcome, FindingKind::NoEventName));
     let named = Engine::new(
@@ -364,7 +368,7 @@ fn get_events_records_take_the_file_name_then_the_users_name() {
         },
     );
     assert_eq!(
-        named.map(place(1), record, None).status,
+        named.map(place(1), json_from_serde(&record), None).status,
         RecordStatus::Mapped
     );
 }
@@ -415,7 +419,7 @@ fn one_batch_per_user_in_time_order_with_historical_data_apart() {
     let outcomes: Vec<Outcome> = records
         .into_iter()
         .enumerate()
-        .map(|(i, r)| engine.map(place(i as u64 + 1), r, None))
+        .map(|(i, r)| engine.map(place(i as u64 + 1), json_from_serde(&r), None))
         .collect();
     let plan = build_batches(&outcomes, |_, _| true, Environment::Development, NOW);
     let summary: Vec<(Option<String>, Vec<usize>, bool)> = plan
@@ -447,11 +451,11 @@ fn batches_split_at_128_kb_and_requests_at_100_batches_or_256_kb() {
         .map(|i| {
             engine.map(
                 place(i + 1),
-                user_event(
+                json_from_serde(&user_event(
                     "heavy",
                     20220212004131 + i as i64,
                     json!({"a": big, "b": big}),
-                ),
+                )),
                 None,
             )
         })
@@ -488,7 +492,7 @@ fn batches_split_at_128_kb_and_requests_at_100_batches_or_256_kb() {
         .map(|i| {
             engine.map(
                 place(i + 1),
-                user_event(&format!("u{i}"), 20220212004131, json!({})),
+                json_from_serde(&user_event(&format!("u{i}"), 20220212004131, json!({}))),
                 None,
             )
         })
@@ -511,9 +515,9 @@ fn bulk_mapping_skips_the_trace_and_map_traced_gives_it() {
         },
     );
     let record = event_record("AB Experiment Rendered", json!({"Variant": "B"}));
-    let plain = bulk.map(place(1), record.clone(), None);
+    let plain = bulk.map(place(1), json_from_serde(&record), None);
     assert!(plain.mapped.as_ref().unwrap().trace.is_empty());
-    let traced = bulk.map_traced(place(1), &record, None);
+    let traced = bulk.map_traced(place(1), &json_from_serde(&record), None);
     assert!(!traced.mapped.as_ref().unwrap().trace.is_empty());
     assert_eq!(
         plain.mapped.unwrap().event,

@@ -168,7 +168,7 @@ impl CsvRows {
         }
         ReadItem::Record(RawRecord {
             place,
-            payload: RawPayload::Value(Value::Object(root)),
+            payload: RawPayload::Json(serde_json::to_vec(&Value::Object(root)).unwrap_or_default()),
         })
     }
 }

@@ -11,6 +11,10 @@ mod reader;
 mod scan;
 mod source;
 
+pub(crate) use parse::kind_of;
+#[cfg(test)]
+pub(crate) use parse::parse_record;
+pub use parse::{Json, JsonObject, MAX_DEPTH, json_from_serde};
 pub use place::Place;
 pub use reader::{FileInfo, RawPayload, RawRecord, ReadError, ReadItem, RecordReader, Shape, open};
 

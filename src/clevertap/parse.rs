@@ -1,14 +1,45 @@
 //! Parsing one record's text, with errors placed in the file (not in the record).
+//!
+//! Records are parsed with sonic-rs into its [`Json`] value: keys in source order (duplicates
+//! kept, so the mapping can report them), numbers kept as their JSON text.
 
 use memchr::{memchr, memrchr};
-use serde_json::Value;
+use sonic_rs::JsonValueTrait;
 
 use super::Place;
 
+/// A parsed source record or part of one.
+pub type Json = sonic_rs::Value;
+/// A JSON object of a source record, keys in source order.
+pub type JsonObject = sonic_rs::Object;
+
+/// Deepest nesting accepted in a record. CleverTap records are three or four levels deep; the
+/// limit keeps a hostile file from exhausting the stack.
+pub const MAX_DEPTH: usize = 128;
+
 /// Parses a record's JSON text (which starts at `place`). A record must be a JSON object.
-pub(crate) fn parse_record(place: &Place, text: &[u8]) -> Result<Value, String> {
-    match serde_json::from_slice::<Value>(text) {
-        Ok(value @ Value::Object(_)) => Ok(value),
+pub(crate) fn parse_record(place: &Place, text: &[u8]) -> Result<Json, String> {
+    // Invalid UTF-8 is the more basic problem, and the parser would replace it silently.
+    if let Err(utf8) = std::str::from_utf8(text) {
+        let at = utf8.valid_up_to();
+        let (line, column) = position_of(place, text, at);
+        let byte = text.get(at).copied().unwrap_or_default();
+        return Err(format!(
+            "line {line}, column {column}: the text is not valid UTF-8 (byte 0x{byte:02x}); CleverTap exports are UTF-8: convert the file to UTF-8, or fix or remove the record"
+        ));
+    }
+    if let Some(at) = too_deep(text) {
+        let (line, column) = position_of(place, text, at);
+        return Err(format!(
+            "line {line}, column {column}: recursion limit exceeded: nested more than {MAX_DEPTH} levels deep, where a CleverTap record is a few levels deep; fix or remove it"
+        ));
+    }
+    let mut parser = sonic_rs::Deserializer::from_slice(text).use_rawnumber();
+    let parsed = parser
+        .deserialize::<Json>()
+        .and_then(|value| parser.end().map(|()| value));
+    match parsed {
+        Ok(value) if value.is_object() => Ok(value),
         Ok(other) => Err(format!(
             "line {}, column {}: a record must be a JSON object, found {} (fix or remove it)",
             place.line,
@@ -19,38 +50,96 @@ pub(crate) fn parse_record(place: &Place, text: &[u8]) -> Result<Value, String> 
     }
 }
 
-fn kind_of(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "true/false",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
+/// A `serde_json` value as a source record value: same text, same key order, numbers as
+/// written. For callers that build records with `serde_json::json!` (tests, tools).
+pub fn json_from_serde(value: &serde_json::Value) -> Json {
+    let text = value.to_string();
+    let mut parser = sonic_rs::Deserializer::from_str(&text).use_rawnumber();
+    // serde_json writes valid JSON no deeper than its own recursion limit.
+    parser.deserialize().unwrap_or_default()
+}
+
+/// The position of the first bracket that nests deeper than [`MAX_DEPTH`], if any. Cheap for
+/// ordinary records: the exact scan runs only when there are that many brackets at all.
+fn too_deep(text: &[u8]) -> Option<usize> {
+    let brackets = text.iter().filter(|&&b| b == b'[' || b == b'{').count();
+    if brackets <= MAX_DEPTH {
+        return None;
+    }
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for (at, &byte) in text.iter().enumerate() {
+        if in_string {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Some(at);
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// What kind of JSON value this is, in words.
+pub(crate) fn kind_of(value: &Json) -> &'static str {
+    if value.is_object() {
+        "an object"
+    } else if value.is_array() {
+        "an array"
+    } else if value.is_str() {
+        "a string"
+    } else if value.is_number() {
+        "a number"
+    } else if value.is_boolean() {
+        "true/false"
+    } else {
+        "null"
     }
 }
 
-/// The parser's complaint, at the file's line and column, with what to do.
-fn describe(place: &Place, text: &[u8], err: &serde_json::Error) -> String {
-    // Invalid UTF-8 is the more basic problem, and the parser's wording for it is obscure.
-    if let Err(utf8) = std::str::from_utf8(text) {
-        let at = utf8.valid_up_to();
-        let (line, column) = position_of(place, text, at);
-        let byte = text.get(at).copied().unwrap_or_default();
-        return format!(
-            "line {line}, column {column}: the text is not valid UTF-8 (byte 0x{byte:02x}); CleverTap exports are UTF-8: convert the file to UTF-8, or fix or remove the record"
-        );
-    }
-    let (err_line, err_column) = (err.line() as u64, err.column() as u64);
+/// The parser's complaint, at the file's line and column, with what to do. Failed records are
+/// rare, so they are parsed again with serde_json, whose wording is the clearer
+/// (``expected `,` or `}` ``); sonic-rs's own message is the fallback.
+fn describe(place: &Place, text: &[u8], err: &sonic_rs::Error) -> String {
+    let (err_line, err_column, reason) = match serde_json::from_slice::<serde::de::IgnoredAny>(text)
+    {
+        Err(err) => {
+            let full = err.to_string();
+            let suffix = format!(" at line {} column {}", err.line(), err.column());
+            let reason = full.strip_suffix(&suffix).unwrap_or(&full).to_string();
+            (err.line() as u64, err.column() as u64, reason)
+        }
+        Ok(_) => {
+            let full = err.to_string();
+            let first = full.lines().next().unwrap_or_default();
+            let reason = first
+                .split_once(" while parsing")
+                .map_or(first, |(reason, _)| reason);
+            (
+                err.line() as u64,
+                err.column() as u64,
+                lower_first(reason.trim()),
+            )
+        }
+    };
     let line = place.line + err_line.saturating_sub(1);
     let column = if err_line <= 1 {
         place.column + err_column.saturating_sub(1)
     } else {
         err_column.max(1)
     };
-    let full = err.to_string();
-    let suffix = format!(" at line {} column {}", err.line(), err.column());
-    let reason = full.strip_suffix(&suffix).unwrap_or(&full);
     if memchr(b'\n', text).is_none() {
         format!(
             "line {line}, column {column}: {reason} (the line is not complete JSON; fix or remove it)"
@@ -60,6 +149,14 @@ fn describe(place: &Place, text: &[u8], err: &serde_json::Error) -> String {
             "line {line}, column {column}: {reason} (the record starting at line {} is not valid JSON; fix or remove it)",
             place.line
         )
+    }
+}
+
+fn lower_first(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
     }
 }
 

@@ -9,13 +9,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use serde_json::Value;
-
 use super::Place;
 use super::csv_rows::CsvRows;
 use super::detect::{Detected, Plan, detect};
 use super::file_name::parse_export_file_name;
 use super::lines::LineReader;
+use super::parse::Json;
 use super::parse::parse_record;
 use super::scan::{Scanner, Scope};
 use super::source::{Fill, Source, decoded_stream, describe_io};
@@ -87,10 +86,8 @@ impl FileInfo {
 /// One record's content as read, not yet parsed.
 #[derive(Debug, Clone)]
 pub enum RawPayload {
-    /// The JSON text of one record object.
+    /// The JSON text of one record object (for CSV, the row turned into nested objects).
     Json(Vec<u8>),
-    /// A record already built (a CSV row turned into nested objects).
-    Value(Value),
 }
 
 /// One record with its place, ready to be parsed on any thread.
@@ -108,13 +105,11 @@ impl RawRecord {
     /// ``line 7, column 31: expected `,` or `}` (the line is not complete JSON; fix or remove it)``.
     /// A record that is valid JSON but not an object is an error too. The place returned is
     /// always the record's own place.
-    pub fn parse(self) -> Result<(Place, Value), (Place, String)> {
-        match self.payload {
-            RawPayload::Value(value) => Ok((self.place, value)),
-            RawPayload::Json(text) => match parse_record(&self.place, &text) {
-                Ok(value) => Ok((self.place, value)),
-                Err(message) => Err((self.place, message)),
-            },
+    pub fn parse(self) -> Result<(Place, Json), (Place, String)> {
+        let RawPayload::Json(text) = &self.payload;
+        match parse_record(&self.place, text) {
+            Ok(value) => Ok((self.place, value)),
+            Err(message) => Err((self.place, message)),
         }
     }
 }

@@ -2,29 +2,81 @@
 //! `custom_attributes` (names trimmed, values as strings, limits checked, documented or not),
 //! the documented attributes a record lacks, and `data.location`.
 
-use indexmap::IndexMap;
-use serde_json::{Map, Value};
+use std::borrow::Cow;
+
+use sonic_rs::JsonContainerTrait;
 
 use super::engine::{Engine, SESSION_PROPS, TraceOp, Work};
 use super::findings::{Finding, FindingKind, Severity};
-use super::rules::{UndocumentedPolicy, attribute_key};
+use super::rules::{UndocumentedPolicy, attribute_key, attribute_key_into, has_attribute_key};
 use super::values::{self, Coercion};
-use crate::mparticle::Location;
+use crate::clevertap::{Json, JsonObject};
 use crate::mparticle::limits;
+use crate::mparticle::{Attributes, Location};
+
+/// A property's place in the source record (`eventProps` + `CT Source`); its dotted path is
+/// built only when a finding or the trace needs it.
+#[derive(Clone, Copy)]
+pub(super) struct Field<'a> {
+    pub(super) container: &'a str,
+    pub(super) name: &'a str,
+}
+
+impl Field<'_> {
+    pub(super) fn path(&self) -> String {
+        format!("{}.{}", self.container, self.name)
+    }
+}
+
+/// A property name with leading, trailing and repeated spaces removed (borrowed when clean).
+pub(super) fn trim_name(name: &str) -> Cow<'_, str> {
+    let clean = !name.starts_with(char::is_whitespace)
+        && !name.ends_with(char::is_whitespace)
+        && !name.contains("  ")
+        && !name.contains(|c: char| c.is_whitespace() && c != ' ');
+    if clean {
+        Cow::Borrowed(name)
+    } else {
+        Cow::Owned(name.split_whitespace().collect::<Vec<_>>().join(" "))
+    }
+}
+
+/// Which documented attributes of an event a record's properties hold, by position.
+#[derive(Debug, Default, Clone, Copy)]
+pub(super) struct Documented(u128);
+
+impl Documented {
+    fn insert(&mut self, position: usize) {
+        if position < 128 {
+            self.0 |= 1 << position;
+        }
+    }
+    fn contains(self, position: usize) -> bool {
+        position < 128 && self.0 & (1 << position) != 0
+    }
+}
 
 impl Engine {
     pub(super) fn map_attributes(
         &self,
         props_key: &str,
-        props: &Map<String, Value>,
+        props: &JsonObject,
         rule_index: Option<usize>,
-        attributes: &mut IndexMap<String, String>,
+        attributes: &mut Attributes,
         work: &mut Work,
-    ) {
-        for (name, value) in props {
-            let source = format!("{props_key}.{name}");
-            let trimmed = name.split_whitespace().collect::<Vec<_>>().join(" ");
+    ) -> Documented {
+        let policy = self.rules().undocumented_attributes;
+        let mut undocumented: Vec<(Field<'_>, Cow<'_, str>)> = Vec::new();
+        let mut present = Documented::default();
+        let mut key = String::new();
+        for (name, value) in props.iter() {
+            let field = Field {
+                container: props_key,
+                name,
+            };
+            let trimmed = trim_name(name);
             if trimmed.is_empty() {
+                let source = field.path();
                 work.push(Finding::on(
                     Severity::Warning,
                     FindingKind::AttributeNameSpaces,
@@ -34,65 +86,103 @@ impl Engine {
                 work.trace(&source, "", TraceOp::Dropped, Some("empty name".into()));
                 continue;
             }
-            let documented =
-                rule_index.is_some_and(|index| self.rules().is_documented(index, &trimmed));
-            if rule_index.is_some() && !documented {
-                let (note, dropped) = match self.rules().undocumented_attributes {
-                    UndocumentedPolicy::Keep => ("kept", false),
-                    UndocumentedPolicy::Drop => {
-                        ("dropped (undocumented_attributes = \"drop\")", true)
-                    }
-                };
-                work.push(Finding::on(
-                    Severity::Info,
-                    FindingKind::UndocumentedAttribute,
-                    &source,
-                    format!(
-                        "`{trimmed}` is not listed for this event in the feed document: {note}"
-                    ),
-                ));
-                if dropped {
-                    work.trace(&source, "", TraceOp::Dropped, Some("undocumented".into()));
+            let position = rule_index.and_then(|index| {
+                attribute_key_into(&trimmed, &mut key);
+                self.rules().documented_position(index, &key)
+            });
+            if let Some(position) = position {
+                present.insert(position);
+            }
+            if rule_index.is_some() && position.is_none() {
+                undocumented.push((field, trimmed.clone()));
+                if policy == UndocumentedPolicy::Drop {
+                    work.trace(
+                        &field.path(),
+                        "",
+                        TraceOp::Dropped,
+                        Some("undocumented".into()),
+                    );
                     continue;
                 }
             }
-            self.push_attribute(
-                &source,
-                &trimmed,
-                name != &trimmed,
-                value,
-                TraceOp::Copied,
-                attributes,
-                work,
-            );
+            if let Some(earlier) = attributes.get_index_of(trimmed.as_ref()) {
+                // The last value is sent: the earlier one makes way.
+                attributes.shift_remove_index(earlier);
+                work.push(Finding::on(
+                    Severity::Warning,
+                    FindingKind::DuplicateKey,
+                    field.path(),
+                    format!(
+                        "`{trimmed}` is written more than once in {props_key}: the last value is sent"
+                    ),
+                ));
+            }
+            self.push_attribute(field, &trimmed, value, TraceOp::Copied, attributes, work);
         }
+        self.report_undocumented(props_key, undocumented, work);
+        present
     }
 
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn push_attribute(
+    /// One finding for all of a record's undocumented properties: a generated or custom event
+    /// can carry dozens, and one line per property would bury everything else.
+    fn report_undocumented(
         &self,
-        source: &str,
-        name: &str,
-        renamed: bool,
-        value: &Value,
-        op: TraceOp,
-        attributes: &mut IndexMap<String, String>,
+        props_key: &str,
+        undocumented: Vec<(Field<'_>, Cow<'_, str>)>,
         work: &mut Work,
     ) {
-        let target = format!("events[].data.custom_attributes.{name}");
+        let what = match self.rules().undocumented_attributes {
+            UndocumentedPolicy::Keep => "kept",
+            UndocumentedPolicy::Drop => "dropped (undocumented_attributes = \"drop\")",
+        };
+        let names: Vec<&str> = undocumented.iter().map(|(_, name)| name.as_ref()).collect();
+        let finding = match undocumented.as_slice() {
+            [] => return,
+            [(field, name)] => Finding::on(
+                Severity::Info,
+                FindingKind::UndocumentedAttribute,
+                field.path(),
+                format!("`{name}` is not listed for this event in the feed document: {what}"),
+            ),
+            _ => Finding::on(
+                Severity::Info,
+                FindingKind::UndocumentedAttribute,
+                props_key,
+                format!(
+                    "{} properties are not listed for this event in the feed document, {what}: {}",
+                    names.len(),
+                    names.join(", ")
+                ),
+            ),
+        };
+        work.push(finding);
+    }
+
+    pub(super) fn push_attribute(
+        &self,
+        field: Field<'_>,
+        name: &str,
+        value: &Json,
+        op: TraceOp,
+        attributes: &mut Attributes,
+        work: &mut Work,
+    ) {
+        let renamed = field.name != name;
         if renamed {
             work.push(Finding::on(
                 Severity::Warning,
                 FindingKind::AttributeNameSpaces,
-                source,
+                field.path(),
                 format!("the name has stray spaces: sent as `{name}`"),
             ));
         }
-        if name.chars().count() > limits::MAX_ATTRIBUTE_NAME_CHARS {
+        if name.len() > limits::MAX_ATTRIBUTE_NAME_CHARS
+            && name.chars().count() > limits::MAX_ATTRIBUTE_NAME_CHARS
+        {
             work.push(Finding::on(
                 Severity::Warning,
                 FindingKind::OverLimit,
-                source,
+                field.path(),
                 format!(
                     "the attribute name is longer than {} characters",
                     limits::MAX_ATTRIBUTE_NAME_CHARS
@@ -103,17 +193,19 @@ impl Engine {
             work.push(Finding::on(
                 Severity::Info,
                 FindingKind::InvalidValue,
-                source,
+                field.path(),
                 "null value: not sent",
             ));
-            work.trace(source, "", TraceOp::Dropped, Some("null".into()));
+            work.trace(&field.path(), "", TraceOp::Dropped, Some("null".into()));
             return;
         };
-        if text.chars().count() > limits::MAX_ATTRIBUTE_VALUE_CHARS {
+        if text.len() > limits::MAX_ATTRIBUTE_VALUE_CHARS
+            && text.chars().count() > limits::MAX_ATTRIBUTE_VALUE_CHARS
+        {
             work.push(Finding::on(
                 Severity::Warning,
                 FindingKind::OverLimit,
-                source,
+                field.path(),
                 format!(
                     "the value is {} characters long; mParticle takes at most {}",
                     text.chars().count(),
@@ -129,64 +221,70 @@ impl Engine {
                 work.push(Finding::on(
                     Severity::Info,
                     FindingKind::ValueCoerced,
-                    source,
+                    field.path(),
                     "a boolean sent as the string \"true\"/\"false\"",
                 ));
                 (TraceOp::Coerced, Some("boolean → string".to_string()))
             }
             Coercion::Json => {
-                work.push(Finding::on(Severity::Info, FindingKind::ValueCoerced, source, "a list or object sent as its compact JSON text (mParticle takes only scalar attribute values)"));
+                work.push(Finding::on(Severity::Info, FindingKind::ValueCoerced, field.path(), "a list or object sent as its compact JSON text (mParticle takes only scalar attribute values)"));
                 (TraceOp::Coerced, Some("JSON → string".to_string()))
             }
         };
-        if attributes.contains_key(name) {
+        let entry = match attributes.entry(name.to_string()) {
+            indexmap::map::Entry::Vacant(entry) => entry,
+            indexmap::map::Entry::Occupied(_) => {
+                if work.tracing() {
+                    work.trace(
+                        &field.path(),
+                        "",
+                        TraceOp::Dropped,
+                        Some(format!(
+                            "`{name}` is already set by the event's own properties"
+                        )),
+                    );
+                }
+                return;
+            }
+        };
+        if work.tracing() {
             work.trace(
-                source,
-                "",
-                TraceOp::Dropped,
-                Some(format!(
-                    "`{name}` is already set by the event's own properties"
-                )),
+                &field.path(),
+                &format!("events[].data.custom_attributes.{name}"),
+                op,
+                note,
             );
-            return;
         }
-        work.trace(source, &target, op, note);
-        attributes.insert(name.to_string(), text);
+        entry.insert(text);
     }
 
     pub(super) fn session_props(
         &self,
-        record: &Map<String, Value>,
+        record: &JsonObject,
         rule_index: Option<usize>,
-        attributes: &mut IndexMap<String, String>,
+        attributes: &mut Attributes,
         work: &mut Work,
     ) {
         let Some((key, session)) = SESSION_PROPS.iter().find_map(|key| {
-            record
-                .get(*key)
-                .and_then(Value::as_object)
+            values::get(record, key)
+                .and_then(Json::as_object)
                 .map(|map| (*key, map))
         }) else {
             return;
         };
         let flatten =
             rule_index.is_some_and(|index| self.rules().events[index].flatten_session_props);
-        for (name, value) in session {
-            let source = format!("{key}.{name}");
+        for (name, value) in session.iter() {
+            let field = Field {
+                container: key,
+                name,
+            };
             if flatten {
-                let trimmed = name.split_whitespace().collect::<Vec<_>>().join(" ");
-                self.push_attribute(
-                    &source,
-                    &trimmed,
-                    name != &trimmed,
-                    value,
-                    TraceOp::Flattened,
-                    attributes,
-                    work,
-                );
-            } else {
+                let trimmed = trim_name(name);
+                self.push_attribute(field, &trimmed, value, TraceOp::Flattened, attributes, work);
+            } else if work.tracing() {
                 work.trace(
-                    &source,
+                    &field.path(),
                     "",
                     TraceOp::Dropped,
                     Some(
@@ -201,31 +299,31 @@ impl Engine {
     pub(super) fn missing_documented(
         &self,
         index: usize,
-        props: Option<&Map<String, Value>>,
-        record: &Map<String, Value>,
+        present: Documented,
+        record: &JsonObject,
         work: &mut Work,
     ) {
-        let present: std::collections::HashSet<String> = props
-            .into_iter()
-            .flat_map(|props| props.keys())
-            .chain(
-                SESSION_PROPS
-                    .iter()
-                    .filter_map(|k| record.get(*k)?.as_object())
-                    .flat_map(|m| m.keys()),
-            )
-            .map(|key| attribute_key(key))
+        let sessions: Vec<&JsonObject> = SESSION_PROPS
+            .iter()
+            .filter_map(|k| values::get(record, k)?.as_object())
             .collect();
-        let has_session = SESSION_PROPS.iter().any(|k| record.contains_key(*k));
+        let in_sessions = |key: &str| {
+            sessions
+                .iter()
+                .any(|object| object.iter().any(|(name, _)| has_attribute_key(name, key)))
+        };
+        let has_session =
+            !sessions.is_empty() || SESSION_PROPS.iter().any(|k| record.contains_key(k));
         let missing: Vec<&str> = self
             .rules()
-            .documented_attributes(index)
-            .iter()
-            .filter(|name| {
-                let key = attribute_key(name);
-                !(present.contains(&key) || key == "sessionprops" && has_session)
+            .documented_keys(index)
+            .enumerate()
+            .filter(|(position, (_, key))| {
+                !(present.contains(*position)
+                    || in_sessions(key)
+                    || *key == "sessionprops" && has_session)
             })
-            .map(String::as_str)
+            .map(|(_, (name, _))| name)
             .collect();
         if !missing.is_empty() {
             work.push(Finding::new(
@@ -242,7 +340,7 @@ impl Engine {
     pub(super) fn location(
         &self,
         props_key: &str,
-        props: &Map<String, Value>,
+        props: &JsonObject,
         work: &mut Work,
     ) -> Option<Location> {
         let find = |keys: &[String]| {

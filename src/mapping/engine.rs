@@ -6,17 +6,19 @@ use std::sync::Arc;
 use chrono_tz::Tz;
 use indexmap::IndexMap;
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
+use sonic_rs::{JsonContainerTrait, JsonValueTrait};
 use uuid::Uuid;
 
+use super::attributes::Documented;
 use super::findings::{Finding, FindingKind, Severity};
 use super::rules::{Category, Rules, UnknownEventPolicy, attribute_key, name_key};
 use super::time;
 use super::values;
-use crate::clevertap::Place;
+use crate::clevertap::{Json, JsonObject, Place};
 use crate::mparticle::limits;
 use crate::mparticle::{
-    ApplicationInfo, DeviceInfo, Environment, Event, EventData, UserIdentities,
+    ApplicationInfo, Attributes, DeviceInfo, Environment, Event, EventData, UserIdentities,
 };
 
 /// The namespace of feedlens's deterministic ids (UUID v5).
@@ -149,7 +151,7 @@ pub struct Outcome {
     /// The event name as CleverTap wrote it (or the fallback used).
     pub source_event_name: Option<String>,
     /// The parsed source record, when [`MapOptions::keep_source`] is set.
-    pub source: Option<Arc<Value>>,
+    pub source: Option<Arc<Json>>,
     /// The mapped side (present for held records too, as far as it could be built).
     pub mapped: Option<MappedRecord>,
     /// What the checks found.
@@ -224,7 +226,7 @@ impl Engine {
 
     /// Maps one parsed record. `fallback_name` is the file's event-name fallback (first line or
     /// file name).
-    pub fn map(&self, place: Place, value: Value, fallback_name: Option<&str>) -> Outcome {
+    pub fn map(&self, place: Place, value: Json, fallback_name: Option<&str>) -> Outcome {
         if !self.options.keep_source {
             return self.map_value(place, &value, fallback_name, self.options.trace);
         }
@@ -235,25 +237,19 @@ impl Engine {
 
     /// Maps one record with its field-by-field trace, whatever [`MapOptions::trace`] says: for a
     /// detail view of a record mapped in bulk without one.
-    pub fn map_traced(&self, place: Place, value: &Value, fallback_name: Option<&str>) -> Outcome {
+    pub fn map_traced(&self, place: Place, value: &Json, fallback_name: Option<&str>) -> Outcome {
         self.map_value(place, value, fallback_name, true)
     }
 
     fn map_value(
         &self,
         place: Place,
-        value: &Value,
+        value: &Json,
         fallback_name: Option<&str>,
         tracing: bool,
     ) -> Outcome {
-        let Value::Object(record) = value else {
-            let kind = match value {
-                Value::Array(_) => "an array",
-                Value::String(_) => "a string",
-                Value::Number(_) => "a number",
-                Value::Bool(_) => "a boolean",
-                _ => "null",
-            };
+        let Some(record) = value.as_object() else {
+            let kind = crate::clevertap::kind_of(value);
             return Outcome::unreadable(
                 place,
                 format!("a record must be a JSON object, found {kind}; remove or fix it"),
@@ -263,13 +259,14 @@ impl Engine {
             tracing,
             ..Work::default()
         };
+        report_duplicate_keys(record, &mut work);
         let record_id = record_id(record, fallback_name);
         if is_profile_record(record) {
             return self.map_profile(place, record, record_id, work);
         }
 
         let written_name = EVENT_NAME.iter().find_map(|key| {
-            let name = record.get(*key).and_then(values::scalar_text)?;
+            let name = values::get(record, key).and_then(values::scalar_text)?;
             Some((name, *key))
         });
         let name = written_name
@@ -294,9 +291,8 @@ impl Engine {
         );
 
         let props = EVENT_PROPS.iter().find_map(|key| {
-            record
-                .get(*key)
-                .and_then(Value::as_object)
+            values::get(record, key)
+                .and_then(Json::as_object)
                 .map(|map| (*key, map))
         });
         let (canonical, rule_index) = self.resolve_name(record, &source_name, props.map(|p| p.1));
@@ -341,12 +337,21 @@ impl Engine {
         };
         let category = category.unwrap_or(Category::Other);
         if category.event_type() == crate::mparticle::EventType::CustomEvent {
-            work.trace(
-                name_source,
-                "events[].data.event_name",
-                name_op,
-                (name_op == TraceOp::Renamed).then(|| format!("`{source_name}` → `{sent_name}`")),
-            );
+            if work.tracing() {
+                work.trace(
+                    name_source,
+                    "events[].data.event_name",
+                    name_op,
+                    (name_op == TraceOp::Renamed)
+                        .then(|| format!("`{source_name}` → `{sent_name}`")),
+                );
+                work.trace(
+                    "",
+                    "events[].data.custom_event_type",
+                    TraceOp::Added,
+                    Some(format!("category {}", category.label())),
+                );
+            }
             if sent_name.chars().count() > limits::MAX_EVENT_NAME_CHARS {
                 work.push(Finding::on(
                     Severity::Warning,
@@ -358,13 +363,7 @@ impl Engine {
                     ),
                 ));
             }
-            work.trace(
-                "",
-                "events[].data.custom_event_type",
-                TraceOp::Added,
-                Some(format!("category {}", category.label())),
-            );
-        } else {
+        } else if work.tracing() {
             work.trace(
                 name_source,
                 "events[].event_type",
@@ -374,17 +373,22 @@ impl Engine {
         }
 
         let timestamp = self.event_time(record, &mut work);
-        work.trace(
-            "",
-            "events[].data.source_message_id",
-            TraceOp::Added,
-            Some("derived from the record's content".into()),
-        );
-
-        let mut attributes = IndexMap::new();
-        if let Some((props_key, props)) = props {
-            self.map_attributes(props_key, props, rule_index, &mut attributes, &mut work);
+        if work.tracing() {
+            work.trace(
+                "",
+                "events[].data.source_message_id",
+                TraceOp::Added,
+                Some("derived from the record's content".into()),
+            );
         }
+
+        let mut attributes = Attributes::default();
+        let present = match props {
+            Some((props_key, props)) => {
+                self.map_attributes(props_key, props, rule_index, &mut attributes, &mut work)
+            }
+            None => Documented::default(),
+        };
         self.session_props(record, rule_index, &mut attributes, &mut work);
         if attributes.len() > limits::MAX_ATTRIBUTES_PER_EVENT {
             work.push(Finding::new(
@@ -398,25 +402,26 @@ impl Engine {
             ));
         }
         if let Some(index) = rule_index {
-            self.missing_documented(index, props.map(|p| p.1), record, &mut work);
+            self.missing_documented(index, present, record, &mut work);
         }
         let location = props.and_then(|(key, props)| self.location(key, props, &mut work));
 
         let user = self.user_facts(record, &mut work);
         let custom = category.event_type() == crate::mparticle::EventType::CustomEvent;
+        let event_key = event_id.to_string();
         let event = Event {
             event_type: category.event_type(),
             data: EventData {
                 event_name: custom.then(|| sent_name.clone()),
                 custom_event_type: custom.then(|| category.as_str().to_string()),
                 timestamp_unixtime_ms: timestamp,
-                source_message_id: event_id.to_string(),
+                source_message_id: event_key.clone(),
                 location,
                 custom_attributes: attributes,
             },
         };
         let mapped = MappedRecord {
-            record_id: event_id.to_string(),
+            record_id: event_key,
             group_key: user.group_key(&event_id),
             identities: user.identities,
             user_attributes: user.attributes,
@@ -432,13 +437,13 @@ impl Engine {
     fn map_profile(
         &self,
         place: Place,
-        record: &Map<String, Value>,
+        record: &JsonObject,
         record_id: String,
         mut work: Work,
     ) -> Outcome {
         let user = self.user_facts(record, &mut work);
         let tracing = work.tracing;
-        for key in record.keys().filter(|_| tracing) {
+        for (key, _) in record.iter().filter(|_| tracing) {
             if !work
                 .trace
                 .iter()
@@ -470,19 +475,18 @@ impl Engine {
     /// The document's name and rule for a written name; `Control Group` is split four ways.
     fn resolve_name(
         &self,
-        record: &Map<String, Value>,
+        record: &JsonObject,
         name: &str,
-        props: Option<&Map<String, Value>>,
+        props: Option<&JsonObject>,
     ) -> (Option<String>, Option<usize>) {
         let group = &self.rules.control_group;
         let resolved = if name_key(name) == name_key(&group.source_name) {
-            let custom = record
-                .get(&group.name_field)
+            let custom = values::get(record, &group.name_field)
                 .and_then(values::scalar_text)
                 .is_some();
             let journey_key = attribute_key(&group.journey_property);
-            let journey =
-                props.is_some_and(|props| props.keys().any(|k| attribute_key(k) == journey_key));
+            let journey = props
+                .is_some_and(|props| props.iter().any(|(k, _)| attribute_key(k) == journey_key));
             let target = match (custom, journey) {
                 (true, false) => &group.custom,
                 (false, false) => &group.system,
@@ -499,13 +503,11 @@ impl Engine {
         }
     }
 
-    fn event_time(&self, record: &Map<String, Value>, work: &mut Work) -> Option<i64> {
-        let read = if let Some(ts) = record.get("ts") {
+    fn event_time(&self, record: &JsonObject, work: &mut Work) -> Option<i64> {
+        let read = if let Some(ts) = values::get(record, "ts") {
             Some(("ts", time::ts_to_millis(ts, self.zone)))
         } else {
-            record
-                .get("eventTime")
-                .map(|t| ("eventTime", time::epoch_value_to_millis(t)))
+            values::get(record, "eventTime").map(|t| ("eventTime", time::epoch_value_to_millis(t)))
         };
         match read {
             None => {
@@ -564,9 +566,43 @@ impl Engine {
     }
 }
 
+/// Reports keys written twice in the record, in its objects one level down and in
+/// `profile.profileData`. Event properties are checked as they are mapped.
+fn report_duplicate_keys(record: &JsonObject, work: &mut Work) {
+    let mut report = |path: &str, object: &JsonObject| {
+        for key in values::duplicate_keys(object) {
+            let field = if path.is_empty() {
+                key.to_string()
+            } else {
+                format!("{path}.{key}")
+            };
+            work.push(Finding::on(
+                Severity::Warning,
+                FindingKind::DuplicateKey,
+                &field,
+                format!(
+                    "`{field}` is written more than once in the record: the last value is used"
+                ),
+            ));
+        }
+    };
+    report("", record);
+    for (key, value) in record.iter() {
+        if EVENT_PROPS.contains(&key) {
+            continue;
+        }
+        if let Some(object) = value.as_object() {
+            report(key, object);
+            if let Some(data) = values::get(object, "profileData").and_then(Json::as_object) {
+                report(&format!("{key}.profileData"), data);
+            }
+        }
+    }
+}
+
 /// A profile export record: no event name, no event time, no event properties.
-fn is_profile_record(record: &Map<String, Value>) -> bool {
-    if record.get("type").and_then(Value::as_str) == Some("profile") {
+fn is_profile_record(record: &JsonObject) -> bool {
+    if values::get(record, "type").and_then(|t| t.as_str()) == Some("profile") {
         return true;
     }
     const EVENT_KEYS: [&str; 9] = [
@@ -580,33 +616,31 @@ fn is_profile_record(record: &Map<String, Value>) -> bool {
         "sessionProps",
         "session_props",
     ];
-    !EVENT_KEYS.iter().any(|key| record.contains_key(*key))
+    !EVENT_KEYS.iter().any(|key| record.contains_key(key))
 }
 
-/// A stable digest of a record's content: its JSON text in source order.
-fn record_id(record: &Map<String, Value>, fallback_name: Option<&str>) -> String {
+/// A stable digest of a record's content: its compact JSON text in source order (so the same
+/// record gives the same id whether it came pretty-printed or on one line).
+fn record_id(record: &JsonObject, fallback_name: Option<&str>) -> String {
     use sha2::{Digest, Sha256};
-    /// Feeds serialised JSON straight into the hash, with no intermediate buffer.
-    struct HashWriter(Sha256);
-    impl std::io::Write for HashWriter {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0.update(bytes);
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
+    thread_local! {
+        static TEXT: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     }
-    let mut hasher = HashWriter(Sha256::new());
-    hasher.0.update(fallback_name.unwrap_or("").as_bytes());
-    hasher.0.update(b"\n");
-    // Writing a JSON value into a hash cannot fail.
-    let _ = serde_json::to_writer(&mut hasher, record);
-    let digest = hasher.0.finalize();
+    let mut hasher = Sha256::new();
+    hasher.update(fallback_name.unwrap_or("").as_bytes());
+    hasher.update(b"\n");
+    TEXT.with_borrow_mut(|text| {
+        text.clear();
+        // Writing a parsed value into memory cannot fail.
+        let _ = sonic_rs::to_writer(&mut *text, record);
+        hasher.update(text.as_slice());
+    });
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let digest = hasher.finalize();
     let mut text = String::with_capacity(64);
     for byte in digest {
-        use std::fmt::Write;
-        let _ = write!(text, "{byte:02x}");
+        text.push(char::from(HEX[usize::from(byte >> 4)]));
+        text.push(char::from(HEX[usize::from(byte & 0xf)]));
     }
     text
 }
@@ -622,6 +656,10 @@ pub(super) struct Work {
 impl Work {
     pub(super) fn push(&mut self, finding: Finding) {
         self.findings.push(finding);
+    }
+    /// Whether the trace is being recorded (callers skip building its strings otherwise).
+    pub(super) fn tracing(&self) -> bool {
+        self.tracing
     }
     pub(super) fn trace(&mut self, source: &str, target: &str, op: TraceOp, note: Option<String>) {
         if !self.tracing {

@@ -41,6 +41,8 @@ pub enum FindingKind {
     UndocumentedAttribute,
     /// An attribute name with leading, trailing or repeated spaces.
     AttributeNameSpaces,
+    /// A key that occurs more than once in the same object (the last value is used).
+    DuplicateKey,
     /// A value that is not a string was sent as one.
     ValueCoerced,
     /// A value that cannot be used (null, a non-boolean opt-in flag, a bad date).
@@ -67,6 +69,7 @@ impl FindingKind {
             FindingKind::DocumentedAttributeMissing => "documented_attribute_missing",
             FindingKind::UndocumentedAttribute => "undocumented_attribute",
             FindingKind::AttributeNameSpaces => "attribute_name_spaces",
+            FindingKind::DuplicateKey => "duplicate_key",
             FindingKind::ValueCoerced => "value_coerced",
             FindingKind::InvalidValue => "invalid_value",
             FindingKind::OverLimit => "over_limit",

@@ -308,7 +308,24 @@ pub struct Rules {
     pub events: Vec<EventRule>,
     by_name: HashMap<String, usize>,
     aliases: HashMap<String, String>,
-    documented: Vec<HashMap<String, String>>,
+    /// Per event, its documented attributes as (attribute key, name), in the rules' order.
+    documented: Vec<Vec<(String, String)>>,
+    /// Per profile property name, the user attribute rules it feeds as (rule, rank among the
+    /// rule's sources).
+    user_attribute_sources: HashMap<String, Vec<(usize, usize)>>,
+}
+
+fn user_attribute_sources(rules: &[UserAttributeRule]) -> HashMap<String, Vec<(usize, usize)>> {
+    let mut sources: HashMap<String, Vec<(usize, usize)>> = HashMap::new();
+    for (index, rule) in rules.iter().enumerate() {
+        for (rank, source) in rule.sources.iter().enumerate() {
+            sources
+                .entry(source.clone())
+                .or_default()
+                .push((index, rank));
+        }
+    }
+    sources
 }
 
 /// A name compared loosely: lower case, single spaces, trimmed.
@@ -326,6 +343,42 @@ pub fn attribute_key(name: &str) -> String {
         .filter(|c| c.is_alphanumeric())
         .flat_map(char::to_lowercase)
         .collect()
+}
+
+/// [`attribute_key`] into a buffer that is reused from call to call.
+pub fn attribute_key_into(name: &str, key: &mut String) {
+    key.clear();
+    if name.is_ascii() {
+        key.extend(
+            name.bytes()
+                .filter(u8::is_ascii_alphanumeric)
+                .map(|b| char::from(b.to_ascii_lowercase())),
+        );
+    } else {
+        key.extend(
+            name.chars()
+                .filter(|c| c.is_alphanumeric())
+                .flat_map(char::to_lowercase),
+        );
+    }
+}
+
+/// Whether `name` compares loosely equal to an [`attribute_key`], without allocating.
+pub fn has_attribute_key(name: &str, key: &str) -> bool {
+    if name.is_ascii() && key.is_ascii() {
+        let mut expected = key.bytes();
+        return name
+            .bytes()
+            .filter(u8::is_ascii_alphanumeric)
+            .all(|b| expected.next() == Some(b.to_ascii_lowercase()))
+            && expected.next().is_none();
+    }
+    let mut expected = key.chars();
+    name.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .all(|c| expected.next() == Some(c))
+        && expected.next().is_none()
 }
 
 impl Rules {
@@ -402,9 +455,22 @@ impl Rules {
                     format!("event `{}` is listed twice", rule.name),
                 ));
             }
-            let mut attributes = HashMap::new();
+            if rule.attributes.len() > 128 {
+                return Err(invalid(
+                    offset,
+                    format!(
+                        "event `{}` lists {} attributes: at most 128",
+                        rule.name,
+                        rule.attributes.len()
+                    ),
+                ));
+            }
+            let mut attributes: Vec<(String, String)> = Vec::new();
             for attribute in &rule.attributes {
-                attributes.insert(attribute_key(attribute), attribute.trim().to_string());
+                let key = attribute_key(attribute);
+                if !attributes.iter().any(|(known, _)| *known == key) {
+                    attributes.push((key, attribute.trim().to_string()));
+                }
             }
             documented.push(attributes);
             events.push(EventRule {
@@ -476,6 +542,7 @@ impl Rules {
                 .map(|s| attribute_key(s))
                 .collect(),
             control_group: file.control_group,
+            user_attribute_sources: user_attribute_sources(&file.user_attributes),
             user_attributes: file.user_attributes,
             events,
             by_name,
@@ -499,9 +566,35 @@ impl Rules {
         self.event(name).map(|(_, rule)| rule.name.as_str())
     }
 
+    /// The user attribute rules a profile property feeds, as (rule index, rank of this name among
+    /// the rule's sources).
+    pub fn user_attribute_rules(&self, property: &str) -> &[(usize, usize)] {
+        self.user_attribute_sources
+            .get(property)
+            .map_or(&[], Vec::as_slice)
+    }
+
     /// Whether an attribute (any spelling) is documented for the event at `index`.
     pub fn is_documented(&self, index: usize, attribute: &str) -> bool {
-        self.documented[index].contains_key(&attribute_key(attribute))
+        self.documented[index]
+            .iter()
+            .any(|(key, _)| has_attribute_key(attribute, key))
+    }
+
+    /// The position among the documented attributes of the event at `index` of the one with
+    /// this [`attribute_key`], if it is documented.
+    pub fn documented_position(&self, index: usize, key: &str) -> Option<usize> {
+        self.documented[index]
+            .iter()
+            .position(|(known, _)| known == key)
+    }
+
+    /// The documented attributes of the event at `index` as (name, [`attribute_key`]), in the
+    /// rules' order.
+    pub fn documented_keys(&self, index: usize) -> impl Iterator<Item = (&str, &str)> {
+        self.documented[index]
+            .iter()
+            .map(|(key, name)| (name.as_str(), key.as_str()))
     }
 
     /// The documented attributes of the event at `index` (as the document writes them).

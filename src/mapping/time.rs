@@ -1,8 +1,9 @@
 //! Reading CleverTap times: 14-digit `ts` in the account's zone, epoch seconds, `$D_` dates.
 
+use super::values::{View, view};
+use crate::clevertap::Json;
 use chrono::{NaiveDate, NaiveDateTime, TimeZone};
 use chrono_tz::Tz;
-use serde_json::Value;
 
 /// Parses an IANA time-zone name (`UTC`, `Asia/Kolkata`).
 pub fn parse_timezone(name: &str) -> Result<Tz, String> {
@@ -12,10 +13,10 @@ pub fn parse_timezone(name: &str) -> Result<Tz, String> {
 }
 
 /// The digits of a JSON integer or of a string holding one.
-fn integer_text(value: &Value) -> Option<String> {
-    let text = match value {
-        Value::Number(number) => number.to_string(),
-        Value::String(text) => text.trim().to_string(),
+fn integer_text(value: &Json) -> Option<String> {
+    let text = match view(value) {
+        View::Number(text) => text,
+        View::String(text) => text.trim().to_string(),
         _ => return None,
     };
     let digits = text.strip_prefix('-').unwrap_or(&text);
@@ -24,7 +25,7 @@ fn integer_text(value: &Value) -> Option<String> {
 
 /// Reads `ts`: 14 digits `YYYYMMDDHHMMSS` in `zone`; 13 digits epoch milliseconds; otherwise
 /// epoch seconds (upload payloads and newer exports). Returns milliseconds since the epoch.
-pub fn ts_to_millis(value: &Value, zone: Tz) -> Result<i64, String> {
+pub fn ts_to_millis(value: &Json, zone: Tz) -> Result<i64, String> {
     let text = integer_text(value).ok_or_else(|| {
         format!("`{value}` is not a CleverTap time (YYYYMMDDHHMMSS or epoch seconds)")
     })?;
@@ -48,7 +49,7 @@ pub fn ts_to_millis(value: &Value, zone: Tz) -> Result<i64, String> {
 }
 
 /// Reads `eventTime` (epoch seconds).
-pub fn epoch_value_to_millis(value: &Value) -> Result<i64, String> {
+pub fn epoch_value_to_millis(value: &Json) -> Result<i64, String> {
     let text = integer_text(value).ok_or_else(|| format!("`{value}` is not epoch seconds"))?;
     text.parse::<i64>()
         .ok()
@@ -65,15 +66,15 @@ fn epoch_seconds_to_millis(seconds: i64) -> Option<i64> {
 }
 
 /// A `$D_<epoch seconds>` date (or plain epoch seconds) as `YYYY-MM-DD` in UTC.
-pub fn dollar_date_to_iso(value: &Value) -> Option<String> {
-    let seconds = match value {
-        Value::String(text) => text
+pub fn dollar_date_to_iso(value: &Json) -> Option<String> {
+    let seconds = match view(value) {
+        View::String(text) => text
             .trim()
             .strip_prefix("$D_")
             .unwrap_or(text.trim())
             .parse::<i64>()
             .ok()?,
-        Value::Number(number) => number.as_i64()?,
+        View::Number(text) => text.parse::<i64>().ok()?,
         _ => return None,
     };
     let date = chrono::DateTime::from_timestamp(seconds, 0)?.date_naive();
@@ -90,7 +91,7 @@ pub fn format_millis(millis: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use sonic_rs::json;
 
     #[test]
     fn fourteen_digit_ts_is_read_in_the_account_zone() {

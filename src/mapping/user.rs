@@ -2,7 +2,8 @@
 //! device and application facts, and the key that groups a user's records into one batch.
 
 use indexmap::IndexMap;
-use serde_json::{Map, Value};
+use serde_json::Value;
+use sonic_rs::{JsonContainerTrait, JsonValueTrait};
 use uuid::Uuid;
 
 use super::engine::{Engine, TraceOp, Work};
@@ -10,20 +11,20 @@ use super::findings::{Finding, FindingKind, Severity};
 use super::rules::{AttributeKind, MissingIdentityPolicy};
 use super::time;
 use super::values;
+use crate::clevertap::{Json, JsonObject};
 use crate::mparticle::{ApplicationInfo, DeviceInfo, UserIdentities};
 
 impl Engine {
-    pub(super) fn user_facts(&self, record: &Map<String, Value>, work: &mut Work) -> UserFacts {
+    pub(super) fn user_facts(&self, record: &JsonObject, work: &mut Work) -> UserFacts {
         let sources = &self.rules().identities;
         let mut facts = UserFacts::default();
         if let Some((path, value)) = values::first_present(record, &sources.customer_id) {
-            let entries = values::list_entries(&Value::String(
-                values::scalar_text(value).unwrap_or_default(),
-            ));
+            let entries =
+                values::text_list_entries(&values::scalar_text(value).unwrap_or_default());
             if let Some(first) = entries.first() {
                 let note = (entries.len() > 1)
                     .then(|| format!("first of {} comma-joined values", entries.len()));
-                let op = if note.is_some() || !value.is_string() {
+                let op = if note.is_some() || !value.is_str() {
                     TraceOp::Coerced
                 } else {
                     TraceOp::Copied
@@ -77,36 +78,50 @@ impl Engine {
         facts
     }
 
-    fn user_attributes(&self, record: &Map<String, Value>, facts: &mut UserFacts, work: &mut Work) {
-        let containers: [(&str, Option<&Map<String, Value>>); 4] = [
+    fn user_attributes(&self, record: &JsonObject, facts: &mut UserFacts, work: &mut Work) {
+        let containers: [(&str, Option<&JsonObject>); 4] = [
             (
                 "profile.profileData.",
-                values::lookup(record, "profile.profileData").and_then(Value::as_object),
+                values::lookup(record, "profile.profileData").and_then(Json::as_object),
             ),
-            ("profile.", record.get("profile").and_then(Value::as_object)),
+            (
+                "profile.",
+                values::get(record, "profile").and_then(Json::as_object),
+            ),
             (
                 "profileData.",
-                record.get("profileData").and_then(Value::as_object),
+                values::get(record, "profileData").and_then(Json::as_object),
             ),
             ("", Some(record)),
         ];
-        for rule in &self.rules().user_attributes {
-            let found = containers.iter().find_map(|(prefix, map)| {
-                let map = (*map)?;
-                rule.sources.iter().find_map(|source| {
-                    let value = map.get(source).filter(|v| !values::is_blank(v))?;
-                    Some((format!("{prefix}{source}"), value))
-                })
-            });
-            let Some((source, value)) = found else {
+        // One pass over each container: per rule, the best (container, source rank) present.
+        let rules = &self.rules().user_attributes;
+        let mut found: Vec<Option<(usize, usize, &str, &Json)>> = vec![None; rules.len()];
+        for (container, (_, map)) in containers.iter().enumerate() {
+            let Some(map) = map else { continue };
+            for (name, value) in map.iter() {
+                for &(index, rank) in self.rules().user_attribute_rules(name) {
+                    let better = match found[index] {
+                        None => true,
+                        Some((c, r, _, _)) => (container, rank) <= (c, r),
+                    };
+                    if better && !values::is_blank(value) {
+                        found[index] = Some((container, rank, name, value));
+                    }
+                }
+            }
+        }
+        for (rule, found) in rules.iter().zip(found) {
+            let Some((container, _, name, value)) = found else {
                 continue;
             };
+            let source = format!("{}{name}", containers[container].0);
             let target = format!("user_attributes.{}", rule.attribute);
             let converted = match rule.kind {
                 AttributeKind::String => values::scalar_text(value).map(|t| {
                     (
                         Value::String(t),
-                        if value.is_string() {
+                        if value.is_str() {
                             TraceOp::Renamed
                         } else {
                             TraceOp::Coerced
@@ -155,7 +170,7 @@ impl Engine {
         }
     }
 
-    fn device(&self, record: &Map<String, Value>, facts: &mut UserFacts, work: &mut Work) {
+    fn device(&self, record: &JsonObject, facts: &mut UserFacts, work: &mut Work) {
         let mut pick = |paths: &[&str], target: &str| -> Option<String> {
             paths.iter().find_map(|path| {
                 let text = values::lookup(record, path).and_then(values::scalar_text)?;

@@ -1,22 +1,100 @@
 //! Small helpers over source records: dotted-path lookup and value coercion.
 
-use serde_json::{Map, Value};
+use sonic_rs::{JsonContainerTrait, JsonValueTrait};
+
+use crate::clevertap::{Json, JsonObject};
+
+/// A source value by kind, for matching.
+pub enum View<'a> {
+    /// `null`.
+    Null,
+    /// `true` / `false`.
+    Bool(bool),
+    /// A number, in its JSON text.
+    Number(String),
+    /// A string.
+    String(&'a str),
+    /// An array.
+    Array(&'a [Json]),
+    /// An object.
+    Object(&'a JsonObject),
+}
+
+/// What a source value is.
+pub fn view(value: &Json) -> View<'_> {
+    if let Some(text) = value.as_str() {
+        View::String(text)
+    } else if let Some(object) = value.as_object() {
+        View::Object(object)
+    } else if let Some(items) = value.as_array() {
+        View::Array(items.as_slice())
+    } else if let Some(flag) = value.as_bool() {
+        View::Bool(flag)
+    } else if value.is_number() {
+        View::Number(number_text(value).unwrap_or_default())
+    } else {
+        View::Null
+    }
+}
+
+/// A number's JSON text, as written in the source.
+pub fn number_text(value: &Json) -> Option<String> {
+    match value.as_raw_number() {
+        Some(raw) => Some(raw.as_str().to_string()),
+        None => value.as_number().map(|number| number.to_string()),
+    }
+}
+
+/// Compact JSON text of a source value.
+pub fn json_text(value: &Json) -> String {
+    value.to_string()
+}
+
+/// The value of `key` in an object. Of duplicate keys the last one counts, as JavaScript and
+/// most JSON readers take them; the engine reports duplicates.
+pub fn get<'a>(object: &'a JsonObject, key: &str) -> Option<&'a Json> {
+    object
+        .iter()
+        .filter(|(name, _)| *name == key)
+        .last()
+        .map(|(_, value)| value)
+}
+
+/// The keys that occur more than once in an object, each once, in order of first repeat.
+pub fn duplicate_keys(object: &JsonObject) -> Vec<&str> {
+    let mut repeated: Vec<&str> = Vec::new();
+    if object.len() <= 16 {
+        for (at, (key, _)) in object.iter().enumerate() {
+            if object.iter().take(at).any(|(seen, _)| seen == key) && !repeated.contains(&key) {
+                repeated.push(key);
+            }
+        }
+    } else {
+        let mut seen = std::collections::HashSet::with_capacity(object.len());
+        for (key, _) in object.iter() {
+            if !seen.insert(key) && !repeated.contains(&key) {
+                repeated.push(key);
+            }
+        }
+    }
+    repeated
+}
 
 /// Looks up a dotted path (`profile.identity`) in a record. Each path segment is one key.
-pub fn lookup<'a>(record: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
+pub fn lookup<'a>(record: &'a JsonObject, path: &str) -> Option<&'a Json> {
     let mut segments = path.split('.');
-    let mut current = record.get(segments.next()?)?;
+    let mut current = get(record, segments.next()?)?;
     for segment in segments {
-        current = current.as_object()?.get(segment)?;
+        current = get(current.as_object()?, segment)?;
     }
     Some(current)
 }
 
 /// The first present, non-empty value among paths, with the path that held it.
 pub fn first_present<'a, 'p>(
-    record: &'a Map<String, Value>,
+    record: &'a JsonObject,
     paths: &'p [String],
-) -> Option<(&'p str, &'a Value)> {
+) -> Option<(&'p str, &'a Json)> {
     paths.iter().find_map(|path| {
         let value = lookup(record, path)?;
         (!is_blank(value)).then_some((path.as_str(), value))
@@ -24,12 +102,12 @@ pub fn first_present<'a, 'p>(
 }
 
 /// Null, an empty string, an empty array or object.
-pub fn is_blank(value: &Value) -> bool {
-    match value {
-        Value::Null => true,
-        Value::String(text) => text.trim().is_empty(),
-        Value::Array(items) => items.is_empty(),
-        Value::Object(map) => map.is_empty(),
+pub fn is_blank(value: &Json) -> bool {
+    match view(value) {
+        View::Null => true,
+        View::String(text) => text.trim().is_empty(),
+        View::Array(items) => items.is_empty(),
+        View::Object(map) => map.is_empty(),
         _ => false,
     }
 }
@@ -48,46 +126,46 @@ pub enum Coercion {
 }
 
 /// A property value as the string mParticle receives. `None` for null.
-pub fn to_attribute_string(value: &Value) -> Option<(String, Coercion)> {
-    match value {
-        Value::Null => None,
-        Value::String(text) => Some((text.clone(), Coercion::None)),
-        Value::Number(number) => Some((number.to_string(), Coercion::Number)),
-        Value::Bool(flag) => Some((flag.to_string(), Coercion::Bool)),
-        Value::Array(_) | Value::Object(_) => Some((value.to_string(), Coercion::Json)),
+pub fn to_attribute_string(value: &Json) -> Option<(String, Coercion)> {
+    match view(value) {
+        View::Null => None,
+        View::String(text) => Some((text.to_string(), Coercion::None)),
+        View::Number(text) => Some((text, Coercion::Number)),
+        View::Bool(flag) => Some((flag.to_string(), Coercion::Bool)),
+        View::Array(_) | View::Object(_) => Some((json_text(value), Coercion::Json)),
     }
 }
 
 /// A scalar as text (identities, device fields); `None` for null, arrays and objects.
-pub fn scalar_text(value: &Value) -> Option<String> {
-    match value {
-        Value::String(text) => Some(text.trim().to_string()).filter(|t| !t.is_empty()),
-        Value::Number(number) => Some(number.to_string()),
-        Value::Bool(flag) => Some(flag.to_string()),
+pub fn scalar_text(value: &Json) -> Option<String> {
+    match view(value) {
+        View::String(text) => Some(text.trim().to_string()).filter(|t| !t.is_empty()),
+        View::Number(text) => Some(text),
+        View::Bool(flag) => Some(flag.to_string()),
         _ => None,
     }
 }
 
 /// A number or numeric string as f64.
-pub fn to_f64(value: &Value) -> Option<f64> {
-    match value {
-        Value::Number(number) => number.to_string().parse().ok(),
-        Value::String(text) => text.trim().parse().ok(),
+pub fn to_f64(value: &Json) -> Option<f64> {
+    match view(value) {
+        View::Number(text) => text.parse().ok(),
+        View::String(text) => text.trim().parse().ok(),
         _ => None,
     }
     .filter(|number: &f64| number.is_finite())
 }
 
 /// A boolean, from `true`/`false` or their string spellings (any case), or 1/0.
-pub fn to_bool(value: &Value) -> Option<bool> {
-    match value {
-        Value::Bool(flag) => Some(*flag),
-        Value::String(text) => match text.trim().to_ascii_lowercase().as_str() {
+pub fn to_bool(value: &Json) -> Option<bool> {
+    match view(value) {
+        View::Bool(flag) => Some(flag),
+        View::String(text) => match text.trim().to_ascii_lowercase().as_str() {
             "true" | "1" | "yes" => Some(true),
             "false" | "0" | "no" => Some(false),
             _ => None,
         },
-        Value::Number(number) => match number.to_string().as_str() {
+        View::Number(text) => match text.as_str() {
             "1" => Some(true),
             "0" => Some(false),
             _ => None,
@@ -108,50 +186,60 @@ pub fn looks_like_email(text: &str) -> bool {
 }
 
 /// The entries of an identity list: a JSON array, or CSV's `"[a@x.com, 645676746]"` string.
-pub fn list_entries(value: &Value) -> Vec<String> {
-    match value {
-        Value::Array(items) => items.iter().filter_map(scalar_text).collect(),
-        Value::String(text) => text
-            .trim()
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .split(',')
-            .map(|s| s.trim().trim_matches('"').to_string())
-            .filter(|s| !s.is_empty())
-            .collect(),
+pub fn list_entries(value: &Json) -> Vec<String> {
+    match view(value) {
+        View::Array(items) => items.iter().filter_map(scalar_text).collect(),
+        View::String(text) => text_list_entries(text),
         _ => Vec::new(),
     }
+}
+
+/// The entries of CSV's `"[a@x.com, 645676746]"` list text (or one plain value).
+pub fn text_list_entries(text: &str) -> Vec<String> {
+    text.trim()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .split(',')
+        .map(|s| s.trim().trim_matches('"').to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use sonic_rs::json;
+
+    fn parse(text: &str) -> Json {
+        let place =
+            crate::clevertap::Place::at(std::sync::Arc::from(std::path::Path::new("t")), 1, 1);
+        crate::clevertap::parse_record(&place, text.as_bytes()).unwrap()
+    }
 
     #[test]
     fn numbers_keep_their_json_text_and_structures_become_compact_json() {
-        let value: Value = serde_json::from_str(
-            r#"{"a": 1.10, "b": 12345678901234567890123, "c": [1, "x"], "d": true}"#,
-        )
-        .unwrap();
-        let text = |k: &str| to_attribute_string(&value[k]).unwrap();
+        let value = parse(r#"{"a": 1.10, "b": 12345678901234567890123, "c": [1, "x"], "d": true}"#);
+        let text = |k: &str| to_attribute_string(value.get(k).unwrap()).unwrap();
         assert_eq!(text("a"), ("1.10".to_string(), Coercion::Number));
         assert_eq!(text("b").0, "12345678901234567890123");
         assert_eq!(text("c"), (r#"[1,"x"]"#.to_string(), Coercion::Json));
         assert_eq!(text("d"), ("true".to_string(), Coercion::Bool));
-        assert_eq!(to_attribute_string(&Value::Null), None);
+        assert_eq!(to_attribute_string(&json!(null)), None);
     }
 
     #[test]
     fn lookup_follows_dotted_paths() {
         let record = json!({"profile": {"identity": "42", "profileData": {"Name": "Jo"}}});
         let record = record.as_object().unwrap();
-        assert_eq!(lookup(record, "profile.identity"), Some(&json!("42")));
         assert_eq!(
-            lookup(record, "profile.profileData.Name"),
-            Some(&json!("Jo"))
+            lookup(record, "profile.identity").and_then(|v| v.as_str()),
+            Some("42")
         );
-        assert_eq!(lookup(record, "profile.missing"), None);
+        assert_eq!(
+            lookup(record, "profile.profileData.Name").and_then(|v| v.as_str()),
+            Some("Jo")
+        );
+        assert!(lookup(record, "profile.missing").is_none());
     }
 
     #[test]

@@ -4,6 +4,6 @@ pub mod limits;
 mod model;
 
 pub use model::{
-    ApplicationInfo, Batch, DeviceInfo, Environment, Event, EventData, EventType, Location,
-    UserIdentities,
+    ApplicationInfo, Attributes, Batch, DeviceInfo, Environment, Event, EventData, EventType,
+    Location, UserIdentities,
 };

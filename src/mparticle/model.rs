@@ -1,6 +1,10 @@
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
+/// An event's custom attributes, in source order. Hashed with foldhash: the keys are property
+/// names from the user's own files, and the map is built once per event.
+pub type Attributes = IndexMap<String, String, foldhash::fast::FixedState>;
+
 /// Where the data is meant to go: mParticle shows development data in Live Stream.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -152,7 +156,7 @@ pub struct EventData {
     pub location: Option<Location>,
     /// Event properties as strings.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
-    pub custom_attributes: IndexMap<String, String>,
+    pub custom_attributes: Attributes,
 }
 
 /// `data.location`.

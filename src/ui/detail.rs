@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::app::App;
 use super::batches::{BatchIndex, NO_BATCH};
 use super::commands::Command;
-use super::json_view::{Paint, json_job};
+use super::json_view::{Paint, json_job, source_value};
 use super::store::{STATUSES, Tab, severity_code, status_code};
 use super::table::format_time;
 use super::theme::{self, OPS, op_color, op_name};
@@ -147,7 +147,7 @@ fn record_cache(
     let dark = key.dark;
     let source = outcome.source.as_deref().map(|value| {
         job(
-            value,
+            &source_value(value),
             &source_ops,
             "",
             true,

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use super::app::{App, Msg};
 use super::batches::{self, ExportFormat};
 use super::commands::{Command, OpenMode, Pick, Scope};
+use super::json_view::source_value;
 use super::query::SortColumn;
 use super::store::{PROFILE_TAB, Tab};
 
@@ -112,7 +113,7 @@ impl App {
                     .outcomes
                     .get(record as usize)
                     .and_then(|o| o.source.as_deref())
-                    .and_then(|v| serde_json::to_string_pretty(v).ok());
+                    .and_then(|v| serde_json::to_string_pretty(&source_value(v)).ok());
                 self.copy(source, "source record");
             }
             Command::CopyBatch(batch) => {

@@ -35,6 +35,11 @@ struct Writer<'a> {
     lines: usize,
 }
 
+/// A source record as a `serde_json` value for display: same text, same key order.
+pub fn source_value(value: &crate::clevertap::Json) -> Value {
+    serde_json::from_str(&value.to_string()).unwrap_or_default()
+}
+
 /// Lays out a JSON value, pretty-printed, with coloured keys.
 pub fn json_job(value: &Value, paint: &Paint<'_>) -> LayoutJob {
     let mut writer = Writer {

@@ -22,17 +22,15 @@ fn scan(text: &[u8], split: &dyn Fn(usize) -> usize) -> Vec<String> {
     scanner.finish(&mut out);
     out.into_iter()
         .map(|item| match item {
-            ReadItem::Record(r) => match r.payload {
-                RawPayload::Json(bytes) => {
-                    format!(
-                        "{}:{} {}",
-                        r.place.line,
-                        r.place.column,
-                        String::from_utf8_lossy(&bytes)
-                    )
-                }
-                RawPayload::Value(v) => format!("{}:{} {v}", r.place.line, r.place.column),
-            },
+            ReadItem::Record(r) => {
+                let RawPayload::Json(bytes) = &r.payload;
+                format!(
+                    "{}:{} {}",
+                    r.place.line,
+                    r.place.column,
+                    String::from_utf8_lossy(bytes)
+                )
+            }
             ReadItem::Unreadable { place, message } => {
                 format!("{}:{} ! {message}", place.line, place.column)
             }
