@@ -198,29 +198,40 @@ pub fn run(
         state.file = Some(path.clone());
         state.file_index = file_index;
         state.file_bytes_total = info.size_on_disk;
-        let mut items = Vec::with_capacity(CHUNK_RECORDS);
-        loop {
-            items.clear();
-            let more = reader.next_chunk(CHUNK_RECORDS, &mut items);
-            if !items.is_empty() {
-                let outcomes: Vec<Outcome> = std::mem::take(&mut items)
-                    .into_par_iter()
-                    .map(|item| map_item(engine, item, fallback.as_deref()))
-                    .collect();
-                state.records += outcomes.len() as u64;
-                sink(&info, outcomes);
+        // The file is read on its own thread, a chunk or two ahead of the mapping.
+        let cancelled = std::thread::scope(|scope| {
+            let (chunks, received) = std::sync::mpsc::sync_channel::<(Vec<ReadItem>, u64, bool)>(2);
+            scope.spawn(move || {
+                loop {
+                    let mut items = Vec::with_capacity(CHUNK_RECORDS);
+                    let more = reader.next_chunk(CHUNK_RECORDS, &mut items);
+                    if chunks.send((items, reader.bytes_read(), more)).is_err()
+                        || !more
+                        || cancel.load(Ordering::Relaxed)
+                    {
+                        break;
+                    }
+                }
+            });
+            for (items, bytes_read, more) in received {
+                if !items.is_empty() {
+                    let outcomes: Vec<Outcome> = items
+                        .into_par_iter()
+                        .map(|item| map_item(engine, item, fallback.as_deref()))
+                        .collect();
+                    state.records += outcomes.len() as u64;
+                    sink(&info, outcomes);
+                }
+                state.file_bytes_read = bytes_read;
+                state.bytes_read = bytes_done + bytes_read;
+                progress(&state);
+                if more && cancel.load(Ordering::Relaxed) {
+                    return true;
+                }
             }
-            state.file_bytes_read = reader.bytes_read();
-            state.bytes_read = bytes_done + state.file_bytes_read;
-            progress(&state);
-            if !more {
-                break;
-            }
-            if cancel.load(Ordering::Relaxed) {
-                summary.cancelled = true;
-                break;
-            }
-        }
+            false
+        });
+        summary.cancelled = cancelled;
         bytes_done += info.size_on_disk;
         summary.files.push(info);
         if summary.cancelled {

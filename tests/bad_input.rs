@@ -79,7 +79,7 @@ fn messages(outcome: &Outcome) -> String {
 
 fn attribute<'a>(outcome: &'a Outcome, name: &str) -> Option<&'a str> {
     let event = outcome.mapped.as_ref()?.event.as_ref()?;
-    event.data.custom_attributes.get(name).map(String::as_str)
+    event.data.custom_attributes.get(name)
 }
 
 use RecordStatus::{Held, Mapped, Unreadable, Warned};
@@ -387,13 +387,8 @@ fn duplicate_keys_are_reported_and_the_last_value_counts() {
     let event = mapped.event.as_ref().unwrap();
     assert_eq!(event.data.event_name.as_deref(), Some("App Launched"));
     assert_eq!(mapped.identities.customer_id.as_deref(), Some("22"));
-    let attributes: Vec<(&str, &str)> = event
-        .data
-        .custom_attributes
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    assert_eq!(attributes, [("b", "2"), ("a", "3")]);
+    let attributes: Vec<(&str, &str)> = event.data.custom_attributes.iter().collect();
+    assert_eq!(attributes, [("a", "3"), ("b", "2")]);
     let duplicates: Vec<(&str, &str)> = outcomes[1]
         .findings
         .iter()
@@ -592,9 +587,11 @@ fn run_changing(path: &Path, change: impl FnOnce()) -> (Vec<Outcome>, Accounting
     (outcomes, accounting)
 }
 
-/// Records enough to outlast the first chunk the pipeline hands out (4096 records, read from
-/// at most two 256 KB buffers), each with 64 hex digits of noise so that gzip cannot fit them
+/// Records enough to outlast what the pipeline reads ahead (the chunk being mapped and up to
+/// three more of 4096 records, read from 256 KB buffers), each with 64 hex digits of noise so that gzip cannot fit them
 /// all in its first read either.
+const RECORDS: u64 = 60_000;
+
 fn many_records(count: u64) -> String {
     let mut state = 0x9e37_79b9_7f4a_7c15u64;
     (0..count)
@@ -618,8 +615,9 @@ fn many_records(count: u64) -> String {
 #[test]
 fn a_file_truncated_while_being_read() {
     let dir = tempfile::tempdir().unwrap();
-    // 12k records, about 2 MB: the cut at 60% lies beyond what the first chunk needed.
-    let text = many_records(12_000);
+    // 60k records, about 11 MB: the cut at 60% lies beyond what the reader has read ahead
+    // when the first chunk is handed out.
+    let text = many_records(RECORDS);
     let path = write(&dir, "shrinks.jsonl", &text);
     let cut = text.len() * 3 / 5 + 17;
     let (outcomes, accounting) = run_changing(&path, || {
@@ -655,7 +653,7 @@ fn a_file_truncated_while_being_read() {
     let (outcomes, accounting) = run_changing(&path, || {
         std::fs::File::create(&path).unwrap();
     });
-    assert!(outcomes.len() >= 4096 && outcomes.len() < 12_000);
+    assert!(outcomes.len() >= 4096 && outcomes.len() < RECORDS as usize);
     assert!(accounting.unreadable <= 1, "{accounting:?}");
 
     // A gzip file cut while being read: the records before the cut, then one bad record.
@@ -670,7 +668,7 @@ fn a_file_truncated_while_being_read() {
             .unwrap();
     });
     assert!(
-        outcomes.len() > 4096 && outcomes.len() < 12_000,
+        outcomes.len() > 4096 && outcomes.len() < RECORDS as usize,
         "{}",
         outcomes.len()
     );
@@ -684,7 +682,7 @@ fn a_file_truncated_while_being_read() {
 #[test]
 fn a_file_that_grows_while_being_read() {
     let dir = tempfile::tempdir().unwrap();
-    let text = many_records(12_000);
+    let text = many_records(RECORDS);
     let path = write(&dir, "grows.jsonl", &text);
     let (outcomes, accounting) = run_changing(&path, || {
         let mut file = std::fs::OpenOptions::new()
@@ -692,13 +690,13 @@ fn a_file_that_grows_while_being_read() {
             .open(&path)
             .unwrap();
         // One whole record and one torn at the end, as a writer caught mid-line leaves it.
-        write!(file, "{}\n{{\"ts\":17000", good(12_000)).unwrap();
+        write!(file, "{}\n{{\"ts\":17000", good(RECORDS)).unwrap();
     });
     // Appended data is read like the rest (the reader streams to the end it finds).
-    assert_eq!(accounting.records_read, 12_002);
-    assert_eq!(accounting.mapped, 12_001);
+    assert_eq!(accounting.records_read, RECORDS + 2);
+    assert_eq!(accounting.mapped, RECORDS + 1);
     let last = outcomes.last().unwrap();
-    assert_eq!((last.place.line, last.status), (12_002, Unreadable));
+    assert_eq!((last.place.line, last.status), (RECORDS + 2, Unreadable));
     assert!(
         messages(last).contains("EOF while parsing"),
         "{}",

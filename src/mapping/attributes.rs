@@ -105,9 +105,8 @@ impl Engine {
                     continue;
                 }
             }
-            if let Some(earlier) = attributes.get_index_of(trimmed.as_ref()) {
-                // The last value is sent: the earlier one makes way.
-                attributes.shift_remove_index(earlier);
+            let duplicate = attributes.contains_key(&trimmed);
+            if duplicate {
                 work.push(Finding::on(
                     Severity::Warning,
                     FindingKind::DuplicateKey,
@@ -158,6 +157,9 @@ impl Engine {
         work.push(finding);
     }
 
+    /// Sets one custom attribute from a property. A name set already keeps its place: an
+    /// event property written twice takes the later value (the caller reports it); a session
+    /// property does not override an event property.
     pub(super) fn push_attribute(
         &self,
         field: Field<'_>,
@@ -189,7 +191,7 @@ impl Engine {
                 ),
             ));
         }
-        let Some((text, coercion)) = values::to_attribute_string(value) else {
+        let Some(coercion) = values::coercion_of(value) else {
             work.push(Finding::on(
                 Severity::Info,
                 FindingKind::InvalidValue,
@@ -199,6 +201,28 @@ impl Engine {
             work.trace(&field.path(), "", TraceOp::Dropped, Some("null".into()));
             return;
         };
+        let write = |text: &mut String| values::write_attribute_text(value, text);
+        let index = match attributes.insert_with(name, write) {
+            Ok(index) => index,
+            Err(index) if op == TraceOp::Copied => {
+                attributes.replace_with(index, write);
+                index
+            }
+            Err(_) => {
+                if work.tracing() {
+                    work.trace(
+                        &field.path(),
+                        "",
+                        TraceOp::Dropped,
+                        Some(format!(
+                            "`{name}` is already set by the event's own properties"
+                        )),
+                    );
+                }
+                return;
+            }
+        };
+        let text = attributes.value_at(index);
         if text.len() > limits::MAX_ATTRIBUTE_VALUE_CHARS
             && text.chars().count() > limits::MAX_ATTRIBUTE_VALUE_CHARS
         {
@@ -231,22 +255,6 @@ impl Engine {
                 (TraceOp::Coerced, Some("JSON → string".to_string()))
             }
         };
-        let entry = match attributes.entry(name.to_string()) {
-            indexmap::map::Entry::Vacant(entry) => entry,
-            indexmap::map::Entry::Occupied(_) => {
-                if work.tracing() {
-                    work.trace(
-                        &field.path(),
-                        "",
-                        TraceOp::Dropped,
-                        Some(format!(
-                            "`{name}` is already set by the event's own properties"
-                        )),
-                    );
-                }
-                return;
-            }
-        };
         if work.tracing() {
             work.trace(
                 &field.path(),
@@ -255,7 +263,6 @@ impl Engine {
                 note,
             );
         }
-        entry.insert(text);
     }
 
     pub(super) fn session_props(

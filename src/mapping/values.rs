@@ -125,14 +125,31 @@ pub enum Coercion {
     Json,
 }
 
-/// A property value as the string mParticle receives. `None` for null.
-pub fn to_attribute_string(value: &Json) -> Option<(String, Coercion)> {
-    match view(value) {
-        View::Null => None,
-        View::String(text) => Some((text.to_string(), Coercion::None)),
-        View::Number(text) => Some((text, Coercion::Number)),
-        View::Bool(flag) => Some((flag.to_string(), Coercion::Bool)),
-        View::Array(_) | View::Object(_) => Some((json_text(value), Coercion::Json)),
+/// How a property value becomes the string mParticle receives; `None` for null (not sent).
+pub fn coercion_of(value: &Json) -> Option<Coercion> {
+    if value.is_str() {
+        Some(Coercion::None)
+    } else if value.is_number() {
+        Some(Coercion::Number)
+    } else if value.is_boolean() {
+        Some(Coercion::Bool)
+    } else if value.is_array() || value.is_object() {
+        Some(Coercion::Json)
+    } else {
+        None
+    }
+}
+
+/// Appends a property value as the string mParticle receives (nothing for null).
+pub fn write_attribute_text(value: &Json, out: &mut String) {
+    if let Some(text) = value.as_str() {
+        out.push_str(text);
+    } else if let Some(raw) = value.as_raw_number() {
+        out.push_str(raw.as_str());
+    } else if let Some(flag) = value.as_bool() {
+        out.push_str(if flag { "true" } else { "false" });
+    } else if !value.is_null() {
+        out.push_str(&json_text(value));
     }
 }
 
@@ -209,6 +226,13 @@ pub fn text_list_entries(text: &str) -> Vec<String> {
 mod tests {
     use super::*;
     use sonic_rs::json;
+
+    fn to_attribute_string(value: &Json) -> Option<(String, Coercion)> {
+        let coercion = coercion_of(value)?;
+        let mut text = String::new();
+        write_attribute_text(value, &mut text);
+        Some((text, coercion))
+    }
 
     fn parse(text: &str) -> Json {
         let place =

@@ -1,9 +1,12 @@
 //! The mParticle Events API model (the parts the CleverTap feed uses) and its limits.
 
+mod attributes;
 pub mod limits;
 mod model;
 
+pub use attributes::Attributes;
+
 pub use model::{
-    ApplicationInfo, Attributes, Batch, DeviceInfo, Environment, Event, EventData, EventType,
-    Location, UserIdentities,
+    ApplicationInfo, Batch, DeviceInfo, Environment, Event, EventData, EventType, Location,
+    UserIdentities,
 };

@@ -1,9 +1,7 @@
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
-/// An event's custom attributes, in source order. Hashed with foldhash: the keys are property
-/// names from the user's own files, and the map is built once per event.
-pub type Attributes = IndexMap<String, String, foldhash::fast::FixedState>;
+use super::attributes::Attributes;
 
 /// Where the data is meant to go: mParticle shows development data in Live Stream.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -155,7 +153,7 @@ pub struct EventData {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<Location>,
     /// Event properties as strings.
-    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    #[serde(default, skip_serializing_if = "Attributes::is_empty")]
     pub custom_attributes: Attributes,
 }
 

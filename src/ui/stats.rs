@@ -166,11 +166,11 @@ fn coverage(store: &Store, rules: &Rules) -> Vec<EventCoverage> {
         let mut present = vec![false; documented[index].len()];
         for attribute in event.data.custom_attributes.keys() {
             let key = keys
-                .entry(attribute.clone())
+                .entry(attribute.to_string())
                 .or_insert_with(|| crate::mapping::attribute_key(attribute));
             match documented[index].iter().position(|d| d == key) {
                 Some(position) => present[position] = true,
-                None => *extra[index].entry(attribute.clone()).or_default() += 1,
+                None => *extra[index].entry(attribute.to_string()).or_default() += 1,
             }
         }
         for (count, here) in seen[index].iter_mut().zip(present) {
