@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
-use feedlens::clevertap::{ReadError, Shape};
-use feedlens::mapping::{Engine, FindingKind, MapOptions, Outcome, RecordStatus, Rules};
+use feedlens::clevertap::{MAX_RECORD_BYTES, ReadError, Shape};
+use feedlens::mapping::{Engine, MapOptions, Outcome, RecordStatus, Rules};
 use feedlens::pipeline::{self, Accounting, RunSummary};
 use flate2::Compression;
 use flate2::write::GzEncoder;
@@ -189,10 +189,48 @@ fn truncated_gzip_keeps_the_records_before_the_cut() {
     assert!(message.contains("truncated"), "{message}");
 }
 
-/// A single line of 100 MB (one property value) between two good records. In release the load
-/// takes 0.3 s with a peak RSS of 210 MB (the line's text, then its parsed value and the
-/// attribute copied from it); in debug 7.6 s, so it is opt-in:
-/// `cargo test --release --test bad_input -- --ignored a_single_100_mb_line`.
+/// Peak resident memory of this process so far (Linux `VmHWM`), in bytes.
+fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+/// Writes `{"ts":…,"eventProps":{"big":"xxx…"}}` of exactly `len` bytes (no newline); returns
+/// the length of `big`.
+fn write_long_record(file: &mut impl Write, n: u64, len: usize) -> usize {
+    let head = format!(
+        r#"{{"ts":{},"eventName":"App Launched","profile":{{"identity":"{n}"}},"eventProps":{{"big":""#,
+        1_700_000_000 + n
+    );
+    let tail = r#""}}"#;
+    let big = len - head.len() - tail.len();
+    let mut fill = big;
+    file.write_all(head.as_bytes()).unwrap();
+    let chunk = vec![b'x'; 1024 * 1024];
+    while fill > 0 {
+        let part = fill.min(chunk.len());
+        file.write_all(&chunk[..part]).unwrap();
+        fill -= part;
+    }
+    file.write_all(tail.as_bytes()).unwrap();
+    big
+}
+
+/// The message every record over the limit gets, `what` being "line" or "record".
+fn too_long_message(what: &str, bytes: usize) -> String {
+    format!(
+        "the {what} is {:.1} MiB ({bytes} bytes), longer than any CleverTap record (at most 16 MiB are read): split or remove it",
+        bytes as f64 / (1024.0 * 1024.0)
+    )
+}
+
+/// A single line of 100 MB (one property value) between two good records: it is one unreadable
+/// record and is never held whole. In release the load takes about 0.1 s and the test's peak
+/// RSS stays under 64 MB (it was 210 MB when the line was buffered, parsed and copied); in debug
+/// it takes seconds, so it is opt-in:
+/// `cargo test --release --test bad_input -- --ignored --test-threads 1 a_single_100_mb_line`.
 #[test]
 #[ignore = "100 MB of input: run with --release -- --ignored"]
 fn a_single_100_mb_line() {
@@ -202,38 +240,149 @@ fn a_single_100_mb_line() {
     {
         let mut file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
         writeln!(file, "{}", good(1)).unwrap();
-        write!(
-            file,
-            r#"{{"ts":1700000002,"eventName":"App Launched","profile":{{"identity":"2"}},"eventProps":{{"big":""#
-        )
-        .unwrap();
-        let chunk = vec![b'x'; 1024 * 1024];
-        for _ in 0..BIG / chunk.len() {
-            file.write_all(&chunk).unwrap();
-        }
-        writeln!(file, r#""}}}}"#).unwrap();
+        write_long_record(&mut file, 2, BIG);
+        writeln!(file).unwrap();
         writeln!(file, "{}", good(3)).unwrap();
         file.flush().unwrap();
     }
+    let before = peak_rss_bytes();
     let started = std::time::Instant::now();
     let (outcomes, _, accounting) = load(std::slice::from_ref(&path));
-    eprintln!("100 MB line: loaded in {:?}", started.elapsed());
+    let peak = peak_rss_bytes();
+    eprintln!(
+        "100 MB line: loaded in {:?}; peak RSS {:?} MB before loading, {:?} MB after",
+        started.elapsed(),
+        before.map(|b| b / 1_000_000),
+        peak.map(|b| b / 1_000_000)
+    );
     assert_eq!(
         lines(&outcomes),
-        [(1, Mapped), (2, RecordStatus::Warned), (3, Mapped)]
+        [(1, Mapped), (2, Unreadable), (3, Mapped)]
     );
     assert_eq!(accounting.records_read, 3);
-    assert_eq!(attribute(&outcomes[1], "big").map(str::len), Some(BIG));
-    let over = outcomes[1]
-        .findings
+    assert_eq!(
+        messages(&outcomes[1]),
+        format!("line 2: {}", too_long_message("line", BIG))
+    );
+    if let Some(peak) = peak {
+        assert!(peak < 64 * 1024 * 1024, "peak RSS {peak} bytes");
+    }
+}
+
+/// Lines and records just over [`MAX_RECORD_BYTES`] are one unreadable record each, with their
+/// place, size and what to do; a line of exactly the limit still reads; the records around them
+/// load. Covers record lines (in the middle, at the end without a newline), a page on one line,
+/// and a pretty-printed array (read as a document).
+#[test]
+fn records_over_the_size_limit_are_one_bad_record_each() {
+    const OVER: usize = MAX_RECORD_BYTES + 1;
+    let dir = tempfile::tempdir().unwrap();
+
+    // NDJSON: good, over (indented: column 3), good, exactly the limit, good, over at the end.
+    let ndjson = dir.path().join("long_lines.jsonl");
+    let at_limit = {
+        let mut file = std::io::BufWriter::new(std::fs::File::create(&ndjson).unwrap());
+        writeln!(file, "{}", good(1)).unwrap();
+        write!(file, "  ").unwrap();
+        write_long_record(&mut file, 2, OVER - 2);
+        writeln!(file).unwrap();
+        writeln!(file, "{}", good(3)).unwrap();
+        let at_limit = write_long_record(&mut file, 4, MAX_RECORD_BYTES);
+        writeln!(file).unwrap();
+        writeln!(file, "{}", good(5)).unwrap();
+        write_long_record(&mut file, 6, OVER);
+        file.flush().unwrap();
+        at_limit
+    };
+    let (outcomes, _, accounting) = load(std::slice::from_ref(&ndjson));
+    assert_eq!(
+        lines(&outcomes),
+        [
+            (1, Mapped),
+            (2, Unreadable),
+            (3, Mapped),
+            (4, RecordStatus::Warned),
+            (5, Mapped),
+            (6, Unreadable)
+        ]
+    );
+    assert_eq!((accounting.unreadable, accounting.mapped), (2, 3));
+    let over = &outcomes[1];
+    assert_eq!(over.place.to_string(), format!("{}:2:3", ndjson.display()));
+    assert_eq!(
+        messages(over),
+        format!("line 2: {}", too_long_message("line", OVER))
+    );
+    assert!(messages(over).starts_with("line 2: the line is 16.0 MiB (16777217 bytes)"));
+    assert_eq!(
+        outcomes[5].place.to_string(),
+        format!("{}:6:1", ndjson.display())
+    );
+    assert_eq!(
+        messages(&outcomes[5]),
+        format!("line 6: {}", too_long_message("line", OVER))
+    );
+    // The line of exactly the limit is read: its property is over mParticle's limit, not ours.
+    assert_eq!(attribute(&outcomes[3], "big").map(str::len), Some(at_limit));
+
+    // A page on one line (line 2) holding a record over the limit: the records around it in the
+    // page still stream, the long one is reported at its own column.
+    let page = dir.path().join("long_page.jsonl");
+    let page_open = r#"{"status":"success","records":["#;
+    let page_prefix = format!("{page_open}{},", good(11));
+    {
+        let mut file = std::io::BufWriter::new(std::fs::File::create(&page).unwrap());
+        writeln!(file, "{}", good(10)).unwrap();
+        write!(file, "{page_prefix}").unwrap();
+        write_long_record(&mut file, 12, OVER);
+        writeln!(file, ",{}],\"next_cursor\":\"abc\"}}", good(13)).unwrap();
+        writeln!(file, "{}", good(14)).unwrap();
+        file.flush().unwrap();
+    }
+    let (outcomes, _, _) = load(std::slice::from_ref(&page));
+    let found: Vec<(u64, u64, RecordStatus)> = outcomes
         .iter()
-        .find(|f| f.kind == FindingKind::OverLimit)
-        .unwrap();
-    assert_eq!(over.field.as_deref(), Some("eventProps.big"));
-    assert!(
-        over.message.contains(&format!("{BIG} characters")),
-        "{}",
-        over.message
+        .map(|o| (o.place.line, o.place.column, o.status))
+        .collect();
+    let column = page_prefix.len() as u64 + 1;
+    assert_eq!(
+        found,
+        [
+            (1, 1, Mapped),
+            (2, page_open.len() as u64 + 1, Mapped),
+            (2, column, Unreadable),
+            (2, column + OVER as u64 + 1, Mapped),
+            (3, 1, Mapped)
+        ]
+    );
+    assert_eq!(
+        messages(&outcomes[2]),
+        format!(
+            "line 2, column {column}: {}",
+            too_long_message("record", OVER)
+        )
+    );
+
+    // A pretty-printed array (document mode): the same, on its own line.
+    let array = dir.path().join("long_array.json");
+    {
+        let mut file = std::io::BufWriter::new(std::fs::File::create(&array).unwrap());
+        writeln!(file, "[\n  {},", good(20)).unwrap();
+        write!(file, "  ").unwrap();
+        write_long_record(&mut file, 21, OVER);
+        writeln!(file, ",\n  {}\n]", good(22)).unwrap();
+        file.flush().unwrap();
+    }
+    let (outcomes, summary, _) = load(std::slice::from_ref(&array));
+    assert_eq!(summary.files[0].shape, Shape::JsonArray);
+    assert_eq!(
+        lines(&outcomes),
+        [(2, Mapped), (3, Unreadable), (4, Mapped)]
+    );
+    assert_eq!(outcomes[1].place.column, 3);
+    assert_eq!(
+        messages(&outcomes[1]),
+        format!("line 3, column 3: {}", too_long_message("record", OVER))
     );
 }
 

@@ -4,6 +4,7 @@
 mod csv_rows;
 mod detect;
 mod file_name;
+mod limit;
 mod lines;
 mod parse;
 mod place;
@@ -11,6 +12,7 @@ mod reader;
 mod scan;
 mod source;
 
+pub use limit::MAX_RECORD_BYTES;
 pub use place::Place;
 pub use reader::{FileInfo, RawPayload, RawRecord, ReadError, ReadItem, RecordReader, Shape, open};
 

@@ -166,10 +166,12 @@ pub enum ReadError {
 ///
 /// Yields [`ReadItem`]s in file order: records (unparsed, to parse on any thread) and stretches
 /// of input that hold no readable record. Memory is bounded by the largest single record (or
-/// line), not by the file. A line or record whose text is broken JSON comes out as a record whose
-/// [`RawRecord::parse`] fails with the place; input that cannot even be split into records (text
-/// that is not JSON, broken structure, ragged CSV rows, I/O errors) comes out as
-/// [`ReadItem::Unreadable`]. Either way each counts as one unreadable record.
+/// line), not by the file, and never above [`MAX_RECORD_BYTES`](super::MAX_RECORD_BYTES) for
+/// JSON: a longer record is one [`ReadItem::Unreadable`] with its size. A line or record whose
+/// text is broken JSON comes out as a record whose [`RawRecord::parse`] fails with the place;
+/// input that cannot even be split into records (text that is not JSON, broken structure, ragged
+/// CSV rows, I/O errors) comes out as [`ReadItem::Unreadable`]. Either way each counts as one
+/// unreadable record.
 pub struct RecordReader {
     info: FileInfo,
     bytes_read: Arc<AtomicU64>,
