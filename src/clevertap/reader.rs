@@ -162,6 +162,10 @@ pub enum ReadError {
     },
 }
 
+/// Record text after which [`RecordReader::next_chunk`] stops adding (about four records of the
+/// longest size read, or thousands of ordinary ones).
+pub(crate) const CHUNK_TEXT_BYTES: usize = 4 * super::MAX_RECORD_BYTES;
+
 /// A streaming reader over one input file.
 ///
 /// Yields [`ReadItem`]s in file order: records (unparsed, to parse on any thread) and stretches
@@ -233,15 +237,29 @@ impl RecordReader {
     }
 
     /// Appends up to `max_records` items (at least one) to `out`, so that a pipeline can parse
-    /// chunks in parallel. Returns false, adding nothing, once the file is finished:
+    /// chunks in parallel; stops early once they hold 64 MiB of record text, so
+    /// that a file of very long records does not make a chunk of thousands of them. Returns
+    /// false, adding nothing, once the file is finished:
     /// `while reader.next_chunk(10_000, &mut chunk) { … chunk.drain(..) … }`.
     pub fn next_chunk(&mut self, max_records: usize, out: &mut Vec<ReadItem>) -> bool {
         let max_records = max_records.max(1);
         let mut added = 0;
-        while added < max_records && self.fill_pending() {
-            let take = (max_records - added).min(self.pending.len());
-            out.extend(self.pending.drain(..take));
-            added += take;
+        let mut text_bytes = 0;
+        while added < max_records && text_bytes < CHUNK_TEXT_BYTES && self.fill_pending() {
+            while added < max_records && text_bytes < CHUNK_TEXT_BYTES {
+                let Some(item) = self.pending.pop_front() else {
+                    break;
+                };
+                if let ReadItem::Record(RawRecord {
+                    payload: RawPayload::Json(text),
+                    ..
+                }) = &item
+                {
+                    text_bytes += text.len();
+                }
+                out.push(item);
+                added += 1;
+            }
         }
         added > 0
     }
