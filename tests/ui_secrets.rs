@@ -6,9 +6,11 @@
 //! feed on 127.0.0.1 that accepts only the typed key and secret, a wrong secret first (403), then
 //! the right one, a dry-run plan and a real send. Everything is checked after each step.
 //!
-//! No pixels are rendered (that needs kittest's `wgpu` feature, see
-//! `shared/design/gui-stack.md`); instead every text shape the frame paints is read, which is
-//! what a screenshot would show, and a password field paints only its mask.
+//! A screenshot cannot be searched for text, so what the window shows is checked twice: every
+//! text shape the frame paints is read (a password field paints only its mask), and the pixels
+//! of the secret field, rendered with kittest's wgpu renderer (software rendering: EGL and
+//! llvmpipe, see `shared/design/gui-stack.md`), are the same for two different secrets of one
+//! length. The screenshot is written with the run's other files and searched like them.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -85,6 +87,27 @@ fn accessible_text(harness: &Harness<'_, App>) -> String {
     out
 }
 
+/// The window as pixels.
+fn render(harness: &mut Harness<'_, App>) -> egui::ColorImage {
+    let image = harness
+        .render()
+        .expect("rendering the window (wgpu needs a GPU or EGL with llvmpipe)");
+    let size = [image.width() as usize, image.height() as usize];
+    egui::ColorImage::from_rgba_unmultiplied(size, image.as_raw())
+}
+
+/// The pixels of the secret field, with the keyboard focus on the key field (so that no text
+/// cursor blinks in it).
+fn secret_field_pixels(harness: &mut Harness<'_, App>) -> (egui::ColorImage, egui::ColorImage) {
+    harness.get_by_label("API key").click();
+    harness.run();
+    let rect = harness.get_by_label("Secret").rect();
+    let ppp = harness.ctx.pixels_per_point();
+    let window = render(harness);
+    let field = window.region(&rect, Some(ppp));
+    (window, field)
+}
+
 /// Every file under `dir`, with its bytes.
 fn files_under(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     let mut found = Vec::new();
@@ -118,7 +141,8 @@ fn leaked_forms(secret: &str) -> Vec<String> {
 
 /// Asserts that neither secret shows in `text` (named `what` in the failure).
 fn assert_hidden(what: &str, text: &[u8]) {
-    for secret in [SECRET, WRONG_SECRET] {
+    let reversed: String = SECRET.chars().rev().collect();
+    for secret in [SECRET, WRONG_SECRET, reversed.as_str()] {
         for form in leaked_forms(secret) {
             assert!(
                 !contains(text, &form),
@@ -258,6 +282,7 @@ fn the_secret_stays_out_of_the_window_its_settings_and_files() {
         Some(KEY)
     );
     assert_window_hides_secrets(&harness, "typed", WRONG_SECRET.len());
+    let (_, wrong_field) = secret_field_pixels(&mut harness);
 
     // A dry run, then a send the feed refuses (403, not retried).
     harness.get_by_label("Plan 3 records (dry run)").click();
@@ -288,6 +313,23 @@ fn the_secret_stays_out_of_the_window_its_settings_and_files() {
     assert_eq!((received.accepted_batches, received.forbidden), (3, 1));
     assert_window_hides_secrets(&harness, "sent", SECRET.len());
 
+    // The screenshot, and the secret field's pixels: another secret of the same length looks
+    // the same there; the wrong secret, longer, does not (so the comparison sees the mask).
+    let (window, right_field) = secret_field_pixels(&mut harness);
+    feedlens::ui::write_png(&root.path().join("window.png"), &window).unwrap();
+    let same_length: String = SECRET.chars().rev().collect();
+    retype(&mut harness, "Secret", &same_length);
+    let (_, other_field) = secret_field_pixels(&mut harness);
+    assert_eq!(right_field.size, wrong_field.size);
+    assert!(
+        right_field.pixels != wrong_field.pixels,
+        "the secret field shows nothing that depends on the secret's length"
+    );
+    assert!(
+        right_field.pixels == other_field.pixels,
+        "the secret field's pixels depend on the secret's characters"
+    );
+
     // The settings the window keeps on exit (its preferences and egui's memory, as eframe
     // saves them), written where eframe would.
     let mut storage = MemoryStorage::default();
@@ -305,7 +347,8 @@ fn the_secret_stays_out_of_the_window_its_settings_and_files() {
     }
     std::fs::write(settings_dir.join("app.ron"), ron).unwrap();
 
-    // Every file the run wrote: the journal, the feed's record, the settings, the log.
+    // Every file the run wrote: the journal, the feed's record, the settings, the log, the
+    // screenshot.
     drop(harness);
     feed.stop();
     let files = files_under(root.path());
@@ -323,6 +366,7 @@ fn the_secret_stays_out_of_the_window_its_settings_and_files() {
         journal.as_path(),
         &root.path().join("received.ndjson"),
         &log_path,
+        &root.path().join("window.png"),
     ] {
         let (_, bytes) = files
             .iter()
