@@ -386,6 +386,36 @@ fn records_over_the_size_limit_are_one_bad_record_each() {
     );
 }
 
+/// A CSV row that never ends (a quote that is not closed turns the rest of the file into one
+/// cell) stops at the size limit instead of taking the file into memory: the rows before it
+/// load, and one unreadable record says where and what to do.
+#[test]
+fn a_csv_row_over_the_size_limit_stops_with_its_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = String::from(
+        "ts,eventName,profile.identity\n1700000001,App Launched,1\n1700000002,\"App Launched,2\n",
+    );
+    // 17 MiB of rows after the stray quote.
+    let row = "1700000003,App Launched,3\n";
+    csv.push_str(&row.repeat(17 * 1024 * 1024 / row.len()));
+    let path = write(&dir, "stray_quote.csv", csv);
+    let (outcomes, _, accounting) = load(std::slice::from_ref(&path));
+    let rows: Vec<(Option<u64>, u64, RecordStatus)> = outcomes
+        .iter()
+        .map(|o| (o.place.csv_row, o.place.line, o.status))
+        .collect();
+    assert_eq!(rows, [(Some(1), 2, Mapped), (Some(2), 3, Unreadable)]);
+    assert_eq!((accounting.mapped, accounting.unreadable), (1, 1));
+    assert_eq!(
+        messages(&outcomes[1]),
+        "row 2 (from line 3) is longer than 16 MiB, longer than any CleverTap record: a quote at its start is probably not closed; fix the row, as the rest of the file could not be read"
+    );
+    assert_eq!(
+        outcomes[1].place.to_string(),
+        format!("{}: row 2 (line 3)", path.display())
+    );
+}
+
 #[test]
 fn json_nested_100_000_deep_is_a_bad_record_not_a_crash() {
     const DEPTH: usize = 100_000;

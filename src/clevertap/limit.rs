@@ -8,6 +8,8 @@
 /// the user sees. A longer record becomes one unreadable item with its place and size; the reader
 /// passes over the rest of it without keeping it, and the records after it load as usual.
 /// Records inside a page or array on one line still stream one by one, whatever the line's length.
+/// A CSV row over the limit (usually a quote never closed) ends the file's reading there, as the
+/// rows after it cannot be told apart reliably.
 pub const MAX_RECORD_BYTES: usize = 16 * 1024 * 1024;
 
 /// What to tell the user about a `what` ("line", "record") of `bytes` bytes over the limit.
