@@ -269,6 +269,95 @@ fn a_single_100_mb_line() {
     }
 }
 
+/// A 485 MB JSON array on a single line (two million records), with one record over the size
+/// limit in the middle: the reader streams it record by record (document mode), the long record
+/// is one unreadable record, and memory stays flat (outcomes are counted and dropped, as `check`
+/// does). In release on two shared cores: 25 s, peak RSS 74 MB; opt-in:
+/// `cargo test --release --test bad_input -- --ignored --test-threads 1 a_half_gigabyte_single_line_array`.
+#[test]
+#[ignore = "485 MB of input: run with --release -- --ignored"]
+fn a_half_gigabyte_single_line_array() {
+    const RECORDS: u64 = 2_000_000;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("one_line_array.json");
+    let long_at;
+    {
+        let mut file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+        let mut column = 1u64;
+        write!(file, "[").unwrap();
+        let record =
+            |file: &mut std::io::BufWriter<std::fs::File>, column: &mut u64, text: &str| {
+                file.write_all(text.as_bytes()).unwrap();
+                file.write_all(b",").unwrap();
+                *column += text.len() as u64 + 1;
+            };
+        let padding = "p".repeat(120);
+        for n in 0..RECORDS / 2 {
+            let text = good(n).replace("Mobile", &format!("Mobile {padding}"));
+            record(&mut file, &mut column, &text);
+        }
+        long_at = column + 1;
+        let mut long = Vec::new();
+        write_long_record(&mut long, 0, MAX_RECORD_BYTES + 1);
+        record(&mut file, &mut column, std::str::from_utf8(&long).unwrap());
+        for n in RECORDS / 2..RECORDS {
+            let text = good(n).replace("Mobile", &format!("Mobile {padding}"));
+            file.write_all(text.as_bytes()).unwrap();
+            if n + 1 < RECORDS {
+                file.write_all(b",").unwrap();
+            }
+        }
+        write!(file, "]").unwrap();
+        file.flush().unwrap();
+    }
+    let size = std::fs::metadata(&path).unwrap().len();
+    let before = peak_rss_bytes();
+    let started = std::time::Instant::now();
+    let mut accounting = Accounting::default();
+    let mut unreadable = Vec::new();
+    let summary = pipeline::run(
+        std::slice::from_ref(&path),
+        &engine(),
+        &AtomicBool::new(false),
+        |_| {},
+        |_, chunk| {
+            for outcome in chunk {
+                accounting.add(&outcome);
+                if outcome.status == Unreadable {
+                    unreadable.push(outcome);
+                }
+            }
+        },
+    );
+    let peak = peak_rss_bytes();
+    eprintln!(
+        "{} MB single-line array: read in {:?}; peak RSS {:?} MB before, {:?} MB after",
+        size / 1_000_000,
+        started.elapsed(),
+        before.map(|b| b / 1_000_000),
+        peak.map(|b| b / 1_000_000)
+    );
+    assert_eq!(summary.files[0].shape, Shape::JsonArray);
+    assert!(accounting.balanced());
+    assert_eq!(accounting.records_read, RECORDS + 1);
+    assert_eq!(accounting.mapped, RECORDS);
+    assert_eq!(unreadable.len(), 1);
+    assert_eq!(
+        (unreadable[0].place.line, unreadable[0].place.column),
+        (1, long_at)
+    );
+    assert_eq!(
+        messages(&unreadable[0]),
+        format!(
+            "line 1, column {long_at}: {}",
+            too_long_message("record", MAX_RECORD_BYTES + 1)
+        )
+    );
+    if let Some(peak) = peak {
+        assert!(peak < 256 * 1024 * 1024, "peak RSS {peak} bytes");
+    }
+}
+
 /// Lines and records just over [`MAX_RECORD_BYTES`] are one unreadable record each, with their
 /// place, size and what to do; a line of exactly the limit still reads; the records around them
 /// load. Covers record lines (in the middle, at the end without a newline), a page on one line,
