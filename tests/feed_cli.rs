@@ -68,6 +68,19 @@ fn plain_http_to_another_host_is_refused_before_anything_is_sent() {
     );
     assert!(message.contains("http://feed.example.com/v2"), "{message}");
     assert!(started.elapsed() < Duration::from_secs(10));
+    // A key and secret inside the URL are refused, and not repeated: they would be printed with
+    // the plan and written to the journal.
+    let output = run(feedlens_command(dir.path())
+        .args(["send", "--url", "http://k:Url-Secret-5521@127.0.0.1:9/v2"])
+        .arg(&file));
+    assert_eq!(output.status.code(), Some(2));
+    let said = format!("{}{}", text(&output.stdout), text(&output.stderr));
+    assert!(
+        said.contains("the URL holds a user name or password (http://***@127.0.0.1:9/v2)"),
+        "{said}"
+    );
+    assert!(!said.contains("Url-Secret-5521"), "{said}");
+    assert!(!dir.path().join("data").exists(), "no journal is written");
     // Production without confirmation (and no terminal to ask on) is refused too.
     let output = run(feedlens_command(dir.path())
         .args(["send", "--local", "--environment", "production"])

@@ -2,12 +2,14 @@
 //! row per record, each turned into the nested object the JSON export would have held.
 
 use std::collections::{HashSet, VecDeque};
+use std::io::{self, Read};
 use std::path::Path;
 use std::sync::Arc;
 
 use csv::ByteRecord;
 use serde_json::{Map, Value};
 
+use super::limit::MAX_RECORD_BYTES;
 use super::source::{BUFFER_BYTES, Source, describe_io};
 use super::{Place, RawPayload, RawRecord, ReadItem};
 
@@ -40,10 +42,45 @@ struct Column {
     identities: bool,
 }
 
+/// The bytes under the CSV parser, which stops a row from growing past [`MAX_RECORD_BYTES`]: the
+/// parser keeps a row whole until it ends, and one quote that is never closed makes the rest of
+/// the file a single row.
+struct RowLimited {
+    src: Source,
+    /// Bytes handed to the parser.
+    pulled: u64,
+    /// Where the row being parsed starts, in the same count.
+    row_start: u64,
+}
+
+/// The read error that stops a row over [`MAX_RECORD_BYTES`].
+#[derive(Debug)]
+struct RowTooLong;
+
+impl std::fmt::Display for RowTooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("row over the size limit")
+    }
+}
+
+impl std::error::Error for RowTooLong {}
+
+impl Read for RowLimited {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        // The parser reads a buffer ahead of where it is: allow for it.
+        if self.pulled.saturating_sub(self.row_start) > (MAX_RECORD_BYTES + BUFFER_BYTES) as u64 {
+            return Err(io::Error::other(RowTooLong));
+        }
+        let n = self.src.read(out)?;
+        self.pulled += n as u64;
+        Ok(n)
+    }
+}
+
 /// Reads CSV rows from a [`Source`].
 pub(crate) struct CsvRows {
     file: Arc<Path>,
-    reader: csv::Reader<Source>,
+    reader: csv::Reader<RowLimited>,
     gzip: bool,
     /// Physical line of the header.
     header_line: u64,
@@ -60,7 +97,11 @@ impl CsvRows {
             .has_headers(true)
             .flexible(true)
             .buffer_capacity(BUFFER_BYTES)
-            .from_reader(src);
+            .from_reader(RowLimited {
+                src,
+                pulled: 0,
+                row_start: 0,
+            });
         Self {
             file,
             reader,
@@ -87,6 +128,8 @@ impl CsvRows {
             }
         }
         for _ in 0..ROWS_PER_STEP {
+            let row_start = self.reader.position().clone();
+            self.reader.get_mut().row_start = row_start.byte();
             match self.reader.read_byte_record(&mut self.record) {
                 Ok(true) => {
                     self.row += 1;
@@ -95,12 +138,26 @@ impl CsvRows {
                 }
                 Ok(false) => return true,
                 Err(err) => {
-                    let line = self.header_line + self.reader.position().line().saturating_sub(1);
+                    // A row too long is placed where it starts; other errors where they are.
+                    let at = if too_long(&err) {
+                        row_start.line()
+                    } else {
+                        self.reader.position().line()
+                    };
+                    let line = self.header_line + at.saturating_sub(1);
                     let place = self.place(line, Some(self.row + 1));
-                    let message = format!(
-                        "{}; the rest of the file could not be read",
-                        self.describe(&err)
-                    );
+                    let message = if too_long(&err) {
+                        format!(
+                            "row {} (from line {line}) is longer than {} MiB, longer than any CleverTap record: a quote at its start is probably not closed; fix the row, as the rest of the file could not be read",
+                            self.row + 1,
+                            MAX_RECORD_BYTES / (1024 * 1024)
+                        )
+                    } else {
+                        format!(
+                            "{}; the rest of the file could not be read",
+                            self.describe(&err)
+                        )
+                    };
                     out.push_back(ReadItem::Unreadable { place, message });
                     return true;
                 }
@@ -110,6 +167,12 @@ impl CsvRows {
     }
 
     fn describe(&self, err: &csv::Error) -> String {
+        if too_long(err) {
+            return format!(
+                "the row is longer than {} MiB, longer than any CleverTap record (a quote that is not closed?)",
+                MAX_RECORD_BYTES / (1024 * 1024)
+            );
+        }
         match err.kind() {
             csv::ErrorKind::Io(io) => describe_io(io, self.gzip),
             _ => err.to_string(),
@@ -170,6 +233,14 @@ impl CsvRows {
             place,
             payload: RawPayload::Json(serde_json::to_vec(&Value::Object(root)).unwrap_or_default()),
         })
+    }
+}
+
+/// Whether reading stopped at a row over [`MAX_RECORD_BYTES`].
+fn too_long(err: &csv::Error) -> bool {
+    match err.kind() {
+        csv::ErrorKind::Io(io) => io.get_ref().is_some_and(|inner| inner.is::<RowTooLong>()),
+        _ => false,
     }
 }
 

@@ -1,6 +1,8 @@
 //! Line mode: one JSON value per line. The hot path only finds the newline (memchr), looks at the
 //! first non-blank byte and copies the line; a line holding a page or an array goes through the
-//! structural scanner to yield its records.
+//! structural scanner to yield its records. A line longer than [`MAX_RECORD_BYTES`] is not
+//! kept: a record line is passed over and reported with its size, a page or array line is
+//! streamed through the scanner record by record.
 
 use std::collections::VecDeque;
 use std::path::Path;
@@ -8,6 +10,7 @@ use std::sync::Arc;
 
 use memchr::memchr;
 
+use super::limit::{MAX_RECORD_BYTES, too_long};
 use super::scan::{Scanner, Scope};
 use super::source::{Fill, Source, describe_io};
 use super::{Place, RawPayload, RawRecord, ReadItem};
@@ -32,6 +35,21 @@ pub(crate) struct LineReader {
     col_skip: u64,
     /// The start of a line that continues in the next buffer.
     partial: Vec<u8>,
+    /// The line being read is longer than [`MAX_RECORD_BYTES`]: how it is read instead.
+    long: Option<LongLine>,
+}
+
+/// How a line over [`MAX_RECORD_BYTES`] is read, without holding it.
+enum LongLine {
+    /// A record line (or anything but a page or array): counted to its end, then reported.
+    Skip {
+        /// Where its content starts.
+        place: Place,
+        /// Its length so far.
+        bytes: u64,
+    },
+    /// A page or array on one line: its records stream through the scanner.
+    Scan(Box<Scanner>),
 }
 
 impl LineReader {
@@ -42,6 +60,7 @@ impl LineReader {
             line,
             col_skip,
             partial: Vec::new(),
+            long: None,
         }
     }
 
@@ -50,7 +69,9 @@ impl LineReader {
         match src.fill() {
             Fill::Data => {}
             Fill::End => {
-                if !self.partial.is_empty() {
+                if self.long.is_some() {
+                    self.end_long(out);
+                } else if !self.partial.is_empty() {
                     let last = std::mem::take(&mut self.partial);
                     self.owned_line(last, out);
                 }
@@ -59,22 +80,54 @@ impl LineReader {
             Fill::Failed(err) => {
                 let reason = describe_io(&err, src.is_gzip());
                 let place = Place::at(Arc::clone(&self.file), self.line, 1);
-                let message = if self.partial.iter().any(|b| !b.is_ascii_whitespace()) {
-                    format!("{reason}; this line and the rest of the file could not be read")
-                } else {
-                    format!("{reason}; the rest of the file could not be read")
-                };
+                match self.long.take() {
+                    Some(LongLine::Scan(mut scanner)) => scanner.fail(&reason, out),
+                    Some(LongLine::Skip { place, bytes }) => {
+                        let message = format!(
+                            "line {}: {reason}; this line ({bytes} bytes so far, longer than any CleverTap record) and the rest of the file could not be read",
+                            place.line
+                        );
+                        out.push_back(ReadItem::Unreadable { place, message });
+                    }
+                    None => {
+                        let message = if self.partial.iter().any(|b| !b.is_ascii_whitespace()) {
+                            format!(
+                                "{reason}; this line and the rest of the file could not be read"
+                            )
+                        } else {
+                            format!("{reason}; the rest of the file could not be read")
+                        };
+                        out.push_back(ReadItem::Unreadable { place, message });
+                    }
+                }
                 self.partial = Vec::new();
-                out.push_back(ReadItem::Unreadable { place, message });
                 return true;
             }
         }
         let data = src.buffer();
         let mut from = 0;
+        if self.long.is_some() {
+            match memchr(b'\n', data) {
+                Some(end) => {
+                    self.feed_long(data.get(..end).unwrap_or_default(), out);
+                    self.end_long(out);
+                    from = end + 1;
+                }
+                None => {
+                    self.feed_long(data, out);
+                    let used = data.len();
+                    src.consume(used);
+                    return false;
+                }
+            }
+        }
         while let Some(off) = memchr(b'\n', data.get(from..).unwrap_or_default()) {
             let end = from + off;
             let line = data.get(from..end).unwrap_or_default();
-            if self.partial.is_empty() {
+            if self.partial.len() + line.len() > MAX_RECORD_BYTES {
+                self.start_long(line, out);
+                self.end_long(out);
+            } else if self.partial.is_empty() {
                 self.borrowed_line(line, out);
             } else {
                 self.partial.extend_from_slice(line);
@@ -83,11 +136,75 @@ impl LineReader {
             }
             from = end + 1;
         }
-        self.partial
-            .extend_from_slice(data.get(from..).unwrap_or_default());
+        let rest = data.get(from..).unwrap_or_default();
+        if self.partial.len() + rest.len() > MAX_RECORD_BYTES {
+            self.start_long(rest, out);
+        } else {
+            self.partial.extend_from_slice(rest);
+        }
         let used = data.len();
         src.consume(used);
         false
+    }
+
+    /// The line (`partial`, then `more`) is over [`MAX_RECORD_BYTES`]: lets go of what was kept
+    /// and reads on without keeping it.
+    fn start_long(&mut self, more: &[u8], out: &mut VecDeque<ReadItem>) {
+        let head = std::mem::take(&mut self.partial);
+        let bytes = (head.len() + more.len()) as u64;
+        let start =
+            first_non_blank(&head).or_else(|| first_non_blank(more).map(|at| head.len() + at));
+        let start = start.unwrap_or(0);
+        let column = self.column(start);
+        let scan = {
+            // Enough of the line to tell a page or array from a record.
+            let mut probe = head.get(start..).unwrap_or_default().to_vec();
+            probe.truncate(256);
+            let skip = start.saturating_sub(head.len());
+            let need = 256 - probe.len();
+            let tail = more.get(skip..).unwrap_or_default();
+            probe.extend_from_slice(tail.get(..need.min(tail.len())).unwrap_or_default());
+            match probe.first() {
+                Some(b'[') => true,
+                Some(b'{') => first_key_is_response(&probe),
+                _ => false,
+            }
+        };
+        self.long = Some(if scan {
+            let mut scanner = Scanner::new(Arc::clone(&self.file), Scope::Line, self.line, column);
+            let content_in_head = head.get(start..).unwrap_or_default();
+            scanner.feed(content_in_head, out);
+            let skip = start.saturating_sub(head.len());
+            scanner.feed(more.get(skip..).unwrap_or_default(), out);
+            LongLine::Scan(Box::new(scanner))
+        } else {
+            LongLine::Skip {
+                place: Place::at(Arc::clone(&self.file), self.line, column),
+                bytes,
+            }
+        });
+    }
+
+    /// More of a long line.
+    fn feed_long(&mut self, bytes: &[u8], out: &mut VecDeque<ReadItem>) {
+        match self.long.as_mut() {
+            Some(LongLine::Scan(scanner)) => scanner.feed(bytes, out),
+            Some(LongLine::Skip { bytes: seen, .. }) => *seen += bytes.len() as u64,
+            None => {}
+        }
+    }
+
+    /// The long line ended (newline or end of input).
+    fn end_long(&mut self, out: &mut VecDeque<ReadItem>) {
+        match self.long.take() {
+            Some(LongLine::Scan(mut scanner)) => scanner.finish(out),
+            Some(LongLine::Skip { place, bytes }) => {
+                let message = format!("line {}: {}", place.line, too_long("line", bytes));
+                out.push_back(ReadItem::Unreadable { place, message });
+            }
+            None => {}
+        }
+        self.next_line();
     }
 
     /// A line that lies in the read buffer.

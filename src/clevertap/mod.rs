@@ -4,6 +4,7 @@
 mod csv_rows;
 mod detect;
 mod file_name;
+mod limit;
 mod lines;
 mod parse;
 mod place;
@@ -11,6 +12,7 @@ mod reader;
 mod scan;
 mod source;
 
+pub use limit::MAX_RECORD_BYTES;
 pub(crate) use parse::kind_of;
 #[cfg(test)]
 pub(crate) use parse::parse_record;

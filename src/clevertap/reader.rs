@@ -157,14 +157,20 @@ pub enum ReadError {
     },
 }
 
+/// Record text after which [`RecordReader::next_chunk`] stops adding (about four records of the
+/// longest size read, or thousands of ordinary ones).
+pub(crate) const CHUNK_TEXT_BYTES: usize = 4 * super::MAX_RECORD_BYTES;
+
 /// A streaming reader over one input file.
 ///
 /// Yields [`ReadItem`]s in file order: records (unparsed, to parse on any thread) and stretches
 /// of input that hold no readable record. Memory is bounded by the largest single record (or
-/// line), not by the file. A line or record whose text is broken JSON comes out as a record whose
-/// [`RawRecord::parse`] fails with the place; input that cannot even be split into records (text
-/// that is not JSON, broken structure, ragged CSV rows, I/O errors) comes out as
-/// [`ReadItem::Unreadable`]. Either way each counts as one unreadable record.
+/// line), not by the file, and never above [`MAX_RECORD_BYTES`](super::MAX_RECORD_BYTES) for
+/// JSON: a longer record is one [`ReadItem::Unreadable`] with its size. A line or record whose
+/// text is broken JSON comes out as a record whose [`RawRecord::parse`] fails with the place;
+/// input that cannot even be split into records (text that is not JSON, broken structure, ragged
+/// CSV rows, I/O errors) comes out as [`ReadItem::Unreadable`]. Either way each counts as one
+/// unreadable record.
 pub struct RecordReader {
     info: FileInfo,
     bytes_read: Arc<AtomicU64>,
@@ -226,15 +232,29 @@ impl RecordReader {
     }
 
     /// Appends up to `max_records` items (at least one) to `out`, so that a pipeline can parse
-    /// chunks in parallel. Returns false, adding nothing, once the file is finished:
+    /// chunks in parallel; stops early once they hold 64 MiB of record text, so
+    /// that a file of very long records does not make a chunk of thousands of them. Returns
+    /// false, adding nothing, once the file is finished:
     /// `while reader.next_chunk(10_000, &mut chunk) { … chunk.drain(..) … }`.
     pub fn next_chunk(&mut self, max_records: usize, out: &mut Vec<ReadItem>) -> bool {
         let max_records = max_records.max(1);
         let mut added = 0;
-        while added < max_records && self.fill_pending() {
-            let take = (max_records - added).min(self.pending.len());
-            out.extend(self.pending.drain(..take));
-            added += take;
+        let mut text_bytes = 0;
+        while added < max_records && text_bytes < CHUNK_TEXT_BYTES && self.fill_pending() {
+            while added < max_records && text_bytes < CHUNK_TEXT_BYTES {
+                let Some(item) = self.pending.pop_front() else {
+                    break;
+                };
+                if let ReadItem::Record(RawRecord {
+                    payload: RawPayload::Json(text),
+                    ..
+                }) = &item
+                {
+                    text_bytes += text.len();
+                }
+                out.push(item);
+                added += 1;
+            }
         }
         added > 0
     }

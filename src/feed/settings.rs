@@ -284,6 +284,15 @@ pub enum SettingsError {
         /// The URL as typed.
         url: String,
     },
+    /// A user name or password inside the URL would be shown in the plan and written to the
+    /// journal with it; the key and secret have their own fields.
+    #[error(
+        "the URL holds a user name or password ({url}): give the URL without them, and the key and secret in their own fields or in FEEDLENS_API_KEY and FEEDLENS_API_SECRET"
+    )]
+    CredentialsInUrl {
+        /// The URL with its user name and password masked.
+        url: String,
+    },
     /// Production needs an explicit confirmation.
     #[error("sending to production needs an explicit confirmation")]
     ProductionNotConfirmed,
@@ -362,21 +371,40 @@ impl FeedSettings {
 }
 
 /// Parses a base URL and refuses plain `http://` to anything but loopback (127.0.0.0/8, ::1,
-/// `localhost`): credentials always travel with a request.
+/// `localhost`): credentials always travel with a request. A URL with a user name or password
+/// (`https://key:secret@host/v2`) is refused, and no message repeats them.
 pub fn check_url(text: &str) -> Result<reqwest::Url, SettingsError> {
+    let shown = || mask_user_info(text.trim());
     let url = reqwest::Url::parse(text.trim()).map_err(|error| SettingsError::BadUrl {
         reason: error.to_string(),
-        url: text.to_string(),
+        url: shown(),
     })?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(SettingsError::CredentialsInUrl { url: shown() });
+    }
     match url.scheme() {
         "https" => Ok(url),
         "http" if is_loopback(&url) => Ok(url),
-        "http" => Err(SettingsError::InsecureHttp {
-            url: text.to_string(),
-        }),
-        _ => Err(SettingsError::UnsupportedScheme {
-            url: text.to_string(),
-        }),
+        "http" => Err(SettingsError::InsecureHttp { url: shown() }),
+        _ => Err(SettingsError::UnsupportedScheme { url: shown() }),
+    }
+}
+
+/// The URL as typed, with anything between `scheme://` and the last `@` of the authority (a
+/// user name and password) replaced by `***`; parsed or not, so that even a URL that does not
+/// parse is never shown with its secret.
+fn mask_user_info(text: &str) -> String {
+    let Some((scheme, rest)) = text.split_once("://") else {
+        return text.to_string();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    match authority.rfind('@') {
+        Some(at) => {
+            let host = authority.get(at + 1..).unwrap_or_default();
+            format!("{scheme}://***@{host}{path}")
+        }
+        None => text.to_string(),
     }
 }
 
@@ -405,6 +433,50 @@ mod tests {
         let shown = format!("{credentials:?} {}", credentials.secret);
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(shown.contains("***"));
+    }
+
+    #[test]
+    fn a_url_with_credentials_is_refused_without_repeating_them() {
+        for (url, shown) in [
+            (
+                "http://key:s3cr3t-pw@127.0.0.1:8080/v2",
+                "http://***@127.0.0.1:8080/v2",
+            ),
+            (
+                "https://s3cr3t-pw@s2s.mparticle.com/v2",
+                "https://***@s2s.mparticle.com/v2",
+            ),
+            (
+                "https://k:s3cr3t-pw@feed.example.com",
+                "https://***@feed.example.com",
+            ),
+        ] {
+            let error = check_url(url).unwrap_err();
+            assert_eq!(
+                error,
+                SettingsError::CredentialsInUrl {
+                    url: shown.to_string()
+                },
+                "{url}"
+            );
+            let message = error.to_string();
+            assert!(!message.contains("s3cr3t"), "{message}");
+            assert!(message.contains("FEEDLENS_API_SECRET"), "{message}");
+        }
+        // A URL that does not parse is masked as well.
+        let message = check_url("http://key:s3cr3t-pw@127.0.0.1:99999/v2")
+            .unwrap_err()
+            .to_string();
+        assert!(message.starts_with("not a valid URL"), "{message}");
+        assert!(
+            message.ends_with("http://***@127.0.0.1:99999/v2"),
+            "{message}"
+        );
+        // An `@` in the path is not user information.
+        assert_eq!(
+            check_url("https://feed.example.com/v2/a@b").map(|u| u.to_string()),
+            Ok("https://feed.example.com/v2/a@b".to_string())
+        );
     }
 
     #[test]

@@ -112,7 +112,7 @@ impl Engine {
                     FindingKind::DuplicateKey,
                     field.path(),
                     format!(
-                        "`{trimmed}` is written more than once in {props_key}: the last value is sent"
+                        "duplicate key `{trimmed}`: written more than once in {props_key}; the last value is sent"
                     ),
                 ));
             }

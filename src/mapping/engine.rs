@@ -581,7 +581,7 @@ fn report_duplicate_keys(record: &JsonObject, work: &mut Work) {
                 FindingKind::DuplicateKey,
                 &field,
                 format!(
-                    "`{field}` is written more than once in the record: the last value is used"
+                    "duplicate key `{field}`: written more than once in the record; the last value is used"
                 ),
             ));
         }

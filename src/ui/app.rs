@@ -111,6 +111,26 @@ pub struct App {
     commands: Vec<Command>,
 }
 
+/// The window's state in short, for logs and tests: files, counts, tab, selection, status and
+/// the send panel (whose secret never shows).
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let files: Vec<&Path> = self.files.iter().map(|file| &*file.path).collect();
+        f.debug_struct("App")
+            .field("files", &files)
+            .field("records", &self.record_count())
+            .field("accounting", &self.accounting)
+            .field("tab", &self.tab)
+            .field("selected", &self.selection.len())
+            .field("busy", &self.is_busy())
+            .field("status", &self.status)
+            .field("errors", &self.errors)
+            .field("prefs", &self.prefs)
+            .field("send_panel", &self.send_panel)
+            .finish_non_exhaustive()
+    }
+}
+
 impl App {
     /// A window with its preferences (if any); loading starts on the first frame. Fails only
     /// when the built-in rules cannot be used.

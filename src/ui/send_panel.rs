@@ -40,6 +40,31 @@ pub struct SendPanel {
     error: Option<String>,
 }
 
+/// What the panel holds, for logs and bug reports: the secret shows as `***` (or nothing when
+/// none was typed), the plan and the sending as counts.
+impl std::fmt::Debug for SendPanel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SendPanel")
+            .field("open", &self.open)
+            .field("settings", &self.settings)
+            .field("url", &self.url)
+            .field("key", &self.key)
+            .field("secret", &if self.secret.is_empty() { "" } else { "***" })
+            .field("send_all", &self.send_all)
+            .field("local", &self.local.as_ref().map(LocalFeedHandle::url))
+            .field(
+                "planned_batches",
+                &self.plan.as_ref().map(|p| p.batch_count()),
+            )
+            .field("planning", &self.planning.is_some())
+            .field("sending", &self.sending())
+            .field("progress", &self.progress)
+            .field("log", &self.log)
+            .field("error", &self.error)
+            .finish_non_exhaustive()
+    }
+}
+
 impl SendPanel {
     /// A panel, open or not.
     pub fn new(open: bool) -> Self {

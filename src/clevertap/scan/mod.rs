@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use memchr::{memchr, memchr3};
 
+use super::limit::MAX_RECORD_BYTES;
 use super::{Place, RawPayload, RawRecord, ReadItem};
 
 mod resync;
@@ -55,11 +56,29 @@ enum CaptureKind {
 }
 
 struct Capture {
+    /// The value's text; empty once it grew over [`MAX_RECORD_BYTES`].
     buf: Vec<u8>,
+    /// The value's length once it grew over [`MAX_RECORD_BYTES`]: it is counted, not kept.
+    over: Option<u64>,
     /// Stack depth outside the value: the value ends when the stack is back to this depth.
     depth: usize,
     place: Place,
     kind: CaptureKind,
+}
+
+impl Capture {
+    /// Appends the value's next bytes, or counts them once the value is too long to keep.
+    fn keep(&mut self, bytes: &[u8]) {
+        let len = bytes.len() as u64;
+        match self.over.as_mut() {
+            Some(seen) => *seen += len,
+            None if self.buf.len() + bytes.len() > MAX_RECORD_BYTES => {
+                self.over = Some(self.buf.len() as u64 + len);
+                self.buf = Vec::new();
+            }
+            None => self.buf.extend_from_slice(bytes),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -171,9 +190,7 @@ impl Scanner {
             };
         }
         if let (Some(from), Some(capture)) = (self.segment.take(), self.capture.as_mut()) {
-            capture
-                .buf
-                .extend_from_slice(chunk.get(from..).unwrap_or_default());
+            capture.keep(chunk.get(from..).unwrap_or_default());
         }
         self.base += chunk.len() as u64;
     }
@@ -288,6 +305,14 @@ impl Scanner {
                 self.expect = Expect::After;
             }
             b'{' | b'[' => {
+                if self.stack.len() >= MAX_RECORD_BYTES {
+                    // One byte of stack per level: bounded like a record's text.
+                    let detail = format!(
+                        "the JSON is nested more than {MAX_RECORD_BYTES} levels deep, deeper than any CleverTap record"
+                    );
+                    self.error(at, &detail);
+                    return at;
+                }
                 if !self.value_start(at, byte) {
                     return at;
                 }
@@ -382,9 +407,7 @@ impl Scanner {
         }
         if let Some(capture) = self.capture.as_mut() {
             if let Some(from) = self.segment.take() {
-                capture
-                    .buf
-                    .extend_from_slice(chunk.get(from..=at).unwrap_or_default());
+                capture.keep(chunk.get(from..=at).unwrap_or_default());
             }
             // Both slashes are in the buffer now (the first may have come with the last chunk).
             let keep = capture.buf.len().saturating_sub(2);

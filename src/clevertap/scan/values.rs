@@ -4,6 +4,7 @@ use std::collections::VecDeque;
 
 use super::{Capture, CaptureKind, Expect, KeyKind, Scanner, TopObject, record, shown_byte};
 use crate::clevertap::ReadItem;
+use crate::clevertap::limit::too_long;
 
 /// Keys of CleverTap API responses (pages, profile lookups, errors), as opposed to record keys.
 const RESPONSE_KEYS: [&[u8]; 11] = [
@@ -113,6 +114,7 @@ impl Scanner {
         let buf = Vec::with_capacity(self.size_hint);
         self.capture = Some(Capture {
             buf,
+            over: None,
             depth,
             place,
             kind,
@@ -199,11 +201,24 @@ impl Scanner {
             return;
         };
         if let Some(from) = self.segment.take() {
-            capture
-                .buf
-                .extend_from_slice(chunk.get(from..end).unwrap_or_default());
+            capture.keep(chunk.get(from..end).unwrap_or_default());
         }
         self.size_hint = capture.buf.len().clamp(256, 1024 * 1024);
+        if let Some(bytes) = capture.over {
+            // Too long to be a record: reported with its size, never kept whole.
+            let place = capture.place;
+            let message = format!(
+                "line {}, column {}: {}",
+                place.line,
+                place.column,
+                too_long("record", bytes)
+            );
+            out.push_back(ReadItem::Unreadable { place, message });
+            if capture.kind == CaptureKind::Whole {
+                self.top = None;
+            }
+            return;
+        }
         match capture.kind {
             CaptureKind::Element | CaptureKind::Scalar => {
                 out.push_back(record(capture.place, capture.buf))

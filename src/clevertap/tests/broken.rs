@@ -262,26 +262,87 @@ fn deep_nesting_does_not_overflow() {
     }
 }
 
+/// A first line of 100 MB (read in document mode, as its end is not in the first 8 MiB): one
+/// unreadable item with its size, not a record held in memory; the next line still reads.
 #[test]
 fn a_huge_line() {
     let fx = Fixture::new();
     let big = "x".repeat(100 * 1024 * 1024);
-    let path = fx.file(
-        "big.jsonl",
-        format!("{{\"ts\":1,\"big\":\"{big}\"}}\n{{\"ts\":2}}\n"),
-    );
+    let first_line = format!("{{\"ts\":1,\"big\":\"{big}\"}}");
     drop(big);
+    let path = fx.file("big.jsonl", format!("{first_line}\n{{\"ts\":2}}\n"));
     let mut reader = open(&path).expect("open");
-    let first = reader.next();
-    assert!(matches!(&first, Some(ReadItem::Record(r)) if r.place.line == 1));
+    match reader.next() {
+        Some(ReadItem::Unreadable { place, message }) => {
+            assert_eq!((place.line, place.column), (1, 1));
+            let expected = crate::clevertap::limit::too_long("record", first_line.len() as u64);
+            assert_eq!(message, format!("line 1, column 1: {expected}"));
+        }
+        other => panic!("{other:?}"),
+    }
     assert!(matches!(reader.next(), Some(ReadItem::Record(r)) if r.place.line == 2));
     assert!(reader.next().is_none());
-    let value = first
-        .map(super::support::outcome)
-        .and_then(Result::ok)
-        .map(|(_, v)| v);
-    assert_eq!(
-        value.and_then(|v| v["big"].as_str().map(str::len)),
-        Some(100 * 1024 * 1024)
+}
+
+/// A line over the record limit that a truncated gzip cuts off: reported once, with the reason
+/// and the bytes seen, after the good line before it.
+#[test]
+fn a_long_line_cut_off_by_truncated_gzip() {
+    use crate::clevertap::MAX_RECORD_BYTES;
+    let fx = Fixture::new();
+    let mut text = b"{\"ts\":1}\n{\"ts\":2,\"big\":\"".to_vec();
+    text.resize(text.len() + MAX_RECORD_BYTES + 4096, b'x');
+    let zipped = gzip(&text);
+    let path = fx.file(
+        "cut.jsonl.gz",
+        zipped.get(..zipped.len() - 8).unwrap_or_default(),
+    );
+    let (_, items) = read_items(&path);
+    assert_eq!(items.len(), 2, "{items:?}");
+    assert!(matches!(&items[0], ReadItem::Record(r) if r.place.line == 1));
+    match &items[1] {
+        ReadItem::Unreadable { place, message } => {
+            assert_eq!((place.line, place.column), (2, 1));
+            assert!(
+                message.starts_with("line 2: the gzip data ends early"),
+                "{message}"
+            );
+            assert!(
+                message.contains("bytes so far, longer than any CleverTap record) and the rest of the file could not be read"),
+                "{message}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Brackets nested deeper than the record limit: the scanner's stack stops growing there (it is
+/// one byte per level), the broken element is reported once and the next element reads.
+#[test]
+fn nesting_deeper_than_the_record_limit() {
+    use crate::clevertap::MAX_RECORD_BYTES;
+    let fx = Fixture::new();
+    let mut text = b"[\n  {\"ts\":1},\n  ".to_vec();
+    text.resize(text.len() + MAX_RECORD_BYTES + 10, b'[');
+    text.extend_from_slice(b"\n  {\"ts\":3}\n]\n");
+    let path = fx.file("deep.json", &text);
+    let (_, outcomes) = read_outcomes(&path);
+    assert_eq!(places(&outcomes), [(2, 3), (3, 3), (4, 3)]);
+    let bad = errors(&outcomes);
+    assert_eq!(bad.len(), 1, "{bad:?}");
+    assert!(
+        bad[0].1.starts_with(&format!(
+            "line 3, column {}: the JSON is nested more than {MAX_RECORD_BYTES} levels deep",
+            // The top-level `[` is the first level: the limit is reached on this line's
+            // MAX_RECORD_BYTES-th bracket, after two spaces.
+            MAX_RECORD_BYTES + 2
+        )),
+        "{}",
+        bad[0].1
+    );
+    assert!(
+        bad[0].1.ends_with("line 3 was skipped: fix the JSON there"),
+        "{}",
+        bad[0].1
     );
 }

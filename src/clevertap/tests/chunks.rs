@@ -86,3 +86,47 @@ fn many_lines_across_read_buffers() {
         line += if i % 7 == 6 { 2 } else { 1 };
     }
 }
+
+/// A chunk stops at the text budget, so a file of long records is not handed out thousands at a
+/// time; ordinary records still come in full chunks.
+#[test]
+fn chunks_stop_at_the_text_budget() {
+    use crate::clevertap::reader::CHUNK_TEXT_BYTES;
+    use crate::clevertap::{MAX_RECORD_BYTES, open};
+    let fx = Fixture::new();
+    // Ten records of 9 MiB, then a hundred small ones.
+    let mut text = Vec::new();
+    for n in 0..10 {
+        text.extend_from_slice(format!("{{\"n\":{n},\"big\":\"").as_bytes());
+        text.resize(text.len() + 9 * 1024 * 1024, b'x');
+        text.extend_from_slice(b"\"}\n");
+    }
+    for n in 10..110 {
+        text.extend_from_slice(format!("{{\"n\":{n}}}\n").as_bytes());
+    }
+    let path = fx.file("long_records.jsonl", &text);
+    drop(text);
+    let mut reader = open(&path).expect("open");
+    let mut sizes = Vec::new();
+    let mut chunk = Vec::new();
+    while reader.next_chunk(4096, &mut chunk) {
+        let text_bytes: usize = chunk
+            .iter()
+            .map(|item| match item {
+                ReadItem::Record(r) => {
+                    let RawPayload::Json(text) = &r.payload;
+                    text.len()
+                }
+                ReadItem::Unreadable { .. } => 0,
+            })
+            .sum();
+        assert!(
+            text_bytes < CHUNK_TEXT_BYTES + MAX_RECORD_BYTES,
+            "{text_bytes}"
+        );
+        sizes.push(chunk.len());
+        chunk.clear();
+    }
+    // Seven 9 MiB records stay under 64 MiB; the eighth crosses it and ends the chunk.
+    assert_eq!(sizes, [8, 102]);
+}
