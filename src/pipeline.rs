@@ -12,8 +12,9 @@ use serde::Serialize;
 use crate::clevertap::{self, FileInfo, ReadError, ReadItem};
 use crate::mapping::{Engine, Outcome, RecordStatus};
 
-/// Records parsed and mapped together on all cores; large enough to amortise the hand-off.
-const CHUNK_RECORDS: usize = 4096;
+/// Records parsed and mapped together on all cores: enough to amortise the hand-off, few
+/// enough that a chunk's records, values and outcomes stay in the processor's caches.
+pub const CHUNK_RECORDS: usize = 512;
 
 /// Progress of a run, reported after each chunk.
 #[derive(Debug, Clone, Default)]

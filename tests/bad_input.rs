@@ -11,7 +11,7 @@ use std::sync::atomic::AtomicBool;
 
 use feedlens::clevertap::{MAX_RECORD_BYTES, ReadError, Shape};
 use feedlens::mapping::{Engine, FindingKind, MapOptions, Outcome, RecordStatus, Rules};
-use feedlens::pipeline::{self, Accounting, RunSummary};
+use feedlens::pipeline::{self, Accounting, CHUNK_RECORDS, RunSummary};
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use serde_json::Value;
@@ -935,7 +935,7 @@ fn run_changing(path: &Path, change: impl FnOnce()) -> (Vec<Outcome>, Accounting
 }
 
 /// Records enough to outlast what the pipeline reads ahead (the chunk being mapped and up to
-/// three more of 4096 records, read from 256 KB buffers), each with 64 hex digits of noise so that gzip cannot fit them
+/// three more of `CHUNK_RECORDS`, read from 256 KB buffers), each with 64 hex digits of noise so that gzip cannot fit them
 /// all in its first read either.
 const RECORDS: u64 = 60_000;
 
@@ -1000,7 +1000,7 @@ fn a_file_truncated_while_being_read() {
     let (outcomes, accounting) = run_changing(&path, || {
         std::fs::File::create(&path).unwrap();
     });
-    assert!(outcomes.len() >= 4096 && outcomes.len() < RECORDS as usize);
+    assert!(outcomes.len() >= CHUNK_RECORDS && outcomes.len() < RECORDS as usize);
     assert!(accounting.unreadable <= 1, "{accounting:?}");
 
     // A gzip file cut while being read: the records before the cut, then one bad record.
@@ -1015,7 +1015,7 @@ fn a_file_truncated_while_being_read() {
             .unwrap();
     });
     assert!(
-        outcomes.len() > 4096 && outcomes.len() < RECORDS as usize,
+        outcomes.len() > CHUNK_RECORDS && outcomes.len() < RECORDS as usize,
         "{}",
         outcomes.len()
     );

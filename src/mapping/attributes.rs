@@ -9,7 +9,7 @@ use sonic_rs::JsonContainerTrait;
 use super::engine::{Engine, SESSION_PROPS, TraceOp, Work};
 use super::findings::{Finding, FindingKind, Severity};
 use super::rules::{UndocumentedPolicy, attribute_key, attribute_key_into, has_attribute_key};
-use super::values::{self, Coercion};
+use super::values::{self, Coercion, Record};
 use crate::clevertap::{Json, JsonObject};
 use crate::mparticle::limits;
 use crate::mparticle::{Attributes, Location};
@@ -267,13 +267,14 @@ impl Engine {
 
     pub(super) fn session_props(
         &self,
-        record: &JsonObject,
+        record: &Record<'_>,
         rule_index: Option<usize>,
         attributes: &mut Attributes,
         work: &mut Work,
     ) {
         let Some((key, session)) = SESSION_PROPS.iter().find_map(|key| {
-            values::get(record, key)
+            record
+                .get(key)
                 .and_then(Json::as_object)
                 .map(|map| (*key, map))
         }) else {
@@ -307,12 +308,12 @@ impl Engine {
         &self,
         index: usize,
         present: Documented,
-        record: &JsonObject,
+        record: &Record<'_>,
         work: &mut Work,
     ) {
         let sessions: Vec<&JsonObject> = SESSION_PROPS
             .iter()
-            .filter_map(|k| values::get(record, k)?.as_object())
+            .filter_map(|k| record.get(k)?.as_object())
             .collect();
         let in_sessions = |key: &str| {
             sessions

@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+use rayon::prelude::*;
+
 use uuid::Uuid;
 
 use super::engine::{ID_NAMESPACE, MappedRecord, Outcome, RecordStatus};
@@ -75,29 +77,44 @@ pub fn build_batches(
         }
     }
     let cutoff = now_millis - limits::HISTORICAL_AFTER_DAYS * 86_400_000;
+    // Each user's records in first-seen order (profile records alone), then their batches
+    // built on all cores and put back in that order.
     let mut profiles = profile_batches.into_iter().peekable();
-    let mut batches = Vec::new();
+    let mut units: Vec<(Vec<usize>, bool)> = Vec::with_capacity(order.len());
     for (position, key) in order.iter().enumerate() {
         if profiles.peek().is_some_and(|(p, _)| *p == position) {
             if let Some((_, record)) = profiles.next() {
-                batches.extend(user_batches(outcomes, vec![record], environment, false));
+                units.push((vec![record], false));
             }
             continue;
         }
-        let Some(mut records) = groups.remove(key) else {
-            continue;
-        };
-        records.sort_by_key(|&i| outcomes[i].timestamp_millis().unwrap_or(i64::MAX));
-        let (old, recent): (Vec<usize>, Vec<usize>) = records
-            .into_iter()
-            .partition(|&i| outcomes[i].timestamp_millis().is_some_and(|t| t < cutoff));
-        if !old.is_empty() {
-            batches.extend(user_batches(outcomes, old, environment, true));
-        }
-        if !recent.is_empty() {
-            batches.extend(user_batches(outcomes, recent, environment, false));
+        if let Some(records) = groups.remove(key) {
+            units.push((records, true));
         }
     }
+    let batches = units
+        .into_par_iter()
+        .map(|(mut records, is_user)| {
+            if !is_user {
+                return user_batches(outcomes, records, environment, false);
+            }
+            records.sort_by_key(|&i| outcomes[i].timestamp_millis().unwrap_or(i64::MAX));
+            let (old, recent): (Vec<usize>, Vec<usize>) = records
+                .into_iter()
+                .partition(|&i| outcomes[i].timestamp_millis().is_some_and(|t| t < cutoff));
+            let mut batches = Vec::new();
+            if !old.is_empty() {
+                batches.extend(user_batches(outcomes, old, environment, true));
+            }
+            if !recent.is_empty() {
+                batches.extend(user_batches(outcomes, recent, environment, false));
+            }
+            batches
+        })
+        .collect::<Vec<Vec<PlannedBatch>>>()
+        .into_iter()
+        .flatten()
+        .collect();
     BatchPlan { batches }
 }
 
@@ -155,6 +172,7 @@ fn user_batches(
                 batches.push(finish(
                     &envelope,
                     std::mem::take(&mut current),
+                    current_bytes - 1,
                     historical,
                     outcomes,
                 ));
@@ -166,7 +184,13 @@ fn user_batches(
         current.records.push(index);
     }
     if !current.records.is_empty() {
-        batches.push(finish(&envelope, current, historical, outcomes));
+        // Without events, the batch is the envelope alone (no `events` key).
+        let bytes = if current.events.is_empty() {
+            envelope_bytes - r#","events":[]"#.len()
+        } else {
+            current_bytes - 1
+        };
+        batches.push(finish(&envelope, current, bytes, historical, outcomes));
     }
     batches
 }
@@ -177,9 +201,12 @@ struct Pending {
     events: Vec<Event>,
 }
 
+/// A batch from the envelope and its events; `bytes`, its serialised size, is known from the
+/// sizes of its parts (each event serialised once).
 fn finish(
     envelope: &Batch,
     pending: Pending,
+    bytes: usize,
     historical: bool,
     outcomes: &[Outcome],
 ) -> PlannedBatch {
@@ -193,7 +220,11 @@ fn finish(
         }
     }
     batch.source_request_id = Uuid::new_v5(&ID_NAMESPACE, seed.as_bytes()).to_string();
-    let bytes = serialized_len(&batch);
+    debug_assert_eq!(
+        bytes,
+        serialized_len(&batch),
+        "a batch's size from its parts"
+    );
     PlannedBatch {
         batch,
         records: pending.records,

@@ -14,7 +14,7 @@ use super::attributes::Documented;
 use super::findings::{Finding, FindingKind, Severity};
 use super::rules::{Category, Rules, UnknownEventPolicy, attribute_key, name_key};
 use super::time;
-use super::values;
+use super::values::{self, Record};
 use crate::clevertap::{Json, JsonObject, Place};
 use crate::mparticle::limits;
 use crate::mparticle::{
@@ -248,13 +248,14 @@ impl Engine {
         fallback_name: Option<&str>,
         tracing: bool,
     ) -> Outcome {
-        let Some(record) = value.as_object() else {
+        let Some(object) = value.as_object() else {
             let kind = crate::clevertap::kind_of(value);
             return Outcome::unreadable(
                 place,
                 format!("a record must be a JSON object, found {kind}; remove or fix it"),
             );
         };
+        let record = &Record::new(object);
         let mut work = Work {
             tracing,
             ..Work::default()
@@ -266,7 +267,7 @@ impl Engine {
         }
 
         let written_name = EVENT_NAME.iter().find_map(|key| {
-            let name = values::get(record, key).and_then(values::scalar_text)?;
+            let name = record.get(key).and_then(values::scalar_text)?;
             Some((name, *key))
         });
         let name = written_name
@@ -291,7 +292,8 @@ impl Engine {
         );
 
         let props = EVENT_PROPS.iter().find_map(|key| {
-            values::get(record, key)
+            record
+                .get(key)
                 .and_then(Json::as_object)
                 .map(|map| (*key, map))
         });
@@ -437,13 +439,13 @@ impl Engine {
     fn map_profile(
         &self,
         place: Place,
-        record: &JsonObject,
+        record: &Record<'_>,
         record_id: String,
         mut work: Work,
     ) -> Outcome {
         let user = self.user_facts(record, &mut work);
         let tracing = work.tracing;
-        for (key, _) in record.iter().filter(|_| tracing) {
+        for (key, _) in record.top().iter().filter(|_| tracing) {
             if !work
                 .trace
                 .iter()
@@ -475,13 +477,14 @@ impl Engine {
     /// The document's name and rule for a written name; `Control Group` is split four ways.
     fn resolve_name(
         &self,
-        record: &JsonObject,
+        record: &Record<'_>,
         name: &str,
         props: Option<&JsonObject>,
     ) -> (Option<String>, Option<usize>) {
         let group = &self.rules.control_group;
         let resolved = if name_key(name) == name_key(&group.source_name) {
-            let custom = values::get(record, &group.name_field)
+            let custom = record
+                .get(&group.name_field)
                 .and_then(values::scalar_text)
                 .is_some();
             let journey_key = attribute_key(&group.journey_property);
@@ -503,11 +506,13 @@ impl Engine {
         }
     }
 
-    fn event_time(&self, record: &JsonObject, work: &mut Work) -> Option<i64> {
-        let read = if let Some(ts) = values::get(record, "ts") {
+    fn event_time(&self, record: &Record<'_>, work: &mut Work) -> Option<i64> {
+        let read = if let Some(ts) = record.get("ts") {
             Some(("ts", time::ts_to_millis(ts, self.zone)))
         } else {
-            values::get(record, "eventTime").map(|t| ("eventTime", time::epoch_value_to_millis(t)))
+            record
+                .get("eventTime")
+                .map(|t| ("eventTime", time::epoch_value_to_millis(t)))
         };
         match read {
             None => {
@@ -568,9 +573,9 @@ impl Engine {
 
 /// Reports keys written twice in the record, in its objects one level down and in
 /// `profile.profileData`. Event properties are checked as they are mapped.
-fn report_duplicate_keys(record: &JsonObject, work: &mut Work) {
-    let mut report = |path: &str, object: &JsonObject| {
-        for key in values::duplicate_keys(object) {
+fn report_duplicate_keys(record: &Record<'_>, work: &mut Work) {
+    let mut report = |path: &str, keys: Vec<&str>| {
+        for key in keys {
             let field = if path.is_empty() {
                 key.to_string()
             } else {
@@ -586,23 +591,23 @@ fn report_duplicate_keys(record: &JsonObject, work: &mut Work) {
             ));
         }
     };
-    report("", record);
-    for (key, value) in record.iter() {
+    report("", record.top().duplicates());
+    for (key, value) in record.top().iter() {
         if EVENT_PROPS.contains(&key) {
             continue;
         }
         if let Some(object) = value.as_object() {
-            report(key, object);
+            report(key, values::duplicate_keys(object));
             if let Some(data) = values::get(object, "profileData").and_then(Json::as_object) {
-                report(&format!("{key}.profileData"), data);
+                report(&format!("{key}.profileData"), values::duplicate_keys(data));
             }
         }
     }
 }
 
 /// A profile export record: no event name, no event time, no event properties.
-fn is_profile_record(record: &JsonObject) -> bool {
-    if values::get(record, "type").and_then(|t| t.as_str()) == Some("profile") {
+fn is_profile_record(record: &Record<'_>) -> bool {
+    if record.get("type").and_then(|t| t.as_str()) == Some("profile") {
         return true;
     }
     const EVENT_KEYS: [&str; 9] = [
@@ -621,7 +626,7 @@ fn is_profile_record(record: &JsonObject) -> bool {
 
 /// A stable digest of a record's content: its compact JSON text in source order (so the same
 /// record gives the same id whether it came pretty-printed or on one line).
-fn record_id(record: &JsonObject, fallback_name: Option<&str>) -> String {
+fn record_id(record: &Record<'_>, fallback_name: Option<&str>) -> String {
     use sha2::{Digest, Sha256};
     thread_local! {
         static TEXT: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
@@ -632,7 +637,7 @@ fn record_id(record: &JsonObject, fallback_name: Option<&str>) -> String {
     TEXT.with_borrow_mut(|text| {
         text.clear();
         // Writing a parsed value into memory cannot fail.
-        let _ = sonic_rs::to_writer(&mut *text, record);
+        let _ = sonic_rs::to_writer(&mut *text, record.object);
         hasher.update(text.as_slice());
     });
     const HEX: &[u8; 16] = b"0123456789abcdef";

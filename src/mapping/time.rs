@@ -30,8 +30,8 @@ pub fn ts_to_millis(value: &Json, zone: Tz) -> Result<i64, String> {
         format!("`{value}` is not a CleverTap time (YYYYMMDDHHMMSS or epoch seconds)")
     })?;
     if text.len() == 14 && !text.starts_with('-') {
-        let naive = NaiveDateTime::parse_from_str(&text, "%Y%m%d%H%M%S")
-            .map_err(|_| format!("`{text}` is not a valid YYYYMMDDHHMMSS time"))?;
+        let naive = fourteen_digit_time(&text)
+            .ok_or_else(|| format!("`{text}` is not a valid YYYYMMDDHHMMSS time"))?;
         let local = zone
             .from_local_datetime(&naive)
             .earliest()
@@ -83,9 +83,37 @@ pub fn dollar_date_to_iso(value: &Json) -> Option<String> {
 
 /// Milliseconds as an RFC 3339 UTC time, for messages and the window.
 pub fn format_millis(millis: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(millis)
-        .map(|time| time.format("%Y-%m-%d %H:%M:%S UTC").to_string())
-        .unwrap_or_else(|| format!("{millis} ms"))
+    use chrono::{Datelike, Timelike};
+    match chrono::DateTime::from_timestamp_millis(millis) {
+        Some(time) => format!(
+            "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
+            time.year(),
+            time.month(),
+            time.day(),
+            time.hour(),
+            time.minute(),
+            time.second()
+        ),
+        None => format!("{millis} ms"),
+    }
+}
+
+/// `YYYYMMDDHHMMSS` (fourteen ASCII digits) as a date and time, if it is a real one.
+fn fourteen_digit_time(text: &str) -> Option<NaiveDateTime> {
+    let digits = text.as_bytes();
+    if digits.len() != 14 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let number = |from: usize, to: usize| {
+        digits[from..to]
+            .iter()
+            .fold(0u32, |n, d| n * 10 + u32::from(d - b'0'))
+    };
+    NaiveDate::from_ymd_opt(number(0, 4) as i32, number(4, 6), number(6, 8))?.and_hms_opt(
+        number(8, 10),
+        number(10, 12),
+        number(12, 14),
+    )
 }
 
 #[cfg(test)]

@@ -10,15 +10,15 @@ use super::engine::{Engine, TraceOp, Work};
 use super::findings::{Finding, FindingKind, Severity};
 use super::rules::{AttributeKind, MissingIdentityPolicy};
 use super::time;
-use super::values;
+use super::values::{self, Record};
 use crate::clevertap::{Json, JsonObject};
 use crate::mparticle::{ApplicationInfo, DeviceInfo, UserIdentities};
 
 impl Engine {
-    pub(super) fn user_facts(&self, record: &JsonObject, work: &mut Work) -> UserFacts {
+    pub(super) fn user_facts(&self, record: &Record<'_>, work: &mut Work) -> UserFacts {
         let sources = &self.rules().identities;
         let mut facts = UserFacts::default();
-        if let Some((path, value)) = values::first_present(record, &sources.customer_id) {
+        if let Some((path, value)) = record.first_present(&sources.customer_id) {
             let entries =
                 values::text_list_entries(&values::scalar_text(value).unwrap_or_default());
             if let Some(first) = entries.first() {
@@ -33,14 +33,14 @@ impl Engine {
                 facts.identities.customer_id = Some(first.clone());
             }
         }
-        if let Some((path, value)) = values::first_present(record, &sources.email) {
+        if let Some((path, value)) = record.first_present(&sources.email) {
             if let Some(email) = values::scalar_text(value) {
                 work.trace(path, "user_identities.email", TraceOp::Copied, None);
                 facts.identities.email = Some(email);
             }
         } else {
             let found = sources.email_from_lists.iter().find_map(|path| {
-                let entries = values::list_entries(values::lookup(record, path)?);
+                let entries = values::list_entries(record.lookup(path)?);
                 entries
                     .into_iter()
                     .find(|e| values::looks_like_email(e))
@@ -56,7 +56,8 @@ impl Engine {
                 facts.identities.email = Some(email);
             }
         }
-        facts.clevertap_id = values::first_present(record, &sources.clevertap_id)
+        facts.clevertap_id = record
+            .first_present(&sources.clevertap_id)
             .and_then(|(_, v)| values::scalar_text(v));
         if facts.identities.is_empty() {
             let message = "no customer id and no email: mParticle's CleverTap feed supports only these identities";
@@ -78,21 +79,20 @@ impl Engine {
         facts
     }
 
-    fn user_attributes(&self, record: &JsonObject, facts: &mut UserFacts, work: &mut Work) {
+    fn user_attributes(&self, record: &Record<'_>, facts: &mut UserFacts, work: &mut Work) {
         let containers: [(&str, Option<&JsonObject>); 4] = [
             (
                 "profile.profileData.",
-                values::lookup(record, "profile.profileData").and_then(Json::as_object),
+                record
+                    .lookup("profile.profileData")
+                    .and_then(Json::as_object),
             ),
-            (
-                "profile.",
-                values::get(record, "profile").and_then(Json::as_object),
-            ),
+            ("profile.", record.get("profile").and_then(Json::as_object)),
             (
                 "profileData.",
-                values::get(record, "profileData").and_then(Json::as_object),
+                record.get("profileData").and_then(Json::as_object),
             ),
-            ("", Some(record)),
+            ("", Some(record.object)),
         ];
         // One pass over each container: per rule, the best (container, source rank) present.
         let rules = &self.rules().user_attributes;
@@ -170,10 +170,10 @@ impl Engine {
         }
     }
 
-    fn device(&self, record: &JsonObject, facts: &mut UserFacts, work: &mut Work) {
+    fn device(&self, record: &Record<'_>, facts: &mut UserFacts, work: &mut Work) {
         let mut pick = |paths: &[&str], target: &str| -> Option<String> {
             paths.iter().find_map(|path| {
-                let text = values::lookup(record, path).and_then(values::scalar_text)?;
+                let text = record.lookup(path).and_then(values::scalar_text)?;
                 work.trace(path, target, TraceOp::Renamed, None);
                 Some(text)
             })

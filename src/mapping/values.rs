@@ -50,6 +50,124 @@ pub fn json_text(value: &Json) -> String {
     value.to_string()
 }
 
+/// An object's members gathered once, so that the many lookups of one record do not walk
+/// sonic-rs's nodes each time. Of duplicate keys the last counts.
+pub struct Members<'a>(Vec<(&'a str, &'a Json)>);
+
+impl<'a> Members<'a> {
+    /// The members of an object, in order.
+    pub fn of(object: &'a JsonObject) -> Self {
+        Members(object.iter().collect())
+    }
+
+    /// The value of `key` (the last, if written twice).
+    pub fn get(&self, key: &str) -> Option<&'a Json> {
+        self.0
+            .iter()
+            .rev()
+            .find(|(name, _)| *name == key)
+            .map(|(_, value)| *value)
+    }
+
+    /// Whether `key` is present.
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.0.iter().any(|(name, _)| *name == key)
+    }
+
+    /// Members in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&'a str, &'a Json)> + '_ {
+        self.0.iter().copied()
+    }
+
+    /// Keys written more than once, each once.
+    pub fn duplicates(&self) -> Vec<&'a str> {
+        let mut repeated: Vec<&'a str> = Vec::new();
+        for (at, (key, _)) in self.0.iter().enumerate() {
+            if self.0[..at].iter().any(|(seen, _)| seen == key) && !repeated.contains(key) {
+                repeated.push(key);
+            }
+        }
+        repeated
+    }
+}
+
+/// A source record with its top level, `profile` and `deviceInfo` gathered for lookups.
+pub struct Record<'a> {
+    /// The record as parsed.
+    pub object: &'a JsonObject,
+    top: Members<'a>,
+    profile: Option<Members<'a>>,
+    device: Option<Members<'a>>,
+}
+
+impl<'a> Record<'a> {
+    /// Gathers a record's members.
+    pub fn new(object: &'a JsonObject) -> Self {
+        let top = Members::of(object);
+        let nested = |key: &str| top.get(key).and_then(Json::as_object).map(Members::of);
+        let (profile, device) = (nested("profile"), nested("deviceInfo"));
+        Record {
+            object,
+            top,
+            profile,
+            device,
+        }
+    }
+
+    /// The top-level members.
+    pub fn top(&self) -> &Members<'a> {
+        &self.top
+    }
+
+    /// The value of a top-level key.
+    pub fn get(&self, key: &str) -> Option<&'a Json> {
+        self.top.get(key)
+    }
+
+    /// Whether a top-level key is present.
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.top.contains_key(key)
+    }
+
+    /// Looks up a dotted path (`profile.identity`). Each path segment is one key.
+    pub fn lookup(&self, path: &str) -> Option<&'a Json> {
+        let (first, rest) = match path.split_once('.') {
+            Some((first, rest)) => (first, Some(rest)),
+            None => (path, None),
+        };
+        let Some(rest) = rest else {
+            return self.top.get(first);
+        };
+        let gathered = match first {
+            "profile" => self.profile.as_ref(),
+            "deviceInfo" => self.device.as_ref(),
+            _ => None,
+        };
+        match gathered {
+            Some(members) => {
+                let (second, rest) = match rest.split_once('.') {
+                    Some((second, rest)) => (second, Some(rest)),
+                    None => (rest, None),
+                };
+                let value = members.get(second)?;
+                match rest {
+                    Some(rest) => lookup(value.as_object()?, rest),
+                    None => Some(value),
+                }
+            }
+            None => lookup(self.top.get(first)?.as_object()?, rest),
+        }
+    }
+
+    /// The first present, non-empty value among paths, with the path that held it.
+    pub fn first_present<'p>(&self, paths: &'p [String]) -> Option<(&'p str, &'a Json)> {
+        paths.iter().find_map(|path| {
+            let value = self.lookup(path)?;
+            (!is_blank(value)).then_some((path.as_str(), value))
+        })
+    }
+}
+
 /// The value of `key` in an object. Of duplicate keys the last one counts, as JavaScript and
 /// most JSON readers take them; the engine reports duplicates.
 pub fn get<'a>(object: &'a JsonObject, key: &str) -> Option<&'a Json> {
@@ -88,17 +206,6 @@ pub fn lookup<'a>(record: &'a JsonObject, path: &str) -> Option<&'a Json> {
         current = get(current.as_object()?, segment)?;
     }
     Some(current)
-}
-
-/// The first present, non-empty value among paths, with the path that held it.
-pub fn first_present<'a, 'p>(
-    record: &'a JsonObject,
-    paths: &'p [String],
-) -> Option<(&'p str, &'a Json)> {
-    paths.iter().find_map(|path| {
-        let value = lookup(record, path)?;
-        (!is_blank(value)).then_some((path.as_str(), value))
-    })
 }
 
 /// Null, an empty string, an empty array or object.
