@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::clevertap::{self, FileInfo, ReadError, ReadItem};
+use crate::clevertap::{self, FileInfo, RawPayload, ReadError, ReadItem};
 use crate::mapping::{Engine, Outcome, RecordStatus};
 
 /// Records parsed and mapped together on all cores: enough to amortise the hand-off, few
@@ -245,10 +245,20 @@ pub fn run(
 /// Parses and maps one item read from a file.
 pub fn map_item(engine: &Engine, item: ReadItem, fallback: Option<&str>) -> Outcome {
     match item {
-        ReadItem::Record(raw) => match raw.parse() {
-            Ok((place, value)) => engine.map(place, value, fallback),
-            Err((place, message)) => Outcome::unreadable(place, message),
-        },
+        ReadItem::Record(raw) => {
+            let RawPayload::Json(text) = &raw.payload;
+            match clevertap::parse_text(&raw.place, text) {
+                Ok(value) => {
+                    let mut outcome = engine.map(raw.place, value, fallback);
+                    if engine.options().keep_source {
+                        let RawPayload::Json(text) = raw.payload;
+                        outcome.source = Some(Arc::from(text));
+                    }
+                    outcome
+                }
+                Err(message) => Outcome::unreadable(raw.place, message),
+            }
+        }
         ReadItem::Unreadable { place, message } => Outcome::unreadable(place, message),
     }
 }

@@ -14,6 +14,7 @@ mod source;
 
 pub use limit::MAX_RECORD_BYTES;
 pub(crate) use parse::kind_of;
+pub use parse::parse_record as parse_text;
 #[cfg(test)]
 pub(crate) use parse::parse_record;
 pub use parse::{Json, JsonObject, MAX_DEPTH, json_from_serde};

@@ -18,7 +18,8 @@ pub type JsonObject = sonic_rs::Object;
 pub const MAX_DEPTH: usize = 128;
 
 /// Parses a record's JSON text (which starts at `place`). A record must be a JSON object.
-pub(crate) fn parse_record(place: &Place, text: &[u8]) -> Result<Json, String> {
+/// Errors name the line and column in the file and what to do.
+pub fn parse_record(place: &Place, text: &[u8]) -> Result<Json, String> {
     // Invalid UTF-8 is the more basic problem, and the parser would replace it silently.
     if let Err(utf8) = std::str::from_utf8(text) {
         let at = utf8.valid_up_to();

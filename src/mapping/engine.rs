@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::attributes::Documented;
 use super::findings::{Finding, FindingKind, Severity};
-use super::rules::{Category, Rules, UnknownEventPolicy, attribute_key, name_key};
+use super::rules::{Category, Rules, UnknownEventPolicy, attribute_key, same_name};
 use super::time;
 use super::values::{self, Record};
 use crate::clevertap::{Json, JsonObject, Place};
@@ -35,8 +35,8 @@ pub struct MapOptions {
     pub environment: Environment,
     /// "Now" for the age checks, in epoch milliseconds.
     pub now_millis: i64,
-    /// Keep each parsed source record on its outcome (the window's detail view needs it; the
-    /// command line does not).
+    /// Keep each record's JSON text on its outcome (the window's detail view parses it again
+    /// when shown; the command line does not need it). Set by the pipeline, which holds the text.
     pub keep_source: bool,
     /// Record the field-by-field trace on each outcome. Off for bulk runs (it costs more than
     /// the mapping itself); [`Engine::map_traced`] maps one record with its trace on demand.
@@ -150,8 +150,9 @@ pub struct Outcome {
     pub status: RecordStatus,
     /// The event name as CleverTap wrote it (or the fallback used).
     pub source_event_name: Option<String>,
-    /// The parsed source record, when [`MapOptions::keep_source`] is set.
-    pub source: Option<Arc<Json>>,
+    /// The record's JSON text as read, when [`MapOptions::keep_source`] is set: a fraction of
+    /// the parsed tree's size; parse it again with [`crate::clevertap::parse_text`] to show it.
+    pub source: Option<Arc<[u8]>>,
     /// The mapped side (present for held records too, as far as it could be built).
     pub mapped: Option<MappedRecord>,
     /// What the checks found.
@@ -227,12 +228,7 @@ impl Engine {
     /// Maps one parsed record. `fallback_name` is the file's event-name fallback (first line or
     /// file name).
     pub fn map(&self, place: Place, value: Json, fallback_name: Option<&str>) -> Outcome {
-        if !self.options.keep_source {
-            return self.map_value(place, &value, fallback_name, self.options.trace);
-        }
-        let mut outcome = self.map_value(place, &value, fallback_name, self.options.trace);
-        outcome.source = Some(Arc::new(value));
-        outcome
+        self.map_value(place, &value, fallback_name, self.options.trace)
     }
 
     /// Maps one record with its field-by-field trace, whatever [`MapOptions::trace`] says: for a
@@ -482,7 +478,7 @@ impl Engine {
         props: Option<&JsonObject>,
     ) -> (Option<String>, Option<usize>) {
         let group = &self.rules.control_group;
-        let resolved = if name_key(name) == name_key(&group.source_name) {
+        let resolved = if same_name(name, &group.source_name) {
             let custom = record
                 .get(&group.name_field)
                 .and_then(values::scalar_text)

@@ -328,6 +328,20 @@ fn user_attribute_sources(rules: &[UserAttributeRule]) -> HashMap<String, Vec<(u
     sources
 }
 
+/// Whether two names are the same by [`name_key`], without allocating for ASCII names.
+pub(crate) fn same_name(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        let mut words = b.split_ascii_whitespace();
+        a.split_ascii_whitespace().all(|word| {
+            words
+                .next()
+                .is_some_and(|other| word.eq_ignore_ascii_case(other))
+        }) && words.next().is_none()
+    } else {
+        name_key(a) == name_key(b)
+    }
+}
+
 /// A name compared loosely: lower case, single spaces, trimmed.
 pub(crate) fn name_key(name: &str) -> String {
     name.split_whitespace()
@@ -639,6 +653,14 @@ mod tests {
             Some("GeoCluster Exited")
         );
         assert_eq!(rules.canonical_name("Notification Delivered"), None);
+    }
+
+    #[test]
+    fn names_compare_by_case_and_spaces_only() {
+        assert!(same_name(" Control  group ", "control Group"));
+        assert!(!same_name("Control Group", "Control Groups"));
+        assert!(!same_name("Control", "Control Group"));
+        assert!(same_name("Événement Ü", "événement ü"));
     }
 
     #[test]

@@ -120,13 +120,17 @@ pub(super) fn trace_of(app: &App, outcome: &Outcome) -> Vec<TraceEntry> {
     {
         return mapped.trace.clone();
     }
-    let Some(source) = outcome.source.as_deref() else {
+    let Some(source) = outcome
+        .source
+        .as_deref()
+        .and_then(|text| crate::clevertap::parse_text(&outcome.place, text).ok())
+    else {
         return Vec::new();
     };
     app.engine
         .map_traced(
             outcome.place.clone(),
-            source,
+            &source,
             outcome.source_event_name.as_deref(),
         )
         .mapped

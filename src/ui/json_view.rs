@@ -35,9 +35,9 @@ struct Writer<'a> {
     lines: usize,
 }
 
-/// A source record as a `serde_json` value for display: same text, same key order.
-pub fn source_value(value: &crate::clevertap::Json) -> Value {
-    serde_json::from_str(&value.to_string()).unwrap_or_default()
+/// A record's JSON text as a `serde_json` value for display: same key order, numbers as written.
+pub fn source_value(text: &[u8]) -> Value {
+    serde_json::from_slice(text).unwrap_or_default()
 }
 
 /// Lays out a JSON value, pretty-printed, with coloured keys.
