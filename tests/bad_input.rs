@@ -1050,3 +1050,36 @@ fn a_file_that_grows_while_being_read() {
         messages(last)
     );
 }
+
+#[test]
+fn objects_with_tens_of_thousands_of_keys_map_in_linear_time() {
+    // A hostile record: 50,000 properties (each written twice) and 50,000 keys in `profile`.
+    // Duplicate detection and attribute lookups must not be quadratic: this would take
+    // minutes if they were.
+    let dir = tempfile::tempdir().unwrap();
+    let props: Vec<String> = (0..100_000)
+        .map(|i| format!("\"p{}\":{i}", i % 50_000))
+        .collect();
+    let profile: Vec<String> = (0..50_000).map(|i| format!("\"k{i}\":{i}")).collect();
+    let text = format!(
+        "{}\n{{\"ts\":1700000002,\"eventName\":\"App Launched\",\"profile\":{{\"identity\":\"2\",{}}},\"eventProps\":{{{}}}}}\n{}\n",
+        good(1),
+        profile.join(","),
+        props.join(","),
+        good(3)
+    );
+    let path = write(&dir, "wide.jsonl", text);
+    let (outcomes, _, accounting) = load(std::slice::from_ref(&path));
+    assert_eq!(lines(&outcomes), [(1, Mapped), (2, Warned), (3, Mapped)]);
+    assert!(accounting.balanced());
+    let event = outcomes[1].mapped.as_ref().unwrap().event.as_ref().unwrap();
+    assert_eq!(event.data.custom_attributes.len(), 50_000);
+    // The last of each pair counts.
+    assert_eq!(event.data.custom_attributes.get("p7"), Some("50007"));
+    let duplicates = outcomes[1]
+        .findings
+        .iter()
+        .filter(|f| f.kind == FindingKind::DuplicateKey)
+        .count();
+    assert_eq!(duplicates, 50_000);
+}

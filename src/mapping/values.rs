@@ -82,9 +82,22 @@ impl<'a> Members<'a> {
     /// Keys written more than once, each once.
     pub fn duplicates(&self) -> Vec<&'a str> {
         let mut repeated: Vec<&'a str> = Vec::new();
-        for (at, (key, _)) in self.0.iter().enumerate() {
-            if self.0[..at].iter().any(|(seen, _)| seen == key) && !repeated.contains(key) {
-                repeated.push(key);
+        let keys = || self.0.iter().map(|(key, _)| *key);
+        if self.0.len() <= 16 {
+            // Pairwise for the few keys of a CleverTap object.
+            for (at, key) in keys().enumerate() {
+                if keys().take(at).any(|seen| seen == key) && !repeated.contains(&key) {
+                    repeated.push(key);
+                }
+            }
+        } else {
+            // Hashed for a large (or hostile) one.
+            let mut seen = std::collections::HashSet::with_capacity(self.0.len());
+            let mut reported = std::collections::HashSet::new();
+            for key in keys() {
+                if !seen.insert(key) && reported.insert(key) {
+                    repeated.push(key);
+                }
             }
         }
         repeated
@@ -180,22 +193,7 @@ pub fn get<'a>(object: &'a JsonObject, key: &str) -> Option<&'a Json> {
 
 /// The keys that occur more than once in an object, each once, in order of first repeat.
 pub fn duplicate_keys(object: &JsonObject) -> Vec<&str> {
-    let mut repeated: Vec<&str> = Vec::new();
-    if object.len() <= 16 {
-        for (at, (key, _)) in object.iter().enumerate() {
-            if object.iter().take(at).any(|(seen, _)| seen == key) && !repeated.contains(&key) {
-                repeated.push(key);
-            }
-        }
-    } else {
-        let mut seen = std::collections::HashSet::with_capacity(object.len());
-        for (key, _) in object.iter() {
-            if !seen.insert(key) && !repeated.contains(&key) {
-                repeated.push(key);
-            }
-        }
-    }
-    repeated
+    Members::of(object).duplicates()
 }
 
 /// Looks up a dotted path (`profile.identity`) in a record. Each path segment is one key.

@@ -1,6 +1,7 @@
 //! An event's custom attributes: names and values, in source order, kept in one text buffer so
 //! that mapping an event with dozens of properties costs a couple of allocations, not dozens.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::hash::BuildHasher;
 
@@ -22,7 +23,13 @@ struct Entry {
 pub struct Attributes {
     text: String,
     entries: Vec<Entry>,
+    /// Name → index, built once there are more than [`SCAN_LIMIT`] attributes, so that an event
+    /// with thousands of properties (a hostile file) is not mapped in quadratic time.
+    index: Option<HashMap<String, usize, foldhash::fast::FixedState>>,
 }
+
+/// Up to this many attributes, a name is found by scanning (the usual case, and the fastest).
+const SCAN_LIMIT: usize = 32;
 
 fn hash_of(name: &str) -> u32 {
     // Only to skip most string comparisons; collisions are compared in full.
@@ -57,6 +64,9 @@ impl Attributes {
 
     /// The index of the attribute with this name.
     pub fn position(&self, name: &str) -> Option<usize> {
+        if let Some(index) = &self.index {
+            return index.get(name).copied();
+        }
         let hash = hash_of(name);
         self.entries
             .iter()
@@ -102,7 +112,19 @@ impl Attributes {
             name: (name_start, value_start),
             value: (value_start, value_end),
         });
-        Ok(self.entries.len() - 1)
+        let added = self.entries.len() - 1;
+        if let Some(index) = &mut self.index {
+            index.insert(name.to_string(), added);
+        } else if self.entries.len() > SCAN_LIMIT {
+            let index = self
+                .entries
+                .iter()
+                .enumerate()
+                .map(|(at, entry)| (self.slice(entry.name).to_string(), at))
+                .collect();
+            self.index = Some(index);
+        }
+        Ok(added)
     }
 
     /// Adds `name` with `value`, or replaces the value if `name` is set (keeping its place).
