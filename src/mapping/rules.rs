@@ -590,9 +590,9 @@ impl Rules {
 
     /// Whether an attribute (any spelling) is documented for the event at `index`.
     pub fn is_documented(&self, index: usize, attribute: &str) -> bool {
-        self.documented[index]
-            .iter()
-            .any(|(key, _)| has_attribute_key(attribute, key))
+        let mut key = String::new();
+        attribute_key_into(attribute, &mut key);
+        self.documented_position(index, &key).is_some()
     }
 
     /// The position among the documented attributes of the event at `index` of the one with
@@ -609,11 +609,6 @@ impl Rules {
         self.documented[index]
             .iter()
             .map(|(key, name)| (name.as_str(), key.as_str()))
-    }
-
-    /// The documented attributes of the event at `index` (as the document writes them).
-    pub fn documented_attributes(&self, index: usize) -> &[String] {
-        &self.events[index].attributes
     }
 }
 
