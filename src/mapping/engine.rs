@@ -624,18 +624,13 @@ fn is_profile_record(record: &Record<'_>) -> bool {
 /// record gives the same id whether it came pretty-printed or on one line).
 fn record_id(record: &Record<'_>, fallback_name: Option<&str>) -> String {
     use sha2::{Digest, Sha256};
-    thread_local! {
-        static TEXT: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-    }
     let mut hasher = Sha256::new();
     hasher.update(fallback_name.unwrap_or("").as_bytes());
     hasher.update(b"\n");
-    TEXT.with_borrow_mut(|text| {
-        text.clear();
-        // Writing a parsed value into memory cannot fail.
-        let _ = sonic_rs::to_writer(&mut *text, record.object);
-        hasher.update(text.as_slice());
-    });
+    let mut text = Vec::with_capacity(1024);
+    // Writing a parsed value into memory cannot fail.
+    let _ = sonic_rs::to_writer(&mut text, record.object);
+    hasher.update(&text);
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let digest = hasher.finalize();
     let mut text = String::with_capacity(64);
