@@ -28,6 +28,11 @@ impl Field<'_> {
     }
 }
 
+/// Whether `text` has more than `limit` characters (bytes counted first: most text is short).
+fn longer_than(text: &str, limit: usize) -> bool {
+    text.len() > limit && text.chars().count() > limit
+}
+
 /// A property name with leading, trailing and repeated spaces removed (borrowed when clean).
 pub(super) fn trim_name(name: &str) -> Cow<'_, str> {
     let clean = !name.starts_with(char::is_whitespace)
@@ -178,9 +183,7 @@ impl Engine {
                 format!("the name has stray spaces: sent as `{name}`"),
             ));
         }
-        if name.len() > limits::MAX_ATTRIBUTE_NAME_CHARS
-            && name.chars().count() > limits::MAX_ATTRIBUTE_NAME_CHARS
-        {
+        if longer_than(name, limits::MAX_ATTRIBUTE_NAME_CHARS) {
             work.push(Finding::on(
                 Severity::Warning,
                 FindingKind::OverLimit,
@@ -223,9 +226,7 @@ impl Engine {
             }
         };
         let text = attributes.value_at(index);
-        if text.len() > limits::MAX_ATTRIBUTE_VALUE_CHARS
-            && text.chars().count() > limits::MAX_ATTRIBUTE_VALUE_CHARS
-        {
+        if longer_than(text, limits::MAX_ATTRIBUTE_VALUE_CHARS) {
             work.push(Finding::on(
                 Severity::Warning,
                 FindingKind::OverLimit,

@@ -593,7 +593,11 @@ fn report_duplicate_keys(record: &Record<'_>, work: &mut Work) {
             continue;
         }
         if let Some(object) = value.as_object() {
-            report(key, values::duplicate_keys(object));
+            let repeated = match record.gathered(key) {
+                Some(members) => members.duplicates(),
+                None => values::duplicate_keys(object),
+            };
+            report(key, repeated);
             if let Some(data) = values::get(object, "profileData").and_then(Json::as_object) {
                 report(&format!("{key}.profileData"), values::duplicate_keys(data));
             }

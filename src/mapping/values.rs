@@ -127,6 +127,15 @@ impl<'a> Record<'a> {
         }
     }
 
+    /// The members of a top-level object gathered with the record (`profile`, `deviceInfo`).
+    pub fn gathered(&self, key: &str) -> Option<&Members<'a>> {
+        match key {
+            "profile" => self.profile.as_ref(),
+            "deviceInfo" => self.device.as_ref(),
+            _ => None,
+        }
+    }
+
     /// The top-level members.
     pub fn top(&self) -> &Members<'a> {
         &self.top
@@ -151,12 +160,7 @@ impl<'a> Record<'a> {
         let Some(rest) = rest else {
             return self.top.get(first);
         };
-        let gathered = match first {
-            "profile" => self.profile.as_ref(),
-            "deviceInfo" => self.device.as_ref(),
-            _ => None,
-        };
-        match gathered {
+        match self.gathered(first) {
             Some(members) => {
                 let (second, rest) = match rest.split_once('.') {
                     Some((second, rest)) => (second, Some(rest)),
