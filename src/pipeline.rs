@@ -1,12 +1,11 @@
 //! The pipeline: files → records (streamed) → outcomes (parsed and mapped in parallel, in input
 //! order) → the caller, with progress, cancel and the accounting that always adds up.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::clevertap::{self, FileInfo, RawPayload, ReadError, ReadItem};
@@ -15,6 +14,23 @@ use crate::mapping::{Engine, Outcome, RecordStatus};
 /// Records parsed and mapped together on all cores: enough to amortise the hand-off, few
 /// enough that a chunk's records, values and outcomes stay in the processor's caches.
 pub const CHUNK_RECORDS: usize = 512;
+
+/// Chunks being mapped at once: enough to keep every core busy while the oldest is handed
+/// over, few enough to bound memory.
+const CHUNKS_IN_FLIGHT: usize = 8;
+
+/// A chunk handed to the pool: its outcomes when mapped, and how far the file had been read.
+struct Pending {
+    result: std::sync::mpsc::Receiver<Vec<Outcome>>,
+    bytes_read: u64,
+}
+
+impl Pending {
+    fn wait(self) -> (Vec<Outcome>, u64) {
+        // A job that panicked drops its sender: the panic itself is raised by the scope.
+        (self.result.recv().unwrap_or_default(), self.bytes_read)
+    }
+}
 
 /// Progress of a run, reported after each chunk.
 #[derive(Debug, Clone, Default)]
@@ -199,7 +215,9 @@ pub fn run(
         state.file = Some(path.clone());
         state.file_index = file_index;
         state.file_bytes_total = info.size_on_disk;
-        // The file is read on its own thread, a chunk or two ahead of the mapping.
+        // The file is read on its own thread, a chunk or two ahead of the mapping. Each chunk is
+        // mapped as one job on the thread pool, several chunks in flight, while this thread hands
+        // finished chunks to the sink in input order: no core waits for the sink or the reader.
         let cancelled = std::thread::scope(|scope| {
             let (chunks, received) = std::sync::mpsc::sync_channel::<(Vec<ReadItem>, u64, bool)>(2);
             scope.spawn(move || {
@@ -214,23 +232,41 @@ pub fn run(
                     }
                 }
             });
-            for (items, bytes_read, more) in received {
-                if !items.is_empty() {
-                    let outcomes: Vec<Outcome> = items
-                        .into_par_iter()
-                        .map(|item| map_item(engine, item, fallback.as_deref()))
-                        .collect();
-                    state.records += outcomes.len() as u64;
-                    sink(&info, outcomes);
+            rayon::in_place_scope(|jobs| {
+                let mut in_flight = VecDeque::new();
+                let mut deliver = |pending: Pending| {
+                    let (outcomes, bytes_read) = pending.wait();
+                    if !outcomes.is_empty() {
+                        state.records += outcomes.len() as u64;
+                        sink(&info, outcomes);
+                    }
+                    state.file_bytes_read = bytes_read;
+                    state.bytes_read = bytes_done + bytes_read;
+                    progress(&state);
+                };
+                for (items, bytes_read, more) in received {
+                    let (done, result) = std::sync::mpsc::sync_channel(1);
+                    let fallback = fallback.as_deref();
+                    jobs.spawn(move |_| {
+                        let outcomes: Vec<Outcome> = items
+                            .into_iter()
+                            .map(|item| map_item(engine, item, fallback))
+                            .collect();
+                        // The receiver waits for every job it spawned.
+                        let _ = done.send(outcomes);
+                    });
+                    in_flight.push_back(Pending { result, bytes_read });
+                    while in_flight.len() > CHUNKS_IN_FLIGHT {
+                        deliver(in_flight.pop_front().expect("more than none in flight"));
+                    }
+                    if more && cancel.load(Ordering::Relaxed) {
+                        in_flight.into_iter().for_each(deliver);
+                        return true;
+                    }
                 }
-                state.file_bytes_read = bytes_read;
-                state.bytes_read = bytes_done + bytes_read;
-                progress(&state);
-                if more && cancel.load(Ordering::Relaxed) {
-                    return true;
-                }
-            }
-            false
+                in_flight.into_iter().for_each(deliver);
+                false
+            })
         });
         summary.cancelled = cancelled;
         bytes_done += info.size_on_disk;
@@ -249,7 +285,7 @@ pub fn map_item(engine: &Engine, item: ReadItem, fallback: Option<&str>) -> Outc
             let RawPayload::Json(text) = &raw.payload;
             match clevertap::parse_text(&raw.place, text) {
                 Ok(value) => {
-                    let mut outcome = engine.map(raw.place, value, fallback);
+                    let mut outcome = engine.map_text(raw.place, text, value, fallback);
                     if engine.options().keep_source {
                         let RawPayload::Json(text) = raw.payload;
                         outcome.source = Some(Arc::from(text));

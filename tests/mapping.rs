@@ -403,6 +403,41 @@ fn ids_are_deterministic_per_record_and_environment() {
     );
 }
 
+#[test]
+fn ids_are_the_same_from_the_text_as_read_and_from_the_parsed_record() {
+    // The id digests the record's compact text; `map_text` takes it from the text as read when
+    // it can. Every spelling of a record must give the id of the record written out again.
+    let texts = [
+        r#"{"ts":20220212004131,"eventName":"App Launched","profile":{"identity":"61"},"eventProps":{"CT Source":"Mobile"}}"#,
+        r#"{ "ts" : 20220212004131 , "eventName": "App Launched", "profile": {"identity": "61"}, "eventProps": {"CT Source": "Mobile"} }"#,
+        "{\n  \"ts\": 20220212004131,\n  \"eventName\": \"App Launched\",\n  \"profile\": {\"identity\": \"61\"},\n  \"eventProps\": {\"CT Source\": \"Mobile\"}\n}",
+        r#"{"ts":20220212004131,"eventName":"App Launched","profile":{"identity":"61"},"eventProps":{"CT Source":"Mobile"}}  "#,
+        r#"{"ts":20220212004131,"eventName":"App\u0020Launched","profile":{"identity":"61"},"eventProps":{"CT Source":"Mobile"}}"#,
+        r#"{"ts":20220212004131,"eventName":"App Launched","profile":{"identity":"61","name":"Zoë \"Z\" \\ / \u2028 \u007f é 😀"},"eventProps":{"a":[1, 2.50, -0.0, 1E400, {}, [], null, true]}}"#,
+        "{\"ts\":20220212004131,\"eventName\":\"App Launched\",\"profile\":{\"name\":\"Zoë \u{2028} \u{7f} é 😀\"},\"eventProps\":{\"a\":[1,2.50,-0.0,1E400,{},[],null,true],\"a\":2}}",
+    ];
+    let engine = engine();
+    for text in texts {
+        let value = feedlens::clevertap::parse_text(&place(1), text.as_bytes()).unwrap();
+        let from_text = engine.map_text(place(1), text.as_bytes(), value.clone(), None);
+        let from_value = engine.map(place(1), value, None);
+        assert_eq!(
+            data(&from_text).source_message_id,
+            data(&from_value).source_message_id,
+            "{text}"
+        );
+    }
+    let id = |text: &str| {
+        let value = feedlens::clevertap::parse_text(&place(1), text.as_bytes()).unwrap();
+        data(&engine.map_text(place(1), text.as_bytes(), value, None))
+            .source_message_id
+            .clone()
+    };
+    assert_eq!(id(texts[0]), id(texts[1]));
+    assert_eq!(id(texts[0]), id(texts[2]));
+    assert_eq!(id(texts[0]), id(texts[3]));
+}
+
 fn user_event(user: &str, ts: i64, props: Value) -> Value {
     json!({"ts": ts, "eventName": "App Launched", "profile": {"identity": user}, "eventProps": props})
 }

@@ -8,7 +8,7 @@ use sonic_rs::JsonContainerTrait;
 
 use super::engine::{Engine, SESSION_PROPS, TraceOp, Work};
 use super::findings::{Finding, FindingKind, Severity};
-use super::rules::{UndocumentedPolicy, attribute_key, attribute_key_into, has_attribute_key};
+use super::rules::{UndocumentedPolicy, attribute_key_into, has_attribute_key};
 use super::values::{self, Coercion, Record};
 use crate::clevertap::{Json, JsonObject};
 use crate::mparticle::limits;
@@ -35,10 +35,20 @@ fn longer_than(text: &str, limit: usize) -> bool {
 
 /// A property name with leading, trailing and repeated spaces removed (borrowed when clean).
 pub(super) fn trim_name(name: &str) -> Cow<'_, str> {
-    let clean = !name.starts_with(char::is_whitespace)
-        && !name.ends_with(char::is_whitespace)
-        && !name.contains("  ")
-        && !name.contains(|c: char| c.is_whitespace() && c != ' ');
+    let clean = if name.is_ascii() {
+        // The bytes alone: no space at either end, no two in a row, no other blank (the ASCII
+        // blanks of `char::is_whitespace` are the space and 9 to 13).
+        let bytes = name.as_bytes();
+        bytes.first() != Some(&b' ')
+            && bytes.last() != Some(&b' ')
+            && !bytes.iter().any(|&b| matches!(b, b'\t'..=b'\r'))
+            && !bytes.windows(2).any(|pair| pair == b"  ")
+    } else {
+        !name.starts_with(char::is_whitespace)
+            && !name.ends_with(char::is_whitespace)
+            && !name.contains("  ")
+            && !name.contains(|c: char| c.is_whitespace() && c != ' ')
+    };
     if clean {
         Cow::Borrowed(name)
     } else {
@@ -355,7 +365,7 @@ impl Engine {
         let find = |keys: &[String]| {
             props
                 .iter()
-                .find(|(name, _)| keys.contains(&attribute_key(name)))
+                .find(|(name, _)| keys.iter().any(|key| has_attribute_key(name, key)))
         };
         let (lat_name, lat) = find(&self.rules().location_latitude)?;
         let (lon_name, lon) = find(&self.rules().location_longitude)?;
@@ -384,6 +394,33 @@ impl Engine {
                 work.push(Finding::on(Severity::Warning, FindingKind::InvalidValue, format!("{props_key}.{lat_name}"), format!("latitude/longitude `{lat}`, `{lon}` are not a valid position: no location sent")));
                 None
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::trim_name;
+
+    #[test]
+    fn trim_name_agrees_with_splitting_on_whitespace() {
+        for name in [
+            "CT Source",
+            " CT Source",
+            "CT Source ",
+            "CT  Source",
+            "CT\tSource",
+            "CT\u{b}Source",
+            "CT\u{c}Source",
+            "CT\rSource",
+            "\u{a0}CT Source",
+            "CT Source\u{2003}",
+            "Préférence  langue",
+            "",
+            " ",
+        ] {
+            let expected = name.split_whitespace().collect::<Vec<_>>().join(" ");
+            assert_eq!(trim_name(name), expected, "{name:?}");
         }
     }
 }

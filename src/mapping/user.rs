@@ -115,8 +115,8 @@ impl Engine {
             let Some((container, _, name, value)) = found else {
                 continue;
             };
-            let source = format!("{}{name}", containers[container].0);
-            let target = format!("user_attributes.{}", rule.attribute);
+            // Paths are spelled out only for a trace or a finding.
+            let source = || format!("{}{name}", containers[container].0);
             let converted = match rule.kind {
                 AttributeKind::String => values::scalar_text(value).map(|t| {
                     (
@@ -144,7 +144,10 @@ impl Engine {
             };
             match converted {
                 Some((converted, op)) => {
-                    work.trace(&source, &target, op, None);
+                    if work.tracing() {
+                        let target = format!("user_attributes.{}", rule.attribute);
+                        work.trace(&source(), &target, op, None);
+                    }
                     facts.attributes.insert(rule.attribute.clone(), converted);
                 }
                 None => {
@@ -153,6 +156,7 @@ impl Engine {
                         AttributeKind::Bool => "true or false",
                         AttributeKind::Date => "a $D_<epoch seconds> date",
                     };
+                    let source = source();
                     work.push(Finding::on(
                         Severity::Warning,
                         FindingKind::InvalidValue,
