@@ -54,18 +54,27 @@ fn baseline(path: &Path) -> usize {
 }
 
 fn check(path: &Path, engine: &Engine) -> Accounting {
+    // As `feedlens check` does, less the printing: each chunk counted on the thread that
+    // mapped it, the counts added up in order.
     let mut accounting = Accounting::default();
     let mut findings = 0usize;
-    pipeline::run(
+    pipeline::run_with(
         &[path.to_path_buf()],
         engine,
         &AtomicBool::new(false),
         |_| {},
         |_, chunk| {
+            let mut counted = Accounting::default();
+            let mut found = 0;
             for outcome in &chunk {
-                accounting.add(outcome);
-                findings += outcome.findings.len();
+                counted.add(outcome);
+                found += outcome.findings.len();
             }
+            (counted, found)
+        },
+        |_, (counted, found)| {
+            accounting.merge(counted);
+            findings += found;
         },
     );
     accounting

@@ -19,16 +19,17 @@ pub const CHUNK_RECORDS: usize = 512;
 /// over, few enough to bound memory.
 const CHUNKS_IN_FLIGHT: usize = 8;
 
-/// A chunk handed to the pool: its outcomes when mapped, and how far the file had been read.
-struct Pending {
-    result: std::sync::mpsc::Receiver<Vec<Outcome>>,
+/// A chunk handed to the pool: its record count and digested outcomes when mapped, and how far
+/// the file had been read.
+struct Pending<T> {
+    result: std::sync::mpsc::Receiver<(usize, T)>,
     bytes_read: u64,
 }
 
-impl Pending {
-    fn wait(self) -> (Vec<Outcome>, u64) {
+impl<T> Pending<T> {
+    fn wait(self) -> (Option<(usize, T)>, u64) {
         // A job that panicked drops its sender: the panic itself is raised by the scope.
-        (self.result.recv().unwrap_or_default(), self.bytes_read)
+        (self.result.recv().ok(), self.bytes_read)
     }
 }
 
@@ -90,6 +91,24 @@ impl Accounting {
         match sent_event_name(outcome) {
             Some(name) => bump(&mut self.by_event, name),
             None => bump(&mut self.by_event, &event_label(outcome)),
+        }
+    }
+
+    /// Adds the counts of another part of the same run.
+    pub fn merge(&mut self, other: Accounting) {
+        self.records_read += other.records_read;
+        self.mapped += other.mapped;
+        self.warned += other.warned;
+        self.held += other.held;
+        self.dropped += other.dropped;
+        self.unreadable += other.unreadable;
+        for (counts, more) in [
+            (&mut self.by_category, other.by_category),
+            (&mut self.by_event, other.by_event),
+        ] {
+            for (key, count) in more {
+                *counts.entry(key).or_default() += count;
+            }
         }
     }
 
@@ -180,8 +199,29 @@ pub fn run(
     paths: &[PathBuf],
     engine: &Engine,
     cancel: &AtomicBool,
+    progress: impl FnMut(&Progress),
+    sink: impl FnMut(&FileInfo, Vec<Outcome>),
+) -> RunSummary {
+    run_with(
+        paths,
+        engine,
+        cancel,
+        progress,
+        |_, outcomes| outcomes,
+        sink,
+    )
+}
+
+/// [`run`], with each chunk of outcomes first turned by `digest` into what `sink` takes, on
+/// the thread that mapped it: work per record (counting, rendering, dropping what is not
+/// kept) is shared by all cores rather than done by the one thread that takes chunks in order.
+pub fn run_with<T: Send>(
+    paths: &[PathBuf],
+    engine: &Engine,
+    cancel: &AtomicBool,
     mut progress: impl FnMut(&Progress),
-    mut sink: impl FnMut(&FileInfo, Vec<Outcome>),
+    digest: impl Fn(&FileInfo, Vec<Outcome>) -> T + Sync,
+    mut sink: impl FnMut(&FileInfo, T),
 ) -> RunSummary {
     let mut summary = RunSummary::default();
     let bytes_total = paths
@@ -234,11 +274,11 @@ pub fn run(
             });
             rayon::in_place_scope(|jobs| {
                 let mut in_flight = VecDeque::new();
-                let mut deliver = |pending: Pending| {
-                    let (outcomes, bytes_read) = pending.wait();
-                    if !outcomes.is_empty() {
-                        state.records += outcomes.len() as u64;
-                        sink(&info, outcomes);
+                let mut deliver = |pending: Pending<T>| {
+                    let (done, bytes_read) = pending.wait();
+                    if let Some((records, digested)) = done.filter(|(records, _)| *records > 0) {
+                        state.records += records as u64;
+                        sink(&info, digested);
                     }
                     state.file_bytes_read = bytes_read;
                     state.bytes_read = bytes_done + bytes_read;
@@ -247,13 +287,15 @@ pub fn run(
                 for (items, bytes_read, more) in received {
                     let (done, result) = std::sync::mpsc::sync_channel(1);
                     let fallback = fallback.as_deref();
+                    let (info, digest) = (&info, &digest);
                     jobs.spawn(move |_| {
                         let outcomes: Vec<Outcome> = items
                             .into_iter()
                             .map(|item| map_item(engine, item, fallback))
                             .collect();
+                        let records = outcomes.len();
                         // The receiver waits for every job it spawned.
-                        let _ = done.send(outcomes);
+                        let _ = done.send((records, digest(info, outcomes)));
                     });
                     in_flight.push_back(Pending { result, bytes_read });
                     while in_flight.len() > CHUNKS_IN_FLIGHT {

@@ -2,6 +2,7 @@
 
 mod output;
 
+use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -12,7 +13,7 @@ use crate::mapping::{Engine, MapOptions, Outcome, RecordStatus, Rules, build_bat
 use crate::mparticle::Environment;
 use crate::pipeline::{self, Accounting, Progress, RunSummary};
 
-pub use output::{CheckOutput, FindingRow};
+pub use output::{CheckChunk, CheckOutput, FindingRow};
 
 /// Exit code: every record mapped (warnings allowed).
 pub const EXIT_OK: u8 = 0;
@@ -116,11 +117,13 @@ fn usage_error(message: &str) -> ExitCode {
     ExitCode::from(EXIT_USAGE)
 }
 
-/// Runs the pipeline with a progress bar on a terminal, handing every outcome to `sink`.
-fn run_with_progress(
+/// Runs the pipeline with a progress bar on a terminal: each chunk of outcomes is digested on
+/// the thread that mapped it, then handed to `sink` in input order.
+fn run_with_progress<T: Send>(
     files: &[PathBuf],
     engine: &Engine,
-    mut sink: impl FnMut(Vec<Outcome>),
+    digest: impl Fn(Vec<Outcome>) -> T + Sync,
+    mut sink: impl FnMut(T),
 ) -> RunSummary {
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new(0);
@@ -139,12 +142,13 @@ fn run_with_progress(
             bar.set_message(format!("{} records", progress.records));
         }
     };
-    let summary = pipeline::run(
+    let summary = pipeline::run_with(
         files,
         engine,
         &AtomicBool::new(false),
         on_progress,
-        |_, chunk| sink(chunk),
+        |_, chunk| digest(chunk),
+        |_, digested| sink(digested),
     );
     if let Some(bar) = bar {
         bar.finish_and_clear();
@@ -180,28 +184,45 @@ pub fn map(args: &MapArgs) -> ExitCode {
     };
     let mut outcomes = Vec::new();
     let mut accounting = Accounting::default();
-    let summary = run_with_progress(&args.input.files, &engine, |chunk| {
-        for outcome in chunk {
-            accounting.add(&outcome);
-            if matches!(
-                outcome.status,
-                RecordStatus::Held | RecordStatus::Unreadable
-            ) && let Some(finding) = outcome.worst_finding()
-            {
-                eprintln!(
-                    "{}: {}: {}",
-                    outcome.place,
-                    outcome.status.as_str(),
-                    finding.message
-                );
-            }
-            // Batches need only the mapped side: the findings were counted and reported.
-            outcomes.push(Outcome {
-                findings: Vec::new(),
-                ..outcome
-            });
-        }
-    });
+    let digest = |chunk: Vec<Outcome>| {
+        let mut counted = Accounting::default();
+        let mut messages = String::new();
+        let kept: Vec<Outcome> = chunk
+            .into_iter()
+            .map(|outcome| {
+                counted.add(&outcome);
+                if matches!(
+                    outcome.status,
+                    RecordStatus::Held | RecordStatus::Unreadable
+                ) && let Some(finding) = outcome.worst_finding()
+                {
+                    let _ = writeln!(
+                        messages,
+                        "{}: {}: {}",
+                        outcome.place,
+                        outcome.status.as_str(),
+                        finding.message
+                    );
+                }
+                // Batches need only the mapped side: the findings were counted and reported.
+                Outcome {
+                    findings: Vec::new(),
+                    ..outcome
+                }
+            })
+            .collect();
+        (counted, messages, kept)
+    };
+    let summary = run_with_progress(
+        &args.input.files,
+        &engine,
+        digest,
+        |(counted, messages, kept)| {
+            accounting.merge(counted);
+            eprint!("{messages}");
+            outcomes.extend(kept);
+        },
+    );
     report_failures(&summary);
     let plan = build_batches(
         &outcomes,
@@ -251,12 +272,15 @@ pub fn check(args: &CheckArgs) -> ExitCode {
         Err(error) => return usage_error(&format!("cannot write to standard output: {error}")),
     };
     let mut written = Ok(());
-    let summary = run_with_progress(&args.input.files, &engine, |chunk| {
-        for outcome in chunk {
-            accounting.add(&outcome);
-            if written.is_ok() {
-                written = output.outcome(&outcome);
-            }
+    let digest = |chunk: Vec<Outcome>| {
+        let mut counted = Accounting::default();
+        chunk.iter().for_each(|outcome| counted.add(outcome));
+        (counted, CheckChunk::render(&chunk, args.json))
+    };
+    let summary = run_with_progress(&args.input.files, &engine, digest, |(counted, chunk)| {
+        accounting.merge(counted);
+        if written.is_ok() {
+            written = output.chunk(chunk);
         }
     });
     if let Err(error) = written.and_then(|()| output.finish(&accounting, &summary)) {

@@ -102,6 +102,50 @@ struct Unopened {
     message: String,
 }
 
+/// What separates two findings in `--json` output.
+const SEPARATOR: &[u8] = b",\n";
+
+/// One chunk's findings rendered as `check` prints them, on the thread that mapped the chunk.
+pub struct CheckChunk {
+    text: Vec<u8>,
+    findings: usize,
+    by_severity: [usize; 3],
+}
+
+impl CheckChunk {
+    /// Renders the findings of `outcomes`: lines of text, or JSON objects each after a separator.
+    pub fn render(outcomes: &[Outcome], json: bool) -> Self {
+        let mut chunk = Self {
+            text: Vec::new(),
+            findings: 0,
+            by_severity: [0; 3],
+        };
+        for finding in outcomes.iter().flat_map(FindingRow::all) {
+            chunk.by_severity[finding.severity as usize] += 1;
+            chunk.findings += 1;
+            // Writing into memory cannot fail.
+            let _ = if json {
+                chunk.text.extend_from_slice(SEPARATOR);
+                serde_json::to_writer(&mut chunk.text, &finding).map_err(io::Error::from)
+            } else {
+                let place = match finding.csv_row {
+                    Some(row) => format!("{}: row {row}", finding.file),
+                    None => format!("{}:{}:{}", finding.file, finding.line, finding.column),
+                };
+                let field = finding.field.map(|f| format!(" [{f}]")).unwrap_or_default();
+                writeln!(
+                    chunk.text,
+                    "{place}: {}: {}{field}: {}",
+                    finding.severity.as_str(),
+                    finding.kind,
+                    finding.message
+                )
+            };
+        }
+        chunk
+    }
+}
+
 /// What `check` prints, streamed: findings as records are checked, the accounting at the end.
 /// Nothing is kept per record, so memory stays flat however large the input.
 pub struct CheckOutput<W: Write> {
@@ -125,30 +169,17 @@ impl<W: Write> CheckOutput<W> {
         })
     }
 
-    /// Writes one outcome's findings.
-    pub fn outcome(&mut self, outcome: &Outcome) -> io::Result<()> {
-        for finding in FindingRow::all(outcome) {
-            self.by_severity[finding.severity as usize] += 1;
-            if self.json {
-                if self.findings > 0 {
-                    self.out.write_all(b",\n")?;
-                }
-                serde_json::to_writer(&mut self.out, &finding)?;
-            } else {
-                let place = match finding.csv_row {
-                    Some(row) => format!("{}: row {row}", finding.file),
-                    None => format!("{}:{}:{}", finding.file, finding.line, finding.column),
-                };
-                let field = finding.field.map(|f| format!(" [{f}]")).unwrap_or_default();
-                writeln!(
-                    self.out,
-                    "{place}: {}: {}{field}: {}",
-                    finding.severity.as_str(),
-                    finding.kind,
-                    finding.message
-                )?;
-            }
-            self.findings += 1;
+    /// Writes one chunk's findings, rendered by [`CheckChunk::render`].
+    pub fn chunk(&mut self, chunk: CheckChunk) -> io::Result<()> {
+        let mut text = chunk.text.as_slice();
+        if self.json && self.findings == 0 {
+            // Every finding of a chunk follows a separator; the first of all needs none.
+            text = text.strip_prefix(SEPARATOR).unwrap_or(text);
+        }
+        self.out.write_all(text)?;
+        self.findings += chunk.findings;
+        for (total, count) in self.by_severity.iter_mut().zip(chunk.by_severity) {
+            *total += count;
         }
         Ok(())
     }
@@ -218,5 +249,50 @@ impl<W: Write> CheckOutput<W> {
             "\nFindings: {errors} errors, {warnings} warnings, {info} information (listed above)"
         )?;
         out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::clevertap::Place;
+
+    fn unreadable(lines: std::ops::Range<u64>) -> Vec<Outcome> {
+        let file: Arc<Path> = Arc::from(Path::new("x.jsonl"));
+        lines
+            .map(|line| Outcome::unreadable(Place::at(file.clone(), line, 1), "bad".into()))
+            .collect()
+    }
+
+    #[test]
+    fn json_chunks_join_into_one_document_in_order_whatever_chunks_are_empty() {
+        let mut chunked = CheckOutput::start(Vec::new(), true).unwrap();
+        for chunk in [
+            unreadable(0..0),
+            unreadable(1..4),
+            unreadable(4..4),
+            unreadable(4..6),
+        ] {
+            chunked.chunk(CheckChunk::render(&chunk, true)).unwrap();
+        }
+        let mut whole = CheckOutput::start(Vec::new(), true).unwrap();
+        whole
+            .chunk(CheckChunk::render(&unreadable(1..6), true))
+            .unwrap();
+        assert_eq!(chunked.out, whole.out);
+        assert_eq!((chunked.findings, chunked.by_severity), (5, [0, 0, 5]));
+        let mut document = whole.out;
+        document.extend_from_slice(b"]}");
+        let report: serde_json::Value = serde_json::from_slice(&document).unwrap();
+        let lines: Vec<u64> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["line"].as_u64().unwrap())
+            .collect();
+        assert_eq!(lines, [1, 2, 3, 4, 5]);
     }
 }
