@@ -56,6 +56,27 @@ pub(super) fn trim_name(name: &str) -> Cow<'_, str> {
     }
 }
 
+/// A record's undocumented properties: how many, where the first is, their names joined.
+#[derive(Default)]
+struct Undocumented<'a> {
+    count: usize,
+    first: Option<Field<'a>>,
+    names: String,
+}
+
+impl<'a> Undocumented<'a> {
+    fn add(&mut self, field: Field<'a>, name: &str) {
+        if self.count > 0 {
+            self.names.push_str(", ");
+        } else {
+            self.names.reserve(256);
+        }
+        self.names.push_str(name);
+        self.first.get_or_insert(field);
+        self.count += 1;
+    }
+}
+
 /// Which documented attributes of an event a record's properties hold, by position.
 #[derive(Debug, Default, Clone, Copy)]
 pub(super) struct Documented(u128);
@@ -81,9 +102,9 @@ impl Engine {
         work: &mut Work,
     ) -> Documented {
         let policy = self.rules().undocumented_attributes;
-        let mut undocumented: Vec<(Field<'_>, Cow<'_, str>)> = Vec::new();
+        let mut undocumented = Undocumented::default();
         let mut present = Documented::default();
-        let mut key = String::new();
+        let mut key = String::with_capacity(64);
         for (name, value) in props.iter() {
             let field = Field {
                 container: props_key,
@@ -109,7 +130,7 @@ impl Engine {
                 present.insert(position);
             }
             if rule_index.is_some() && position.is_none() {
-                undocumented.push((field, trimmed.clone()));
+                undocumented.add(field, &trimmed);
                 if policy == UndocumentedPolicy::Drop {
                     work.trace(
                         &field.path(),
@@ -142,30 +163,32 @@ impl Engine {
     fn report_undocumented(
         &self,
         props_key: &str,
-        undocumented: Vec<(Field<'_>, Cow<'_, str>)>,
+        undocumented: Undocumented<'_>,
         work: &mut Work,
     ) {
         let what = match self.rules().undocumented_attributes {
             UndocumentedPolicy::Keep => "kept",
             UndocumentedPolicy::Drop => "dropped (undocumented_attributes = \"drop\")",
         };
-        let names: Vec<&str> = undocumented.iter().map(|(_, name)| name.as_ref()).collect();
-        let finding = match undocumented.as_slice() {
-            [] => return,
-            [(field, name)] => Finding::on(
+        let Undocumented {
+            count,
+            first,
+            names,
+        } = undocumented;
+        let finding = match first {
+            None => return,
+            Some(field) if count == 1 => Finding::on(
                 Severity::Info,
                 FindingKind::UndocumentedAttribute,
                 field.path(),
-                format!("`{name}` is not listed for this event in the feed document: {what}"),
+                format!("`{names}` is not listed for this event in the feed document: {what}"),
             ),
-            _ => Finding::on(
+            Some(_) => Finding::on(
                 Severity::Info,
                 FindingKind::UndocumentedAttribute,
                 props_key,
                 format!(
-                    "{} properties are not listed for this event in the feed document, {what}: {}",
-                    names.len(),
-                    names.join(", ")
+                    "{count} properties are not listed for this event in the feed document, {what}: {names}"
                 ),
             ),
         };
@@ -249,9 +272,9 @@ impl Engine {
             ));
         }
         let (op, note) = match coercion {
-            Coercion::None if renamed => (TraceOp::Renamed, Some("name trimmed".to_string())),
+            Coercion::None if renamed => (TraceOp::Renamed, Some("name trimmed")),
             Coercion::None => (op, None),
-            Coercion::Number => (TraceOp::Coerced, Some("number → string".to_string())),
+            Coercion::Number => (TraceOp::Coerced, Some("number → string")),
             Coercion::Bool => {
                 work.push(Finding::on(
                     Severity::Info,
@@ -259,11 +282,11 @@ impl Engine {
                     field.path(),
                     "a boolean sent as the string \"true\"/\"false\"",
                 ));
-                (TraceOp::Coerced, Some("boolean → string".to_string()))
+                (TraceOp::Coerced, Some("boolean → string"))
             }
             Coercion::Json => {
                 work.push(Finding::on(Severity::Info, FindingKind::ValueCoerced, field.path(), "a list or object sent as its compact JSON text (mParticle takes only scalar attribute values)"));
-                (TraceOp::Coerced, Some("JSON → string".to_string()))
+                (TraceOp::Coerced, Some("JSON → string"))
             }
         };
         if work.tracing() {
@@ -271,7 +294,7 @@ impl Engine {
                 &field.path(),
                 &format!("events[].data.custom_attributes.{name}"),
                 op,
-                note,
+                note.map(str::to_string),
             );
         }
     }
@@ -333,25 +356,26 @@ impl Engine {
         };
         let has_session =
             !sessions.is_empty() || SESSION_PROPS.iter().any(|k| record.contains_key(k));
-        let missing: Vec<&str> = self
-            .rules()
-            .documented_keys(index)
-            .enumerate()
-            .filter(|(position, (_, key))| {
-                !(present.contains(*position)
-                    || in_sessions(key)
-                    || *key == "sessionprops" && has_session)
-            })
-            .map(|(_, (name, _))| name)
-            .collect();
-        if !missing.is_empty() {
+        const LEAD: &str = "documented attributes not in this record (not invented): ";
+        let mut message = String::new();
+        let missing =
+            self.rules()
+                .documented_keys(index)
+                .enumerate()
+                .filter(|(position, (_, key))| {
+                    !(present.contains(*position)
+                        || in_sessions(key)
+                        || *key == "sessionprops" && has_session)
+                });
+        for (_, (name, _)) in missing {
+            message.push_str(if message.is_empty() { LEAD } else { ", " });
+            message.push_str(name);
+        }
+        if !message.is_empty() {
             work.push(Finding::new(
                 Severity::Info,
                 FindingKind::DocumentedAttributeMissing,
-                format!(
-                    "documented attributes not in this record (not invented): {}",
-                    missing.join(", ")
-                ),
+                message,
             ));
         }
     }

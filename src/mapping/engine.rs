@@ -396,7 +396,9 @@ impl Engine {
             );
         }
 
-        let mut attributes = Attributes::default();
+        // Sized for the usual property (a short name and value): one allocation each.
+        let count = props.map_or(0, |(_, props)| props.len());
+        let mut attributes = Attributes::with_capacity(count, count * 32);
         let present = match props {
             Some((props_key, props)) => {
                 self.map_attributes(props_key, props, rule_index, &mut attributes, &mut work)
@@ -681,23 +683,14 @@ fn record_id(record: &Record<'_>, text: Option<&[u8]>, fallback_name: Option<&st
 /// the parsed record out gives: an object on one line with no escape, no control character and
 /// no space between tokens. `None` otherwise (the record is written out instead).
 fn compact_source(text: &[u8]) -> Option<&[u8]> {
-    let unsafe_byte = text
-        .iter()
-        .fold(false, |found, &b| found | (b < 0x20) | (b == b'\\'));
-    if unsafe_byte || text.first() != Some(&b'{') {
-        return None;
+    // One pass, without branches: a space counts only outside strings, where the quotes seen
+    // so far are even (with no escape, every quote opens or closes a string).
+    let (mut in_string, mut unsafe_byte) = (false, false);
+    for &b in text {
+        in_string ^= b == b'"';
+        unsafe_byte |= (b < 0x20) | (b == b'\\') | ((b == b' ') & !in_string);
     }
-    // Spaces are fine inside strings only: look between them.
-    let mut outside = true;
-    let mut start = 0;
-    for quote in memchr::memchr_iter(b'"', text) {
-        if outside && text[start..quote].contains(&b' ') {
-            return None;
-        }
-        outside = !outside;
-        start = quote + 1;
-    }
-    (!text[start..].contains(&b' ')).then_some(text)
+    (!unsafe_byte && text.first() == Some(&b'{')).then_some(text)
 }
 
 #[derive(Default)]

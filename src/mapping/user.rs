@@ -19,18 +19,21 @@ impl Engine {
         let sources = &self.rules().identities;
         let mut facts = UserFacts::default();
         if let Some((path, value)) = record.first_present(&sources.customer_id) {
-            let entries =
-                values::text_list_entries(&values::scalar_text(value).unwrap_or_default());
-            if let Some(first) = entries.first() {
-                let note = (entries.len() > 1)
-                    .then(|| format!("first of {} comma-joined values", entries.len()));
-                let op = if note.is_some() || !value.is_str() {
-                    TraceOp::Coerced
-                } else {
-                    TraceOp::Copied
-                };
-                work.trace(path, "user_identities.customer_id", op, note);
-                facts.identities.customer_id = Some(first.clone());
+            let text = values::scalar_text(value).unwrap_or_default();
+            let mut entries = values::text_list_items(&text);
+            if let Some(first) = entries.next() {
+                let more = entries.count();
+                if work.tracing() {
+                    let note =
+                        (more > 0).then(|| format!("first of {} comma-joined values", more + 1));
+                    let op = if more > 0 || !value.is_str() {
+                        TraceOp::Coerced
+                    } else {
+                        TraceOp::Copied
+                    };
+                    work.trace(path, "user_identities.customer_id", op, note);
+                }
+                facts.identities.customer_id = Some(first.to_string());
             }
         }
         if let Some((path, value)) = record.first_present(&sources.email) {
@@ -111,6 +114,9 @@ impl Engine {
                 }
             }
         }
+        facts
+            .attributes
+            .reserve(found.iter().filter(|found| found.is_some()).count());
         for (rule, found) in rules.iter().zip(found) {
             let Some((container, _, name, value)) = found else {
                 continue;

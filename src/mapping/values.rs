@@ -322,13 +322,17 @@ pub fn list_entries(value: &Json) -> Vec<String> {
 
 /// The entries of CSV's `"[a@x.com, 645676746]"` list text (or one plain value).
 pub fn text_list_entries(text: &str) -> Vec<String> {
+    text_list_items(text).map(str::to_string).collect()
+}
+
+/// The entries of a comma-joined or bracketed text list, borrowed from it.
+pub fn text_list_items(text: &str) -> impl Iterator<Item = &str> {
     text.trim()
         .trim_start_matches('[')
         .trim_end_matches(']')
         .split(',')
-        .map(|s| s.trim().trim_matches('"').to_string())
+        .map(|s| s.trim().trim_matches('"'))
         .filter(|s| !s.is_empty())
-        .collect()
 }
 
 #[cfg(test)]

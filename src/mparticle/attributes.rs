@@ -48,6 +48,15 @@ impl Attributes {
         Self::default()
     }
 
+    /// Room for `count` attributes of `text` bytes of names and values in all.
+    pub fn with_capacity(count: usize, text: usize) -> Self {
+        Self {
+            text: String::with_capacity(text),
+            entries: Vec::with_capacity(count),
+            index: None,
+        }
+    }
+
     /// Number of attributes.
     pub fn len(&self) -> usize {
         self.entries.len()
