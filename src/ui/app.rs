@@ -23,6 +23,11 @@ use crate::pipeline::Accounting;
 
 /// How long one frame may spend taking in worker messages.
 const DRAIN_BUDGET: Duration = Duration::from_millis(8);
+/// The same while files load: appending rows is most of the frame's work then, and painting
+/// every few milliseconds would take the cores the loading needs.
+const LOADING_DRAIN_BUDGET: Duration = Duration::from_millis(40);
+/// How often the window repaints while files load and nothing else asks for it.
+const LOADING_FRAME: Duration = Duration::from_millis(100);
 /// While loading with a filter or sort, recompute the views at most this often.
 const REQUERY_EVERY: Duration = Duration::from_millis(400);
 
@@ -333,9 +338,19 @@ impl App {
         let tx = self.tx.clone();
         let ctx = self.ctx.clone();
         move |msg| {
+            // Rows and progress arrive every few milliseconds while loading: a frame a tenth
+            // of a second later shows them all.
+            let streaming = matches!(
+                msg,
+                Msg::Load(_, LoadEvent::Chunk { .. } | LoadEvent::Progress(_))
+            );
             let _ = tx.send(msg);
             if let Some(ctx) = &ctx {
-                ctx.request_repaint();
+                if streaming {
+                    ctx.request_repaint_after(LOADING_FRAME);
+                } else {
+                    ctx.request_repaint();
+                }
             }
         }
     }
@@ -394,9 +409,14 @@ impl App {
     /// Takes in worker messages for at most the frame's budget.
     fn drain(&mut self) {
         let started = Instant::now();
+        let budget = if self.load.is_some() {
+            LOADING_DRAIN_BUDGET
+        } else {
+            DRAIN_BUDGET
+        };
         let mut more = false;
         loop {
-            if started.elapsed() >= DRAIN_BUDGET {
+            if started.elapsed() >= budget {
                 more = true;
                 break;
             }
@@ -633,7 +653,12 @@ impl App {
             self.screenshot = plan.step(ui.ctx(), self);
         }
         if self.is_busy() {
-            ui.ctx().request_repaint_after(Duration::from_millis(30));
+            let next = if self.load.is_some() {
+                LOADING_FRAME
+            } else {
+                Duration::from_millis(30)
+            };
+            ui.ctx().request_repaint_after(next);
         }
     }
 
