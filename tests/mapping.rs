@@ -6,7 +6,7 @@ use std::sync::Arc;
 use feedlens::clevertap::{Place, json_from_serde};
 use feedlens::mapping::{
     Category, Engine, FindingKind, MapOptions, Outcome, RecordStatus, Rules, Severity, TraceOp,
-    build_batches, split_requests,
+    build_batches, plan_batches, split_requests,
 };
 use feedlens::mparticle::{Environment, EventType, limits};
 use serde_json::{Value, json};
@@ -500,6 +500,20 @@ fn batches_split_at_128_kb_and_requests_at_100_batches_or_256_kb() {
         plan.batches.len() >= 7,
         "800 KB of events need at least 7 batches"
     );
+    // Planned without events: the same batches, sizes and ids, the events left on the records.
+    let layout = plan_batches(&outcomes, |_, _| true, Environment::Development, NOW);
+    assert_eq!(layout.batches.len(), plan.batches.len());
+    for (planned, full) in layout.batches.iter().zip(&plan.batches) {
+        assert!(planned.batch.events.is_empty());
+        assert_eq!(
+            (&planned.records, planned.bytes, planned.historical),
+            (&full.records, full.bytes, full.historical)
+        );
+        assert_eq!(
+            planned.batch.source_request_id,
+            full.batch.source_request_id
+        );
+    }
     assert!(
         plan.batches
             .iter()

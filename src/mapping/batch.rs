@@ -48,6 +48,34 @@ pub fn build_batches(
     environment: Environment,
     now_millis: i64,
 ) -> BatchPlan {
+    group(outcomes, include, environment, now_millis, Events::Copied)
+}
+
+/// [`build_batches`] with every batch's `events` left empty: which records travel together,
+/// and the batches' sizes and ids, for a caller that keeps the events on the outcomes.
+pub fn plan_batches(
+    outcomes: &[Outcome],
+    include: impl Fn(usize, &Outcome) -> bool,
+    environment: Environment,
+    now_millis: i64,
+) -> BatchPlan {
+    group(outcomes, include, environment, now_millis, Events::Left)
+}
+
+/// Whether planned batches carry copies of their events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Events {
+    Copied,
+    Left,
+}
+
+fn group(
+    outcomes: &[Outcome],
+    include: impl Fn(usize, &Outcome) -> bool,
+    environment: Environment,
+    now_millis: i64,
+    events: Events,
+) -> BatchPlan {
     let mut order: Vec<String> = Vec::new();
     let mut groups: HashMap<String, Vec<usize>> = HashMap::new();
     let mut profile_batches: Vec<(usize, usize)> = Vec::new(); // (position in order, record)
@@ -96,7 +124,7 @@ pub fn build_batches(
         .into_par_iter()
         .map(|(mut records, is_user)| {
             if !is_user {
-                return user_batches(outcomes, records, environment, false);
+                return user_batches(outcomes, records, environment, false, events);
             }
             records.sort_by_key(|&i| outcomes[i].timestamp_millis().unwrap_or(i64::MAX));
             let (old, recent): (Vec<usize>, Vec<usize>) = records
@@ -104,10 +132,10 @@ pub fn build_batches(
                 .partition(|&i| outcomes[i].timestamp_millis().is_some_and(|t| t < cutoff));
             let mut batches = Vec::new();
             if !old.is_empty() {
-                batches.extend(user_batches(outcomes, old, environment, true));
+                batches.extend(user_batches(outcomes, old, environment, true, events));
             }
             if !recent.is_empty() {
-                batches.extend(user_batches(outcomes, recent, environment, false));
+                batches.extend(user_batches(outcomes, recent, environment, false, events));
             }
             batches
         })
@@ -124,6 +152,7 @@ fn user_batches(
     records: Vec<usize>,
     environment: Environment,
     historical: bool,
+    events: Events,
 ) -> Vec<PlannedBatch> {
     let mapped: Vec<&MappedRecord> = records
         .iter()
@@ -179,13 +208,16 @@ fn user_batches(
                 current_bytes = envelope_bytes;
             }
             current_bytes += event_bytes;
-            current.events.push(event.clone());
+            current.has_events = true;
+            if events == Events::Copied {
+                current.events.push(event.clone());
+            }
         }
         current.records.push(index);
     }
     if !current.records.is_empty() {
         // Without events, the batch is the envelope alone (no `events` key).
-        let bytes = if current.events.is_empty() {
+        let bytes = if !current.has_events {
             envelope_bytes - r#","events":[]"#.len()
         } else {
             current_bytes - 1
@@ -199,6 +231,7 @@ fn user_batches(
 struct Pending {
     records: Vec<usize>,
     events: Vec<Event>,
+    has_events: bool,
 }
 
 /// A batch from the envelope and its events; `bytes`, its serialised size, is known from the
@@ -220,9 +253,9 @@ fn finish(
         }
     }
     batch.source_request_id = Uuid::new_v5(&ID_NAMESPACE, seed.as_bytes()).to_string();
-    debug_assert_eq!(
-        bytes,
-        serialized_len(&batch),
+    // (A batch planned without its events is sized from them all the same.)
+    debug_assert!(
+        pending.has_events && batch.events.is_empty() || bytes == serialized_len(&batch),
         "a batch's size from its parts"
     );
     PlannedBatch {

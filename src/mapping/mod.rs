@@ -10,7 +10,7 @@ mod time;
 mod user;
 mod values;
 
-pub use batch::{BatchPlan, PlannedBatch, build_batches, split_requests};
+pub use batch::{BatchPlan, PlannedBatch, build_batches, plan_batches, split_requests};
 pub use engine::{Engine, MapOptions, MappedRecord, Outcome, RecordStatus, TraceEntry, TraceOp};
 pub use findings::{Finding, FindingKind, Severity};
 pub use rules::{

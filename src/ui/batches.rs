@@ -1,11 +1,11 @@
 //! Batches for the window: which batch each record travels in (from the core's
-//! `build_batches`), kept without the events themselves (they stay on the outcomes), and the
+//! `plan_batches`), kept without the events themselves (they stay on the outcomes), and the
 //! export of batches to NDJSON or a JSON array.
 
 use std::io::Write;
 use std::path::Path;
 
-use crate::mapping::{BatchPlan, Outcome, RecordStatus, build_batches};
+use crate::mapping::{BatchPlan, Outcome, RecordStatus, build_batches, plan_batches};
 use crate::mparticle::{Batch, Environment};
 
 /// No batch (held, dropped, unreadable, or not built yet).
@@ -41,7 +41,7 @@ pub fn sendable(outcome: &Outcome) -> bool {
 impl BatchIndex {
     /// Builds the batches of every sendable record.
     pub fn build(outcomes: &[Outcome], environment: Environment, now_millis: i64) -> Self {
-        let plan = build_batches(outcomes, |_, o| sendable(o), environment, now_millis);
+        let plan = plan_batches(outcomes, |_, o| sendable(o), environment, now_millis);
         Self::from_plan(plan, outcomes.len())
     }
 
@@ -51,13 +51,12 @@ impl BatchIndex {
             .batches
             .into_iter()
             .enumerate()
-            .map(|(index, mut planned)| {
+            .map(|(index, planned)| {
                 for &record in &planned.records {
                     if let Some(slot) = record_batch.get_mut(record) {
                         *slot = index as u32;
                     }
                 }
-                planned.batch.events = Vec::new();
                 BatchInfo {
                     envelope: planned.batch,
                     records: planned.records,
