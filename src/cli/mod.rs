@@ -182,7 +182,7 @@ pub fn map(args: &MapArgs) -> ExitCode {
         Ok(engine) => engine,
         Err(message) => return usage_error(&message),
     };
-    let mut outcomes = Vec::new();
+    let mut chunks = Vec::new();
     let mut accounting = Accounting::default();
     let digest = |chunk: Vec<Outcome>| {
         let mut counted = Accounting::default();
@@ -222,9 +222,15 @@ pub fn map(args: &MapArgs) -> ExitCode {
         |(counted, messages, kept)| {
             accounting.merge(counted);
             eprint!("{messages}");
-            outcomes.extend(kept);
+            chunks.push(kept);
         },
     );
+    // Put together once at their final size: growing one vector of a million records as they
+    // arrive copies them over and over.
+    let mut outcomes = Vec::with_capacity(chunks.iter().map(Vec::len).sum());
+    for chunk in chunks {
+        outcomes.extend(chunk);
+    }
     report_failures(&summary);
     // Only mapped records were kept.
     let plan = build_batches(
