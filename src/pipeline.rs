@@ -298,8 +298,10 @@ pub fn run_with<T: Send>(
                         let _ = done.send((records, digest(info, outcomes)));
                     });
                     in_flight.push_back(Pending { result, bytes_read });
-                    while in_flight.len() > CHUNKS_IN_FLIGHT {
-                        deliver(in_flight.pop_front().expect("more than none in flight"));
+                    if in_flight.len() > CHUNKS_IN_FLIGHT
+                        && let Some(oldest) = in_flight.pop_front()
+                    {
+                        deliver(oldest);
                     }
                     if more && cancel.load(Ordering::Relaxed) {
                         in_flight.into_iter().for_each(deliver);
