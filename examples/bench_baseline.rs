@@ -2,15 +2,15 @@
 //!
 //! `cargo run --release --example bench_baseline -- FILE [--gzip FILE.gz] [--repeat N]`
 //!
-//! For FILE (NDJSON in the page cache) it times, taking the median of N runs each:
+//! For FILE (NDJSON in the page cache) it times, in each of N rounds, one after the other:
 //! - read: reading the file into memory;
 //! - baseline: reading it and parsing every line with sonic-rs into values on all cores;
 //! - check: feedlens reading, parsing, mapping and checking every record (accounting and
 //!   findings kept, nothing printed), on all cores;
 //! - map: the `feedlens map FILE -o OUT` binary (release) writing the batches to a file;
 //!
-//! and, with `--gzip`, the time to decompress the file alone beside `check` on it. Ratios are
-//! to the baseline measured in the same run.
+//! and, with `--gzip`, the time to decompress the file alone beside `check` on it. It prints
+//! the median time of each step and the median of its ratio to the baseline of the same round.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -29,15 +29,15 @@ fn median(mut times: Vec<Duration>) -> Duration {
     times[times.len() / 2]
 }
 
-fn time<T>(repeat: usize, mut work: impl FnMut() -> T) -> (Duration, T) {
-    let mut times = Vec::new();
-    let mut last = None;
-    for _ in 0..repeat {
-        let start = Instant::now();
-        last = Some(work());
-        times.push(start.elapsed());
-    }
-    (median(times), last.expect("repeat is at least 1"))
+fn median_f64(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+fn timed<T>(work: impl FnOnce() -> T) -> (Duration, T) {
+    let start = Instant::now();
+    let value = work();
+    (start.elapsed(), value)
 }
 
 fn baseline(path: &Path) -> usize {
@@ -109,77 +109,104 @@ fn main() {
         .filter(|bin| bin.exists());
 
     println!(
-        "file: {} ({:.0} MB), {} threads, median of {repeat}",
+        "file: {} ({:.0} MB), {} threads, {repeat} rounds",
         file.display(),
         size as f64 / 1e6,
         rayon::current_num_threads()
     );
-    let (read, bytes) = time(repeat, || {
-        std::fs::read(&file).map(|b| b.len()).unwrap_or(0)
-    });
-    let (base, parsed) = time(repeat, || baseline(&file));
-    let (checked, accounting) = time(repeat, || check(&file, &engine));
+    // Each round times every step once, one after the other, and ratios are taken within a
+    // round: a machine whose speed drifts moves a round's baseline and steps together.
+    let out = std::env::temp_dir().join("feedlens-bench-map.ndjson");
+    let mut rounds: Vec<Round> = Vec::new();
+    let mut counts = (0, Accounting::default());
+    for _ in 0..repeat {
+        let mut round = Round::default();
+        let (read, bytes) = timed(|| std::fs::read(&file).map(|b| b.len()).unwrap_or(0));
+        let (base, parsed) = timed(|| baseline(&file));
+        let (checked, accounting) = timed(|| check(&file, &engine));
+        round.steps.push((format!("read {bytes} bytes"), read));
+        round
+            .steps
+            .push(("baseline: read + sonic-rs parse, all cores".into(), base));
+        round
+            .steps
+            .push(("feedlens check (read, parse, map, check)".into(), checked));
+        if let Some(bin) = &feedlens_bin {
+            let (mapped, _) = timed(|| {
+                std::process::Command::new(bin)
+                    .args(["map", &file.to_string_lossy(), "-o", &out.to_string_lossy()])
+                    .stderr(std::process::Stdio::null())
+                    .status()
+                    .map(|s| s.code())
+            });
+            round
+                .steps
+                .push(("feedlens map -o FILE (the binary)".into(), mapped));
+        }
+        if let Some(gz) = &gzip {
+            let (inflate, _) = timed(|| {
+                let mut decoder = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(
+                    std::fs::File::open(gz).expect("gzip file opens"),
+                ));
+                std::io::copy(&mut decoder, &mut std::io::sink()).unwrap_or(0)
+            });
+            let (gz_check, _) = timed(|| check(gz, &engine));
+            round.gzip = Some((inflate, gz_check));
+        }
+        round.base = base;
+        counts = (parsed, accounting);
+        rounds.push(round);
+    }
+    let _ = std::fs::remove_file(&out);
+    let (parsed, accounting) = counts;
     println!(
         "records: {parsed} parsed by sonic-rs, {} read by feedlens ({} unreadable)",
         accounting.records_read, accounting.unreadable
     );
-    let ratio = |d: Duration| d.as_secs_f64() / base.as_secs_f64();
-    println!("{:<44} {:>9} {:>8}", "step", "seconds", "× base");
     println!(
-        "{:<44} {:>9.3} {:>8.2}",
-        format!("read {bytes} bytes"),
-        read.as_secs_f64(),
-        ratio(read)
+        "{:<44} {:>9} {:>8}   (medians over the rounds; ratios within each round)",
+        "step", "seconds", "× base"
     );
-    println!(
-        "{:<44} {:>9.3} {:>8.2}",
-        "baseline: read + sonic-rs parse, all cores",
-        base.as_secs_f64(),
-        1.0
-    );
-    println!(
-        "{:<44} {:>9.3} {:>8.2}",
-        "feedlens check (read, parse, map, check)",
-        checked.as_secs_f64(),
-        ratio(checked)
-    );
-    if let Some(bin) = &feedlens_bin {
-        let out = std::env::temp_dir().join("feedlens-bench-map.ndjson");
-        let (mapped, _) = time(repeat, || {
-            std::process::Command::new(bin)
-                .args(["map", &file.to_string_lossy(), "-o", &out.to_string_lossy()])
-                .stderr(std::process::Stdio::null())
-                .status()
-                .map(|s| s.code())
-        });
-        let _ = std::fs::remove_file(&out);
-        println!(
-            "{:<44} {:>9.3} {:>8.2}",
-            "feedlens map -o FILE (the binary)",
-            mapped.as_secs_f64(),
-            ratio(mapped)
+    for (step, (name, _)) in rounds[0].steps.iter().enumerate() {
+        let seconds = median(rounds.iter().map(|r| r.steps[step].1).collect()).as_secs_f64();
+        let ratio = median_f64(
+            rounds
+                .iter()
+                .map(|r| r.steps[step].1.as_secs_f64() / r.base.as_secs_f64())
+                .collect(),
         );
-    } else {
+        println!("{name:<44} {seconds:>9.3} {ratio:>8.2}");
+    }
+    if feedlens_bin.is_none() {
         println!("(build the binary with `cargo build --release` to time `feedlens map`)");
     }
-    if let Some(gz) = gzip {
-        let (inflate, _) = time(repeat, || {
-            let mut decoder = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(
-                std::fs::File::open(&gz).expect("gzip file opens"),
-            ));
-            std::io::copy(&mut decoder, &mut std::io::sink()).unwrap_or(0)
-        });
-        let (gz_check, _) = time(repeat, || check(&gz, &engine));
+    let gzip_rounds: Vec<(Duration, Duration)> = rounds.iter().filter_map(|r| r.gzip).collect();
+    if !gzip_rounds.is_empty() {
+        let inflate = median(gzip_rounds.iter().map(|g| g.0).collect());
+        let gz_check = median(gzip_rounds.iter().map(|g| g.1).collect());
+        let ratio = median_f64(
+            gzip_rounds
+                .iter()
+                .map(|(inflate, check)| check.as_secs_f64() / inflate.as_secs_f64())
+                .collect(),
+        );
         println!(
             "{:<44} {:>9.3}",
             "gzip: decompress alone",
             inflate.as_secs_f64()
         );
         println!(
-            "{:<44} {:>9.3} {:>8.2} × decompress",
+            "{:<44} {:>9.3} {ratio:>8.2} × decompress",
             "gzip: feedlens check",
             gz_check.as_secs_f64(),
-            gz_check.as_secs_f64() / inflate.as_secs_f64()
         );
     }
+}
+
+/// One round's times: each step with its name, the baseline, and gzip (decompress, check).
+#[derive(Default)]
+struct Round {
+    steps: Vec<(String, Duration)>,
+    base: Duration,
+    gzip: Option<(Duration, Duration)>,
 }
