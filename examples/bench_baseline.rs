@@ -57,7 +57,6 @@ fn check(path: &Path, engine: &Engine) -> Accounting {
     // As `feedlens check` does, less the printing: each chunk counted on the thread that
     // mapped it, the counts added up in order.
     let mut accounting = Accounting::default();
-    let mut findings = 0usize;
     pipeline::run_with(
         &[path.to_path_buf()],
         engine,
@@ -65,17 +64,10 @@ fn check(path: &Path, engine: &Engine) -> Accounting {
         |_| {},
         |_, chunk| {
             let mut counted = Accounting::default();
-            let mut found = 0;
-            for outcome in &chunk {
-                counted.add(outcome);
-                found += outcome.findings.len();
-            }
-            (counted, found)
+            chunk.iter().for_each(|outcome| counted.add(outcome));
+            counted
         },
-        |_, (counted, found)| {
-            accounting.merge(counted);
-            findings += found;
-        },
+        |_, counted| accounting.merge(counted),
     );
     accounting
 }
