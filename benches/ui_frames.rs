@@ -9,10 +9,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use egui::{Event, Modifiers, MouseWheelUnit, Pos2, RawInput, Rect, Vec2, pos2, vec2};
-use feedlens::clevertap::{Place, json_from_serde};
+use feedlens::clevertap::{Place, RawPayload, RawRecord, ReadItem};
 use feedlens::mapping::{Engine, MapOptions, Rules};
+use feedlens::pipeline;
 use feedlens::ui::query::Filter;
-use feedlens::ui::store::Store;
+use feedlens::ui::store::{RowChunk, Store};
 use feedlens::ui::{App, Command, Tab};
 use rayon::prelude::*;
 use serde_json::json;
@@ -50,22 +51,35 @@ fn record(i: usize) -> serde_json::Value {
 
 fn build_store(rows: usize) -> Store {
     let rules = Arc::new(Rules::default_rules().unwrap());
-    let engine = Engine::new(rules, MapOptions::default());
+    // As the window maps: keeping each record's text, which the store compresses and maps
+    // again from.
+    let options = MapOptions {
+        keep_source: true,
+        ..MapOptions::default()
+    };
+    let engine = Engine::new(rules, options);
     let file: Arc<std::path::Path> = Arc::from(PathBuf::from("synthetic.jsonl").as_path());
-    let mut store = Store::default();
-    for start in (0..rows).step_by(100_000) {
-        let end = (start + 100_000).min(rows);
-        let chunk: Vec<_> = (start..end)
-            .into_par_iter()
-            .map(|i| {
-                engine.map(
-                    Place::at(Arc::clone(&file), i as u64 + 1, 1),
-                    json_from_serde(&record(i)),
-                    None,
-                )
+    let mut store = Store::new(engine.clone());
+    let starts: Vec<usize> = (0..rows).step_by(512).collect();
+    for group in starts.chunks(64) {
+        let chunks: Vec<RowChunk> = group
+            .par_iter()
+            .map(|&start| {
+                let outcomes = (start..(start + 512).min(rows))
+                    .map(|i| {
+                        let item = ReadItem::Record(RawRecord {
+                            place: Place::at(Arc::clone(&file), i as u64 + 1, 1),
+                            payload: RawPayload::Json(serde_json::to_vec(&record(i)).unwrap()),
+                        });
+                        pipeline::map_item(&engine, item, None)
+                    })
+                    .collect();
+                RowChunk::new(outcomes)
             })
             .collect();
-        store.append(0, chunk);
+        for chunk in chunks {
+            store.append(0, Arc::clone(&file), None, chunk);
+        }
     }
     store
 }

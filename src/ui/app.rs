@@ -19,7 +19,6 @@ use super::send_panel::SendPanel;
 use super::stats::Stats;
 use super::store::{LoadedFile, Records, Tab};
 use crate::mapping::Engine;
-use crate::pipeline::Accounting;
 
 /// How long one frame may spend taking in worker messages.
 const DRAIN_BUDGET: Duration = Duration::from_millis(8);
@@ -84,7 +83,6 @@ pub struct App {
     pub(super) event_name: Option<String>,
     pub(super) records: Records,
     pub(super) files: Vec<LoadedFile>,
-    pub(super) accounting: Accounting,
     pub(super) load: Option<LoadHandle>,
     pub(super) next_load_id: u64,
     pub(super) last_load: Option<(Duration, bool)>,
@@ -124,7 +122,7 @@ impl std::fmt::Debug for App {
         f.debug_struct("App")
             .field("files", &files)
             .field("records", &self.record_count())
-            .field("accounting", &self.accounting)
+            .field("accounting", &self.records.store().accounting)
             .field("tab", &self.tab)
             .field("selected", &self.selection.len())
             .field("busy", &self.is_busy())
@@ -168,6 +166,7 @@ impl App {
         if let Some(text) = &options.filter {
             filter_bar.draft.text = text.clone();
         }
+        let records = Records::new(engine.clone());
         Ok(Self {
             tx,
             rx,
@@ -177,9 +176,8 @@ impl App {
             rules_path,
             timezone: options.timezone,
             event_name: options.event_name.clone(),
-            records: Records::default(),
+            records,
             files: Vec::new(),
-            accounting: Accounting::default(),
             load: None,
             next_load_id: 1,
             last_load: None,
@@ -224,9 +222,6 @@ impl App {
         app.startup = None;
         for path in files {
             app.file_index(&path);
-        }
-        for outcome in &store.outcomes {
-            app.accounting.add(outcome);
         }
         app.records.replace(store);
         app.base = query::base_views(app.records.store());
@@ -367,9 +362,8 @@ impl App {
             load.cancel();
         }
         if mode == OpenMode::Replace {
-            self.records.clear();
+            self.records.clear(self.engine.clone());
             self.files.clear();
-            self.accounting = Accounting::default();
             self.base = query::base_views(self.records.store());
             self.query_views = Async::Idle;
             self.batches = Async::Idle;
@@ -465,14 +459,17 @@ impl App {
                     load.progress = progress;
                 }
             }
-            LoadEvent::Chunk { info, outcomes } => {
+            LoadEvent::Chunk { info, rows } => {
                 let file = self.file_index(&info.path);
-                if let Some(entry) = self.files.get_mut(usize::from(file)) {
-                    entry.shape = Some(info.shape.label());
-                    entry.gzip = info.gzip;
-                    entry.records += outcomes.len() as u64;
-                }
-                let appended = self.records.push(file, outcomes);
+                let Some(entry) = self.files.get_mut(usize::from(file)) else {
+                    return;
+                };
+                entry.shape = Some(info.shape.label());
+                entry.gzip = info.gzip;
+                entry.records += rows.len() as u64;
+                let path = Arc::clone(&entry.path);
+                let fallback = info.event_name_fallback().map(Arc::from);
+                let appended = self.records.push(file, path, fallback, *rows);
                 self.after_append(appended);
             }
             LoadEvent::Failed { path, message } => {
@@ -510,9 +507,6 @@ impl App {
             return;
         }
         let store = self.records.store();
-        for outcome in &store.outcomes[rows.clone()] {
-            self.accounting.add(outcome);
-        }
         query::extend_base(&mut self.base, store, rows);
         if self.query_active() {
             self.query_dirty = true;
@@ -562,7 +556,7 @@ impl App {
             let now = self.engine.options().now_millis;
             let send = self.sender();
             std::thread::spawn(move || {
-                let index = BatchIndex::build(&store.outcomes, environment, now);
+                let index = BatchIndex::build(&store, environment, now);
                 drop(store);
                 send(Msg::Batches(generation, Arc::new(index)));
             });

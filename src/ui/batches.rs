@@ -1,10 +1,11 @@
 //! Batches for the window: which batch each record travels in (from the core's
-//! `plan_batches`), kept without the events themselves (they stay on the outcomes), and the
-//! export of batches to NDJSON or a JSON array.
+//! `plan_batches`), kept without the events themselves (the store maps a batch's records again
+//! when its events are shown), and the export of batches to NDJSON or a JSON array.
 
 use std::io::Write;
 use std::path::Path;
 
+use super::store::{RowMeta, Store, status_code};
 use crate::mapping::{BatchPlan, Outcome, RecordStatus, build_batches, plan_batches};
 use crate::mparticle::{Batch, Environment};
 
@@ -14,7 +15,7 @@ pub const NO_BATCH: u32 = u32::MAX;
 /// One batch as the window keeps it: the envelope without events, and its records.
 #[derive(Debug, Clone)]
 pub struct BatchInfo {
-    /// The batch with `events` left empty (they are on the records' outcomes).
+    /// The batch with `events` left empty (the store maps its records again to show them).
     pub envelope: Batch,
     /// Record indices in event order.
     pub records: Vec<usize>,
@@ -38,10 +39,16 @@ pub fn sendable(outcome: &Outcome) -> bool {
     matches!(outcome.status, RecordStatus::Mapped | RecordStatus::Warned)
 }
 
+/// [`sendable`], from a row of the index.
+pub fn sendable_row(meta: &RowMeta) -> bool {
+    meta.status <= status_code(RecordStatus::Warned)
+}
+
 impl BatchIndex {
     /// Builds the batches of every sendable record.
-    pub fn build(outcomes: &[Outcome], environment: Environment, now_millis: i64) -> Self {
-        let plan = plan_batches(outcomes, |_, o| sendable(o), environment, now_millis);
+    pub fn build(store: &Store, environment: Environment, now_millis: i64) -> Self {
+        let outcomes = store.outcomes_where(|_, meta| sendable_row(meta));
+        let plan = plan_batches(&outcomes, |_, o| sendable(o), environment, now_millis);
         Self::from_plan(plan, outcomes.len())
     }
 
@@ -72,13 +79,13 @@ impl BatchIndex {
     }
 
     /// The full batch, events included, as sent.
-    pub fn full_batch(&self, index: usize, outcomes: &[Outcome]) -> Option<Batch> {
+    pub fn full_batch(&self, index: usize, store: &Store) -> Option<Batch> {
         let info = self.batches.get(index)?;
         let mut batch = info.envelope.clone();
         batch.events = info
             .records
             .iter()
-            .filter_map(|&r| outcomes.get(r)?.mapped.as_ref()?.event.clone())
+            .filter_map(|&r| store.outcome(r)?.mapped?.event)
             .collect();
         Some(batch)
     }
@@ -89,7 +96,7 @@ impl BatchIndex {
         &self,
         index: usize,
         record: Option<usize>,
-        outcomes: &[Outcome],
+        store: &Store,
         around: usize,
     ) -> Option<serde_json::Value> {
         let info = self.batches.get(index)?;
@@ -106,10 +113,8 @@ impl BatchIndex {
             )));
         }
         for &r in &info.records[start..end] {
-            if let Some(event) = outcomes
-                .get(r)
-                .and_then(|o| o.mapped.as_ref()?.event.as_ref())
-                && let Ok(event) = serde_json::to_value(event)
+            if let Some(event) = store.outcome(r).and_then(|o| o.mapped?.event)
+                && let Ok(event) = serde_json::to_value(&event)
             {
                 events.push(event);
             }
@@ -150,16 +155,21 @@ impl ExportFormat {
 
 /// Builds the batches of the chosen records and writes them; returns (batches, events).
 pub fn export(
-    outcomes: &[Outcome],
-    include: impl Fn(usize) -> bool,
+    store: &Store,
+    include: impl Fn(usize) -> bool + Sync,
     include_held: bool,
     environment: Environment,
     now_millis: i64,
     format: ExportFormat,
     path: &Path,
 ) -> Result<(usize, usize), String> {
+    let outcomes = store.outcomes_where(|row, meta| {
+        include(row)
+            && (sendable_row(meta)
+                || (include_held && meta.status == status_code(RecordStatus::Held)))
+    });
     let plan = build_batches(
-        outcomes,
+        &outcomes,
         |index, outcome| {
             include(index)
                 && (sendable(outcome) || (include_held && outcome.status == RecordStatus::Held))

@@ -175,9 +175,8 @@ fn record_cache(
     let batch = batches
         .and_then(|b| {
             let index = *b.record_batch.get(record?)?;
-            (index != NO_BATCH).then(|| {
-                b.batch_preview(index as usize, record, &app.records.store().outcomes, 1)
-            })?
+            (index != NO_BATCH)
+                .then(|| b.batch_preview(index as usize, record, app.records.store(), 1))?
         })
         .map(|v| job(&v, &target_ops, "", false, target_highlight, dark));
     Cache {
@@ -211,16 +210,13 @@ pub fn detail_ui(ui: &mut egui::Ui, app: &mut App, commands: &mut Vec<Command>) 
         dark: ui.visuals().dark_mode,
         batches: batches.as_ref().map_or(usize::MAX, |b| b.batches.len()),
     };
-    let Some(outcome) = app.records.store().outcomes.get(record as usize) else {
+    let Some(outcome) = app.records.store().outcome(record as usize) else {
         return;
     };
     if app.detail.cache.as_ref().is_none_or(|c| c.key != key) {
-        let cache = record_cache(app, key, outcome, batches.as_deref());
+        let cache = record_cache(app, key, &outcome, batches.as_deref());
         app.detail.cache = Some(cache);
     }
-    let Some(outcome) = app.records.store().outcomes.get(record as usize) else {
-        return;
-    };
     let Some(cache) = &app.detail.cache else {
         return;
     };
@@ -234,7 +230,7 @@ pub fn detail_ui(ui: &mut egui::Ui, app: &mut App, commands: &mut Vec<Command>) 
         ui,
         app,
         record,
-        outcome,
+        &outcome,
         batch_index,
         batches.as_deref(),
         commands,
@@ -323,7 +319,7 @@ pub fn detail_ui(ui: &mut egui::Ui, app: &mut App, commands: &mut Vec<Command>) 
                 }
             });
 
-        findings_ui(&mut columns[2], outcome, dark);
+        findings_ui(&mut columns[2], &outcome, dark);
         columns[2].heading("Trace");
         let trace = cache.trace.as_slice();
         trace_ui(&mut columns[2], trace, app.detail.highlight, dark, commands);
@@ -498,13 +494,13 @@ fn trace_ui(
 
 /// A JSON preview of a batch with its first events, coloured with the first record's trace.
 pub fn batch_job(app: &App, index: &BatchIndex, batch: u32, dark: bool) -> Option<LayoutJob> {
-    let outcomes = &app.records.store().outcomes;
+    let store = app.records.store();
     let info = index.batches.get(batch as usize)?;
     let first = info.records.first().copied();
-    let preview = index.batch_preview(batch as usize, first, outcomes, 2)?;
+    let preview = index.batch_preview(batch as usize, first, store, 2)?;
     let ops = first
-        .and_then(|r| outcomes.get(r))
-        .map(|outcome| ops_by(&trace_of(app, outcome), false))
+        .and_then(|r| store.outcome(r))
+        .map(|outcome| ops_by(&trace_of(app, &outcome), false))
         .unwrap_or_default();
     Some(job(&preview, &ops, "", false, None, dark))
 }

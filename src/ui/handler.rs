@@ -100,25 +100,23 @@ impl App {
                 let event = self
                     .records
                     .store()
-                    .outcomes
-                    .get(record as usize)
-                    .and_then(|o| o.mapped.as_ref()?.event.as_ref())
-                    .and_then(|e| serde_json::to_string_pretty(e).ok());
+                    .outcome(record as usize)
+                    .and_then(|o| o.mapped?.event)
+                    .and_then(|e| serde_json::to_string_pretty(&e).ok());
                 self.copy(event, "event");
             }
             Command::CopySource(record) => {
                 let source = self
                     .records
                     .store()
-                    .outcomes
-                    .get(record as usize)
-                    .and_then(|o| o.source.as_deref())
-                    .and_then(|v| serde_json::to_string_pretty(&source_value(v)).ok());
+                    .outcome(record as usize)
+                    .and_then(|o| o.source)
+                    .and_then(|v| serde_json::to_string_pretty(&source_value(&v)).ok());
                 self.copy(source, "source record");
             }
             Command::CopyBatch(batch) => {
                 let text = self.batches.shown().and_then(|index| {
-                    let full = index.full_batch(batch as usize, &self.records.store().outcomes)?;
+                    let full = index.full_batch(batch as usize, self.records.store())?;
                     serde_json::to_string_pretty(&full).ok()
                 });
                 self.copy(text, "batch");
@@ -280,7 +278,7 @@ impl App {
         let send = self.sender();
         std::thread::spawn(move || {
             let result = batches::export(
-                &store.outcomes,
+                &store,
                 |index| scope == Scope::All || selection.contains(index as u32),
                 include_held,
                 environment,

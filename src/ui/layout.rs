@@ -333,7 +333,7 @@ fn tabs_ui(ui: &mut egui::Ui, app: &App, commands: &mut Vec<Command>) {
 
 fn status_ui(ui: &mut egui::Ui, app: &App) {
     ui.horizontal(|ui| {
-        let a = &app.accounting;
+        let a = &app.records.store().accounting;
         ui.label(format!(
             "{} records: {} mapped, {} with warnings, {} held, {} dropped, {} unreadable",
             a.records_read, a.mapped, a.warned, a.held, a.dropped, a.unreadable

@@ -6,8 +6,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use super::store::RowChunk;
 use crate::clevertap::FileInfo;
-use crate::mapping::{Engine, Outcome};
+use crate::mapping::Engine;
 use crate::pipeline::{self, Progress};
 
 /// What the loading thread reports.
@@ -15,12 +16,12 @@ use crate::pipeline::{self, Progress};
 pub enum LoadEvent {
     /// How far it got.
     Progress(Progress),
-    /// Outcomes of one file, in input order.
+    /// Records of one file, in input order, made compact on the thread that mapped them.
     Chunk {
         /// The file they come from.
         info: FileInfo,
-        /// The outcomes.
-        outcomes: Vec<Outcome>,
+        /// The rows.
+        rows: Box<RowChunk>,
     },
     /// A file that could not be opened.
     Failed {
@@ -74,7 +75,7 @@ pub fn start(
     let started = Instant::now();
     std::thread::spawn(move || {
         let mut last_progress = Instant::now() - Duration::from_secs(1);
-        let summary = pipeline::run(
+        let summary = pipeline::run_with(
             &paths,
             &engine,
             &flag,
@@ -85,12 +86,13 @@ pub fn start(
                     send(id, LoadEvent::Progress(progress.clone()));
                 }
             },
-            |info, outcomes| {
+            |_, outcomes| Box::new(RowChunk::new(outcomes)),
+            |info, rows| {
                 send(
                     id,
                     LoadEvent::Chunk {
                         info: info.clone(),
-                        outcomes,
+                        rows,
                     },
                 )
             },

@@ -9,7 +9,6 @@ use rayon::prelude::*;
 
 use super::batches::BatchIndex;
 use super::store::{NO_TIME, RECORD_TABS, RowMeta, Store};
-use crate::mapping::Outcome;
 
 /// Rows above which filtering and sorting leave the UI thread.
 pub const INLINE_LIMIT: usize = 50_000;
@@ -194,7 +193,7 @@ pub fn compute(
             let start = block * CHECK_EVERY;
             out.par_iter_mut().enumerate().for_each(|(offset, slot)| {
                 let row = start + offset;
-                *slot = matcher.matches(row, &metas[row], &store.outcomes[row]);
+                *slot = matcher.matches(row, &metas[row]);
             });
         }
         Some(passed)
@@ -308,7 +307,8 @@ struct Matcher {
     /// Rows whose text contains the free text.
     text_hits: Option<Vec<bool>>,
     event: Option<Option<u32>>,
-    identity: Option<(Needle, Vec<bool>)>,
+    /// Per interned string: whether it contains the identity filter.
+    identity: Option<Vec<bool>>,
     status: Option<u8>,
     from: Option<i64>,
     to: Option<i64>,
@@ -320,12 +320,11 @@ impl Matcher {
         let text = filter.text.trim().to_lowercase();
         let text_hits = (!text.is_empty()).then(|| store.rows_containing(&text));
         let identity = Needle::new(filter.identity.trim()).map(|needle| {
-            let ids = store
+            store
                 .strings
                 .iter()
                 .map(|(_, s)| needle.found_in(s))
-                .collect();
-            (needle, ids)
+                .collect()
         });
         Self {
             text_hits,
@@ -338,7 +337,7 @@ impl Matcher {
         }
     }
 
-    fn matches(&self, row: usize, meta: &RowMeta, outcome: &Outcome) -> bool {
+    fn matches(&self, row: usize, meta: &RowMeta) -> bool {
         if self.status.is_some_and(|s| s != meta.status)
             || self.file.is_some_and(|f| f != meta.file)
         {
@@ -358,15 +357,9 @@ impl Matcher {
         {
             return false;
         }
-        if let Some((needle, ids)) = &self.identity {
-            let hit = ids.get(meta.identity as usize).copied().unwrap_or(false)
-                || outcome.mapped.as_ref().is_some_and(|m| {
-                    [&m.identities.customer_id, &m.identities.email]
-                        .into_iter()
-                        .flatten()
-                        .any(|v| needle.found_in(v))
-                });
-            if !hit {
+        if let Some(ids) = &self.identity {
+            let hit = |id: u32| ids.get(id as usize).copied().unwrap_or(false);
+            if !hit(meta.identity) && !hit(meta.other_identity) {
                 return false;
             }
         }

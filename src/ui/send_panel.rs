@@ -319,9 +319,11 @@ pub fn send_panel_ui(ui: &mut egui::Ui, app: &mut App, commands: &mut Vec<Comman
                         .settings
                         .resolve(&panel.credentials(), panel.local.as_ref());
                     std::thread::spawn(move || {
+                        let chosen = |index: usize| all || selection.contains(index as u32);
+                        let outcomes = store.outcomes_where(|index, _| chosen(index));
                         let plan = SendPlan::from_outcomes(
-                            &store.outcomes,
-                            |index, _| all || selection.contains(index as u32),
+                            &outcomes,
+                            |index, _| chosen(index),
                             environment,
                             send_held,
                             now,

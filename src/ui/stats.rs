@@ -150,33 +150,39 @@ fn coverage(store: &Store, rules: &Rules) -> Vec<EventCoverage> {
         .collect();
     let mut extra: Vec<BTreeMap<String, u64>> = vec![BTreeMap::new(); rules.events.len()];
     let mut keys: HashMap<String, String> = HashMap::new();
-    for outcome in &store.outcomes {
-        let Some(event) = outcome.mapped.as_ref().and_then(|m| m.event.as_ref()) else {
-            continue;
-        };
-        let name = event
-            .data
-            .event_name
-            .as_deref()
-            .unwrap_or("App Uninstalled");
-        let Some(&index) = by_name.get(name) else {
-            continue;
-        };
-        records[index] += 1;
-        let mut present = vec![false; documented[index].len()];
-        for attribute in event.data.custom_attributes.keys() {
-            let key = keys
-                .entry(attribute.to_string())
-                .or_insert_with(|| crate::mapping::attribute_key(attribute));
-            match documented[index].iter().position(|d| d == key) {
-                Some(position) => present[position] = true,
-                None => *extra[index].entry(attribute.to_string()).or_default() += 1,
+    store.scan(
+        |_, _| true,
+        |_, outcome| {
+            let Some(event) = outcome
+                .as_ref()
+                .and_then(|o| o.mapped.as_ref()?.event.as_ref())
+            else {
+                return;
+            };
+            let name = event
+                .data
+                .event_name
+                .as_deref()
+                .unwrap_or("App Uninstalled");
+            let Some(&index) = by_name.get(name) else {
+                return;
+            };
+            records[index] += 1;
+            let mut present = vec![false; documented[index].len()];
+            for attribute in event.data.custom_attributes.keys() {
+                let key = keys
+                    .entry(attribute.to_string())
+                    .or_insert_with(|| crate::mapping::attribute_key(attribute));
+                match documented[index].iter().position(|d| d == key) {
+                    Some(position) => present[position] = true,
+                    None => *extra[index].entry(attribute.to_string()).or_default() += 1,
+                }
             }
-        }
-        for (count, here) in seen[index].iter_mut().zip(present) {
-            *count += u64::from(here);
-        }
-    }
+            for (count, here) in seen[index].iter_mut().zip(present) {
+                *count += u64::from(here);
+            }
+        },
+    );
     rules
         .events
         .iter()

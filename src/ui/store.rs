@@ -4,11 +4,15 @@
 //! The store is shared with worker threads as an `Arc`; new chunks are appended only while the
 //! window holds the only reference (see [`Records`]), so a worker never sees a store change.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-use crate::mapping::{Category, Outcome, RecordStatus, Severity};
+use rayon::prelude::*;
+
+use crate::clevertap::{Place, RawPayload, RawRecord, ReadItem};
+use crate::mapping::{Category, Engine, Outcome, RecordStatus, Severity};
+use crate::pipeline::{self, Accounting};
 
 /// Tabs that hold records, in the order they are shown: the categories, then Unmapped/Held.
 pub const RECORD_TABS: usize = Category::ALL.len() + 1;
@@ -136,6 +140,8 @@ pub struct RowMeta {
     pub sent_name: u32,
     /// Interned identity (customer id, else email, else empty).
     pub identity: u32,
+    /// Interned email when the row also has a customer id, else empty.
+    pub other_identity: u32,
     /// Index of the file in the window's file list.
     pub file: u16,
     /// Number of custom attributes sent.
@@ -200,114 +206,400 @@ impl Interner {
     }
 }
 
-/// The records of the window: outcomes in input order and their compact index.
+/// Where a row's record is: its place in its file and its text inside its block.
+#[derive(Debug, Clone, Copy)]
+struct RowSource {
+    line: u64,
+    column: u64,
+    /// 1-based CSV row, 0 when not from a CSV file.
+    csv_row: u64,
+    /// The text's start and length in the block's uncompressed bytes.
+    start: u32,
+    len: u32,
+}
+
+/// The records' texts, a chunk at a time, compressed.
+#[derive(Debug)]
+struct Block {
+    /// The block's first row in the store.
+    first_row: usize,
+    /// The texts one after another, LZ4 with the size in front.
+    text: Vec<u8>,
+}
+
+/// A file the store's rows come from: what mapping its records again needs.
+#[derive(Debug, Clone)]
+struct SourceFile {
+    path: Arc<Path>,
+    fallback: Option<Arc<str>>,
+}
+
+/// A chunk of outcomes made compact, on the thread that mapped it: each row's index entry, its
+/// place, and the records' texts compressed together. Outcomes without a text (unreadable
+/// input) are kept whole.
+#[derive(Debug, Default)]
+pub struct RowChunk {
+    /// Index entries, with string ids into `strings` and no file yet.
+    metas: Vec<RowMeta>,
+    strings: Interner,
+    sources: Vec<RowSource>,
+    /// Compressed texts (LZ4, size in front).
+    text: Vec<u8>,
+    /// Rows without a text, by index in the chunk.
+    kept: Vec<(usize, Outcome)>,
+    /// Counts of the chunk's outcomes.
+    accounting: Accounting,
+}
+
+impl RowChunk {
+    /// Makes a chunk compact.
+    pub fn new(outcomes: Vec<Outcome>) -> Self {
+        let mut chunk = RowChunk {
+            metas: Vec::with_capacity(outcomes.len()),
+            sources: Vec::with_capacity(outcomes.len()),
+            ..RowChunk::default()
+        };
+        let mut text = Vec::with_capacity(
+            outcomes
+                .iter()
+                .map(|o| o.source.as_ref().map_or(0, |s| s.len()))
+                .sum(),
+        );
+        for (index, outcome) in outcomes.into_iter().enumerate() {
+            chunk.accounting.add(&outcome);
+            chunk.metas.push(meta_of(&mut chunk.strings, &outcome));
+            let start = text.len();
+            if let Some(source) = &outcome.source {
+                text.extend_from_slice(source);
+            }
+            chunk.sources.push(RowSource {
+                line: outcome.place.line,
+                column: outcome.place.column,
+                csv_row: outcome.place.csv_row.unwrap_or(0),
+                start: u32::try_from(start).unwrap_or(u32::MAX),
+                len: u32::try_from(text.len() - start).unwrap_or(u32::MAX),
+            });
+            if outcome.source.is_none() {
+                chunk.kept.push((index, outcome));
+            }
+        }
+        chunk.text = lz4_flex::compress_prepend_size(&text);
+        chunk
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.metas.len()
+    }
+
+    /// Whether the chunk has no row.
+    pub fn is_empty(&self) -> bool {
+        self.metas.is_empty()
+    }
+}
+
+/// Decompressed blocks kept for the next lookups (the table asks for the rows on screen each
+/// frame, mostly from one or two blocks).
+const CACHED_BLOCKS: usize = 4;
+
+/// The records of the window: a compact index of every row, and what it takes to map any row
+/// again on demand: its place and text (compressed a chunk at a time) and the engine that
+/// mapped it. A million rows take a few hundred bytes each instead of their outcomes' kilobytes.
 #[derive(Debug, Default)]
 pub struct Store {
-    /// Every outcome, in input order.
-    pub outcomes: Vec<Outcome>,
-    /// One compact row per outcome.
+    /// One compact row per record, in input order.
     pub metas: Vec<RowMeta>,
     /// Event names and identities.
     pub strings: Interner,
     /// Event names (as sent and as written) that occur, by interned id: for the event filter.
     pub event_names: Vec<u32>,
-    /// Every row's searchable text (names, identities, attribute names and values), lower
-    /// case, fields separated by NUL: free-text search scans this one buffer instead of
-    /// chasing each outcome's strings through memory.
-    pub search: Vec<u8>,
-    /// Where each row's text starts in [`Store::search`].
-    pub search_start: Vec<u64>,
+    /// Counts of every row's outcome.
+    pub accounting: Accounting,
+    sources: Vec<RowSource>,
+    blocks: Vec<Block>,
+    /// Outcomes with no text to map again, by row.
+    kept: HashMap<usize, Outcome>,
+    files: Vec<Option<SourceFile>>,
+    engine: Option<Engine>,
+    cache: Mutex<VecDeque<(usize, Arc<[u8]>)>>,
 }
 
 impl Store {
+    /// An empty store whose rows are mapped again with `engine` (the one that mapped them).
+    pub fn new(engine: Engine) -> Self {
+        Store {
+            engine: Some(engine),
+            ..Store::default()
+        }
+    }
+
     /// Number of records.
     pub fn len(&self) -> usize {
-        self.outcomes.len()
+        self.metas.len()
     }
 
     /// Whether no record is loaded.
     pub fn is_empty(&self) -> bool {
-        self.outcomes.is_empty()
+        self.metas.is_empty()
     }
 
-    /// Appends outcomes read from the file with index `file`.
-    pub fn append(&mut self, file: u16, chunk: Vec<Outcome>) {
+    /// Appends outcomes read from `path`, the window's file number `file`, whose records without
+    /// an event name were given `fallback`.
+    pub fn append(
+        &mut self,
+        file: u16,
+        path: Arc<Path>,
+        fallback: Option<Arc<str>>,
+        chunk: RowChunk,
+    ) {
+        let slot = usize::from(file);
+        if self.files.len() <= slot {
+            self.files.resize(slot + 1, None);
+        }
+        self.files[slot] = Some(SourceFile { path, fallback });
+        let first_row = self.metas.len();
+        let mut names = vec![None; chunk.strings.len()];
+        let mut identities = vec![None; chunk.strings.len()];
         self.metas.reserve(chunk.len());
-        for outcome in &chunk {
-            let meta = self.meta_of(file, outcome);
-            self.metas.push(meta);
-            self.push_search(outcome);
+        for meta in &chunk.metas {
+            let mut name = |id: u32| -> u32 {
+                *names[id as usize].get_or_insert_with(|| self.name_id(chunk.strings.get(id)))
+            };
+            let (source_name, sent_name) = (name(meta.source_name), name(meta.sent_name));
+            let mut identity = |id: u32| -> u32 {
+                *identities[id as usize]
+                    .get_or_insert_with(|| self.strings.intern(chunk.strings.get(id)))
+            };
+            let (identity, other_identity) =
+                (identity(meta.identity), identity(meta.other_identity));
+            self.metas.push(RowMeta {
+                source_name,
+                sent_name,
+                identity,
+                other_identity,
+                file,
+                ..*meta
+            });
         }
-        self.outcomes.extend(chunk);
-    }
-
-    fn push_search(&mut self, outcome: &Outcome) {
-        self.search_start.push(self.search.len() as u64);
-        let mut field = |text: &str| {
-            if text.is_ascii() {
-                self.search
-                    .extend(text.bytes().map(|b| b.to_ascii_lowercase()));
-            } else {
-                self.search
-                    .extend_from_slice(text.to_lowercase().as_bytes());
-            }
-            self.search.push(0);
-        };
-        field(outcome.source_event_name.as_deref().unwrap_or(""));
-        field(sent_name(outcome));
-        if let Some(mapped) = &outcome.mapped {
-            for id in [&mapped.identities.customer_id, &mapped.identities.email]
+        self.sources.extend_from_slice(&chunk.sources);
+        self.kept.extend(
+            chunk
+                .kept
                 .into_iter()
-                .flatten()
-            {
-                field(id);
-            }
-            if let Some(event) = &mapped.event {
-                for (name, value) in &event.data.custom_attributes {
-                    field(name);
-                    field(value);
-                }
-            }
-            for (name, value) in &mapped.user_attributes {
-                field(name);
-                if let Some(text) = value.as_str() {
-                    field(text);
-                }
-            }
+                .map(|(index, outcome)| (first_row + index, outcome)),
+        );
+        self.blocks.push(Block {
+            first_row,
+            text: chunk.text,
+        });
+        self.accounting.merge(chunk.accounting);
+    }
+
+    /// Appends outcomes already mapped (tests and benchmarks): [`RowChunk::new`] and
+    /// [`Store::append`] in one.
+    pub fn append_outcomes(
+        &mut self,
+        file: u16,
+        fallback: Option<Arc<str>>,
+        outcomes: Vec<Outcome>,
+    ) {
+        let Some(path) = outcomes.first().map(|o| Arc::clone(&o.place.file)) else {
+            return;
+        };
+        self.append(file, path, fallback, RowChunk::new(outcomes));
+    }
+
+    /// The uncompressed texts of block `index`.
+    fn block_text(&self, index: usize) -> Option<Arc<[u8]>> {
+        let mut cache = self
+            .cache
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(position) = cache.iter().position(|(i, _)| *i == index) {
+            let entry = cache.remove(position)?;
+            let text = Arc::clone(&entry.1);
+            cache.push_front(entry);
+            return Some(text);
         }
-        if outcome.mapped.is_none() {
-            for finding in &outcome.findings {
-                field(&finding.message);
+        let text: Arc<[u8]> = self.decompress(index)?.into();
+        cache.push_front((index, Arc::clone(&text)));
+        cache.truncate(CACHED_BLOCKS);
+        Some(text)
+    }
+
+    fn decompress(&self, index: usize) -> Option<Vec<u8>> {
+        // The store compressed these bytes itself; failing to decompress them is a bug, and
+        // the rows show as missing rather than taking the window down.
+        lz4_flex::decompress_size_prepended(&self.blocks.get(index)?.text).ok()
+    }
+
+    fn block_of(&self, row: usize) -> usize {
+        self.blocks
+            .partition_point(|block| block.first_row <= row)
+            .saturating_sub(1)
+    }
+
+    /// The outcome of `row`, mapped again from its text (as the load mapped it, without a trace).
+    pub fn outcome(&self, row: usize) -> Option<Outcome> {
+        if let Some(outcome) = self.kept.get(&row) {
+            return Some(outcome.clone());
+        }
+        let text = self.block_text(self.block_of(row))?;
+        self.map_row(row, &text)
+    }
+
+    /// Maps `row` again from its block's uncompressed `text`.
+    fn map_row(&self, row: usize, text: &[u8]) -> Option<Outcome> {
+        if let Some(outcome) = self.kept.get(&row) {
+            return Some(outcome.clone());
+        }
+        let source = self.sources.get(row)?;
+        let meta = self.metas.get(row)?;
+        let file = self.files.get(usize::from(meta.file))?.as_ref()?;
+        let start = source.start as usize;
+        let record = text.get(start..start + source.len as usize)?;
+        let place = Place {
+            file: Arc::clone(&file.path),
+            line: source.line,
+            column: source.column,
+            csv_row: (source.csv_row > 0).then_some(source.csv_row),
+        };
+        let item = ReadItem::Record(RawRecord {
+            place,
+            payload: RawPayload::Json(record.to_vec()),
+        });
+        Some(pipeline::map_item(
+            self.engine.as_ref()?,
+            item,
+            file.fallback.as_deref(),
+        ))
+    }
+
+    /// Every row's outcome in row order, mapped again a block at a time on all cores; rows that
+    /// `keep` turns down, and every row's source text, are left out (a placeholder stands in for
+    /// a row left out, so positions stay row numbers). For work over the whole set: batches,
+    /// exports, sends.
+    pub fn outcomes_where(&self, keep: impl Fn(usize, &RowMeta) -> bool + Sync) -> Vec<Outcome> {
+        let mut all = Vec::with_capacity(self.len());
+        self.scan(
+            |row, meta| keep(row, meta),
+            |row, outcome| {
+                all.push(match outcome {
+                    Some(mut outcome) => {
+                        outcome.source = None;
+                        outcome
+                    }
+                    None => self.placeholder(row),
+                })
+            },
+        );
+        all
+    }
+
+    /// A stand-in for a row left out: dropped, with nothing mapped.
+    fn placeholder(&self, row: usize) -> Outcome {
+        let file = self
+            .metas
+            .get(row)
+            .and_then(|meta| self.files.get(usize::from(meta.file))?.as_ref())
+            .map_or_else(|| Arc::from(Path::new("")), |f| Arc::clone(&f.path));
+        let line = self.sources.get(row).map_or(0, |s| s.line);
+        Outcome {
+            place: Place::at(file, line, 1),
+            status: RecordStatus::Dropped,
+            source_event_name: None,
+            source: None,
+            mapped: None,
+            findings: Vec::new(),
+        }
+    }
+
+    /// Maps every row that `keep` wants again, a block at a time on all cores, and hands each
+    /// row to `visit` in row order (`None` for a row not wanted).
+    pub fn scan(
+        &self,
+        keep: impl Fn(usize, &RowMeta) -> bool + Sync,
+        mut visit: impl FnMut(usize, Option<Outcome>),
+    ) {
+        for (index, block) in self.blocks.iter().enumerate() {
+            let end = self
+                .blocks
+                .get(index + 1)
+                .map_or(self.len(), |b| b.first_row);
+            let text = self.decompress(index).unwrap_or_default();
+            let outcomes: Vec<Option<Outcome>> = (block.first_row..end)
+                .into_par_iter()
+                .map(|row| {
+                    self.metas
+                        .get(row)
+                        .filter(|meta| keep(row, meta))
+                        .and_then(|_| self.map_row(row, &text))
+                })
+                .collect();
+            for (offset, outcome) in outcomes.into_iter().enumerate() {
+                visit(block.first_row + offset, outcome);
             }
         }
     }
 
-    /// The rows whose searchable text contains `needle` (already lower case).
+    /// The rows whose record contains `needle` (already lower case), ignoring case: in its
+    /// text as read, its name as sent, its identities, or (unreadable input) its message.
     pub fn rows_containing(&self, needle: &str) -> Vec<bool> {
-        let mut hits = vec![false; self.len()];
         if needle.is_empty() {
-            return hits;
+            return vec![false; self.len()];
         }
         let finder = memchr::memmem::Finder::new(needle.as_bytes());
-        let starts = &self.search_start;
-        let mut row = 0usize;
-        let mut at = 0usize;
-        while let Some(offset) = finder.find(&self.search[at..]) {
-            let position = (at + offset) as u64;
-            // Matches come in order: walk the row cursor forward (no binary search per hit).
-            while starts.get(row + 1).is_some_and(|&next| next <= position) {
-                row += 1;
-            }
-            if let Some(hit) = hits.get_mut(row) {
-                *hit = true;
-            }
-            // One hit per row is enough: go on from the next row.
-            match starts.get(row + 1) {
-                Some(&next) => {
-                    at = next as usize;
-                    row += 1;
-                }
-                None => break,
+        let strings: Vec<bool> = self
+            .strings
+            .iter()
+            .map(|(_, s)| contains_folded(&finder, s.as_bytes()))
+            .collect();
+        let string_hit = |id: u32| strings.get(id as usize).copied().unwrap_or(false);
+        let mut hits: Vec<bool> = self
+            .metas
+            .par_iter()
+            .map(|meta| {
+                [
+                    meta.source_name,
+                    meta.sent_name,
+                    meta.identity,
+                    meta.other_identity,
+                ]
+                .into_iter()
+                .any(string_hit)
+            })
+            .collect();
+        let blocks: Vec<Vec<usize>> = (0..self.blocks.len())
+            .into_par_iter()
+            .map(|index| {
+                let first = self.blocks[index].first_row;
+                let end = self
+                    .blocks
+                    .get(index + 1)
+                    .map_or(self.len(), |b| b.first_row);
+                let Some(text) = self.decompress(index) else {
+                    return Vec::new();
+                };
+                (first..end)
+                    .filter(|&row| {
+                        let source = &self.sources[row];
+                        let start = source.start as usize;
+                        text.get(start..start + source.len as usize)
+                            .is_some_and(|record| contains_folded(&finder, record))
+                    })
+                    .collect()
+            })
+            .collect();
+        for row in blocks.into_iter().flatten() {
+            hits[row] = true;
+        }
+        for (&row, outcome) in &self.kept {
+            if outcome
+                .findings
+                .iter()
+                .any(|f| contains_folded(&finder, f.message.as_bytes()))
+            {
+                hits[row] = true;
             }
         }
         hits
@@ -321,33 +613,52 @@ impl Store {
         }
         id
     }
+}
 
-    fn meta_of(&mut self, file: u16, outcome: &Outcome) -> RowMeta {
-        let source_name = outcome.source_event_name.as_deref().unwrap_or("");
-        let sent = sent_name(outcome);
-        let source_name = self.name_id(source_name);
-        let sent_name = self.name_id(sent);
-        let identity = self.strings.intern(identity_of(outcome));
-        let attributes = outcome
-            .mapped
-            .as_ref()
-            .and_then(|m| m.event.as_ref())
-            .map_or(0, |e| {
-                e.data.custom_attributes.len().min(u16::MAX as usize) as u16
-            });
-        RowMeta {
-            time_ms: outcome.timestamp_millis().unwrap_or(NO_TIME),
-            source_name,
-            sent_name,
-            identity,
-            file,
-            attributes,
-            tab: tab_of(outcome),
-            status: status_code(outcome.status),
-            worst: outcome
-                .worst_finding()
-                .map_or(0, |f| severity_code(f.severity)),
+/// Whether `text`, lower-cased, contains the (lower-case) needle.
+fn contains_folded(finder: &memchr::memmem::Finder, text: &[u8]) -> bool {
+    if text.is_ascii() {
+        if !text.iter().any(u8::is_ascii_uppercase) {
+            return finder.find(text).is_some();
         }
+        return finder.find(&text.to_ascii_lowercase()).is_some();
+    }
+    finder
+        .find(String::from_utf8_lossy(text).to_lowercase().as_bytes())
+        .is_some()
+}
+
+fn meta_of(strings: &mut Interner, outcome: &Outcome) -> RowMeta {
+    let source_name = strings.intern(outcome.source_event_name.as_deref().unwrap_or(""));
+    let sent_name = strings.intern(sent_name(outcome));
+    let identities = outcome.mapped.as_ref().map(|m| &m.identities);
+    let customer_id = identities.and_then(|i| i.customer_id.as_deref());
+    let email = identities.and_then(|i| i.email.as_deref());
+    let (identity, other_identity) = match (customer_id, email) {
+        (Some(id), email) => (strings.intern(id), strings.intern(email.unwrap_or(""))),
+        (None, Some(email)) => (strings.intern(email), 0),
+        (None, None) => (0, 0),
+    };
+    let attributes = outcome
+        .mapped
+        .as_ref()
+        .and_then(|m| m.event.as_ref())
+        .map_or(0, |e| {
+            e.data.custom_attributes.len().min(u16::MAX as usize) as u16
+        });
+    RowMeta {
+        time_ms: outcome.timestamp_millis().unwrap_or(NO_TIME),
+        source_name,
+        sent_name,
+        identity,
+        other_identity,
+        file: 0,
+        attributes,
+        tab: tab_of(outcome),
+        status: status_code(outcome.status),
+        worst: outcome
+            .worst_finding()
+            .map_or(0, |f| severity_code(f.severity)),
     }
 }
 
@@ -375,33 +686,31 @@ pub fn sent_name(outcome: &Outcome) -> &str {
     }
 }
 
-/// The identity a row shows: customer id, else email, else nothing.
-pub fn identity_of(outcome: &Outcome) -> &str {
-    outcome
-        .mapped
-        .as_ref()
-        .and_then(|m| {
-            m.identities
-                .customer_id
-                .as_deref()
-                .or(m.identities.email.as_deref())
-        })
-        .unwrap_or("")
-}
+/// A chunk waiting to be appended: its file number, path and event-name fallback, and rows.
+type PendingChunk = (u16, Arc<Path>, Option<Arc<str>>, RowChunk);
 
 /// The records shared with workers, plus chunks waiting for the store to be free.
 ///
 /// Appending needs the only reference to the store; while a worker holds one, chunks wait in
 /// `pending` and are appended on a later frame. Rows therefore never change under a worker.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Records {
     store: Arc<Store>,
-    pending: Vec<(u16, Vec<Outcome>)>,
+    pending: Vec<PendingChunk>,
     /// Increases whenever the set is replaced, so results for an older set are ignored.
     pub epoch: u64,
 }
 
 impl Records {
+    /// No records yet; they will be mapped (again) with `engine`.
+    pub fn new(engine: Engine) -> Self {
+        Records {
+            store: Arc::new(Store::new(engine)),
+            pending: Vec::new(),
+            epoch: 0,
+        }
+    }
+
     /// The records available now.
     pub fn store(&self) -> &Store {
         &self.store
@@ -412,11 +721,9 @@ impl Records {
         Arc::clone(&self.store)
     }
 
-    /// Drops every record and starts a new set.
-    pub fn clear(&mut self) {
-        self.store = Arc::new(Store::default());
-        self.pending.clear();
-        self.epoch += 1;
+    /// Drops every record and starts a new set, to be mapped (again) with `engine`.
+    pub fn clear(&mut self, engine: Engine) {
+        self.replace(Store::new(engine));
     }
 
     /// Replaces the set with a ready store (tests and benchmarks).
@@ -427,8 +734,14 @@ impl Records {
     }
 
     /// Queues a chunk and appends what it can. Returns the range of rows appended.
-    pub fn push(&mut self, file: u16, chunk: Vec<Outcome>) -> std::ops::Range<usize> {
-        self.pending.push((file, chunk));
+    pub fn push(
+        &mut self,
+        file: u16,
+        path: Arc<Path>,
+        fallback: Option<Arc<str>>,
+        chunk: RowChunk,
+    ) -> std::ops::Range<usize> {
+        self.pending.push((file, path, fallback, chunk));
         self.flush()
     }
 
@@ -441,8 +754,8 @@ impl Records {
         let Some(store) = Arc::get_mut(&mut self.store) else {
             return start..start;
         };
-        for (file, chunk) in self.pending.drain(..) {
-            store.append(file, chunk);
+        for (file, path, fallback, chunk) in self.pending.drain(..) {
+            store.append(file, path, fallback, chunk);
         }
         start..store.len()
     }
@@ -481,33 +794,101 @@ impl LoadedFile {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clevertap::Place;
+    use crate::mapping::{MapOptions, Rules};
 
-    #[test]
-    fn free_text_finds_rows_by_names_and_values() {
-        let file: Arc<Path> = Arc::from(Path::new("x.jsonl"));
-        let mut store = Store::default();
-        let rows = ["alpha", "Beta", "gamma beta", "delta"]
+    fn engine() -> Engine {
+        let options = MapOptions {
+            keep_source: true,
+            ..MapOptions::default()
+        };
+        Engine::new(Arc::new(Rules::default_rules().unwrap()), options)
+    }
+
+    fn mapped(engine: &Engine, file: &Arc<Path>, lines: &[&str]) -> Vec<Outcome> {
+        lines
             .iter()
             .enumerate()
             .map(|(i, text)| {
-                let mut outcome = Outcome::unreadable(
-                    Place::at(Arc::clone(&file), i as u64 + 1, 1),
-                    (*text).to_string(),
-                );
-                outcome.source_event_name = Some(format!("Event {i}"));
-                outcome
+                let place = Place::at(Arc::clone(file), i as u64 + 1, 1);
+                let item = ReadItem::Record(RawRecord {
+                    place,
+                    payload: RawPayload::Json(text.as_bytes().to_vec()),
+                });
+                pipeline::map_item(engine, item, None)
             })
-            .collect();
-        store.append(0, rows);
+            .collect()
+    }
+
+    #[test]
+    fn free_text_finds_rows_by_text_names_and_messages_ignoring_case() {
+        let file: Arc<Path> = Arc::from(Path::new("x.jsonl"));
+        let engine = engine();
+        let mut store = Store::new(engine.clone());
+        let rows = mapped(
+            &engine,
+            &file,
+            &[
+                r#"{"eventName":"App Launched","ts":20240101120000,"profile":{"identity":"ALPHA-1"}}"#,
+                r#"{"eventName":"UTM Visited","ts":20240101120000,"profile":{"email":"b@x.io"},"eventProps":{"utm_source":"Beta"}}"#,
+                r#"{"eventName":"Charged","ts":20240101120000,"profile":{"identity":"Ünïcode"}}"#,
+                r#"{"eventName": broken"#,
+            ],
+        );
+        store.append_outcomes(0, None, rows);
+        assert_eq!(
+            store.rows_containing("alpha-1"),
+            vec![true, false, false, false]
+        );
         assert_eq!(
             store.rows_containing("beta"),
-            vec![false, true, true, false]
+            vec![false, true, false, false]
         );
         assert_eq!(
-            store.rows_containing("event 3"),
+            store.rows_containing("ünï"),
+            vec![false, false, true, false]
+        );
+        // The unreadable row by its message; every row by a name CleverTap wrote.
+        assert_eq!(
+            store.rows_containing("line 4"),
             vec![false, false, false, true]
         );
+        assert_eq!(
+            store.rows_containing("utm visited"),
+            vec![false, true, false, false]
+        );
         assert_eq!(store.rows_containing("zzz"), vec![false; 4]);
+    }
+
+    #[test]
+    fn rows_map_again_to_the_outcomes_they_were_made_from() {
+        let file: Arc<Path> = Arc::from(Path::new("x.jsonl"));
+        let engine = engine();
+        let mut store = Store::new(engine.clone());
+        let lines: Vec<String> = (0..1200)
+            .map(|i| {
+                format!(
+                    r#"{{"eventName":"{}","ts":2024010112{:04},"profile":{{"identity":"u{}"}},"eventProps":{{"n":{i}}}}}"#,
+                    ["App Launched", "UTM Visited", "Notification Viewed"][i % 3],
+                    i % 6000,
+                    i % 50
+                )
+            })
+            .collect();
+        let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let outcomes = mapped(&engine, &file, &lines);
+        for chunk in outcomes.chunks(512) {
+            store.append_outcomes(0, None, chunk.to_vec());
+        }
+        assert_eq!(store.len(), outcomes.len());
+        for (row, outcome) in outcomes.iter().enumerate() {
+            let again = store.outcome(row).expect("a row of the store");
+            assert_eq!(format!("{again:?}"), format!("{outcome:?}"), "row {row}");
+        }
+        let all = store.outcomes_where(|row, _| row % 2 == 0);
+        assert_eq!(all.len(), outcomes.len());
+        assert_eq!(all[2].mapped, outcomes[2].mapped);
+        assert!(all[2].source.is_none());
+        assert!(all[3].mapped.is_none());
+        assert_eq!(store.accounting.records_read, outcomes.len() as u64);
     }
 }

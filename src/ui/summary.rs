@@ -68,7 +68,7 @@ pub fn summary_ui(ui: &mut egui::Ui, app: &App, commands: &mut Vec<Command>) {
 
 fn accounting_ui(ui: &mut egui::Ui, app: &App, stats: &Stats) {
     ui.heading("Accounting");
-    let a = &app.accounting;
+    let a = &app.records.store().accounting;
     let batches = app.batches.shown();
     egui::Grid::new("accounting").striped(true).show(ui, |ui| {
         for (label, value) in [

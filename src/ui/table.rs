@@ -202,11 +202,11 @@ pub fn records_table_ui(ui: &mut egui::Ui, app: &mut App, commands: &mut Vec<Com
                 let position = row.index();
                 let record = rows[position];
                 let index = record as usize;
-                let (Some(meta), Some(outcome)) =
-                    (store.metas.get(index), store.outcomes.get(index))
+                let (Some(meta), Some(outcome)) = (store.metas.get(index), store.outcome(index))
                 else {
                     return;
                 };
+                let outcome = &outcome;
                 row.set_selected(app.selection.contains(record) || app.focus == Some(record));
                 let event = outcome.mapped.as_ref().and_then(|m| m.event.as_ref());
                 row.col(|ui| {

@@ -7,6 +7,7 @@ use egui_extras::{Column, TableBuilder};
 use super::app::App;
 use super::commands::Command;
 use super::layout::human_bytes;
+use super::store::PROFILE_TAB;
 use super::table::{ROW_HEIGHT, format_time};
 
 const PREFS_KEY: &str = "users";
@@ -71,7 +72,7 @@ pub fn users_table_ui(ui: &mut egui::Ui, app: &mut App, commands: &mut Vec<Comma
     if let Some(position) = scroll_to {
         builder = builder.scroll_to_row(position, Some(Align::Center));
     }
-    let outcomes = &app.records.store().outcomes;
+    let metas = &app.records.store().metas;
     let mut new_widths = None;
     builder
         .header(22.0, |mut header| {
@@ -155,12 +156,7 @@ pub fn users_table_ui(ui: &mut egui::Ui, app: &mut App, commands: &mut Vec<Comma
                     let events = info
                         .records
                         .iter()
-                        .filter(|&&r| {
-                            outcomes
-                                .get(r)
-                                .and_then(|o| o.mapped.as_ref()?.event.as_ref())
-                                .is_some()
-                        })
+                        .filter(|&&r| metas.get(r).is_some_and(|m| m.tab != PROFILE_TAB))
                         .count();
                     ui.label(if events == 0 {
                         "profile".to_string()
