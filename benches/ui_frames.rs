@@ -74,7 +74,7 @@ fn build_store(rows: usize) -> Store {
                         pipeline::map_item(&engine, item, None)
                     })
                     .collect();
-                RowChunk::new(outcomes)
+                RowChunk::new(engine.rules(), outcomes)
             })
             .collect();
         for chunk in chunks {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use feedlens::clevertap::{Place, json_from_serde};
 use feedlens::mapping::{
     Category, Engine, FindingKind, MapOptions, Outcome, RecordStatus, Rules, Severity, TraceOp,
-    build_batches, plan_batches, split_requests,
+    build_batches, plan_slim_batches, slim_for_planning, split_requests,
 };
 use feedlens::mparticle::{Environment, EventType, limits};
 use serde_json::{Value, json};
@@ -500,8 +500,20 @@ fn batches_split_at_128_kb_and_requests_at_100_batches_or_256_kb() {
         plan.batches.len() >= 7,
         "800 KB of events need at least 7 batches"
     );
-    // Planned without events: the same batches, sizes and ids, the events left on the records.
-    let layout = plan_batches(&outcomes, |_, _| true, Environment::Development, NOW);
+    // Planned from slimmed outcomes: the same batches, sizes and ids, without the events.
+    let (slim, sizes): (Vec<_>, Vec<u32>) = outcomes.iter().cloned().map(slim_for_planning).unzip();
+    assert!(slim.iter().all(|o| {
+        o.mapped
+            .as_ref()
+            .unwrap()
+            .event
+            .as_ref()
+            .unwrap()
+            .data
+            .custom_attributes
+            .is_empty()
+    }));
+    let layout = plan_slim_batches(&slim, &sizes, |_, _| true, Environment::Development, NOW);
     assert_eq!(layout.batches.len(), plan.batches.len());
     for (planned, full) in layout.batches.iter().zip(&plan.batches) {
         assert!(planned.batch.events.is_empty());

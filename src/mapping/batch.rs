@@ -51,22 +51,45 @@ pub fn build_batches(
     group(outcomes, include, environment, now_millis, Events::Copied)
 }
 
-/// [`build_batches`] with every batch's `events` left empty: which records travel together,
-/// and the batches' sizes and ids, for a caller that keeps the events on the outcomes.
-pub fn plan_batches(
+/// [`build_batches`] over outcomes cut down by [`slim_for_planning`], with every batch's `events`
+/// left empty: which records travel together, and the batches' sizes and ids, each event sized
+/// from `event_bytes` (by outcome index).
+pub fn plan_slim_batches(
     outcomes: &[Outcome],
+    event_bytes: &[u32],
     include: impl Fn(usize, &Outcome) -> bool,
     environment: Environment,
     now_millis: i64,
 ) -> BatchPlan {
-    group(outcomes, include, environment, now_millis, Events::Left)
+    let events = Events::Sized(event_bytes);
+    group(outcomes, include, environment, now_millis, events)
 }
 
-/// Whether planned batches carry copies of their events.
+/// An outcome cut down to what [`plan_slim_batches`] reads, with its event's serialised size:
+/// the event's custom attributes, the findings, source and trace are dropped. A million records
+/// are planned in a fraction of their outcomes' memory.
+pub fn slim_for_planning(mut outcome: Outcome) -> (Outcome, u32) {
+    outcome.findings = Vec::new();
+    outcome.source = None;
+    outcome.source_event_name = None;
+    let mut bytes = 0;
+    if let Some(mapped) = &mut outcome.mapped {
+        mapped.trace = Vec::new();
+        if let Some(event) = &mut mapped.event {
+            bytes = u32::try_from(serialized_len(event)).unwrap_or(u32::MAX);
+            event.data.custom_attributes = Default::default();
+        }
+    }
+    (outcome, bytes)
+}
+
+/// Whether planned batches carry copies of their events, and how events are sized.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Events {
+enum Events<'a> {
+    /// Copied into the batches.
     Copied,
-    Left,
+    /// Left out, sized by outcome index (the outcomes are slimmed).
+    Sized(&'a [u32]),
 }
 
 fn group(
@@ -74,7 +97,7 @@ fn group(
     include: impl Fn(usize, &Outcome) -> bool,
     environment: Environment,
     now_millis: i64,
-    events: Events,
+    events: Events<'_>,
 ) -> BatchPlan {
     let mut order: Vec<String> = Vec::new();
     let mut groups: HashMap<String, Vec<usize>> = HashMap::new();
@@ -152,7 +175,7 @@ fn user_batches(
     records: Vec<usize>,
     environment: Environment,
     historical: bool,
-    events: Events,
+    events: Events<'_>,
 ) -> Vec<PlannedBatch> {
     let mapped: Vec<&MappedRecord> = records
         .iter()
@@ -195,7 +218,10 @@ fn user_batches(
     for (&index, record) in records.iter().zip(&mapped) {
         // A profile record carries no event: it travels as a batch of user facts alone.
         if let Some(event) = &record.event {
-            let event_bytes = serialized_len(event) + 1;
+            let event_bytes = match events {
+                Events::Sized(sizes) => sizes.get(index).map_or(0, |&b| b as usize),
+                Events::Copied => serialized_len(event),
+            } + 1;
             if !current.records.is_empty() && current_bytes + event_bytes > limits::MAX_BATCH_BYTES
             {
                 batches.push(finish(

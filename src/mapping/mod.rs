@@ -10,7 +10,9 @@ mod time;
 mod user;
 mod values;
 
-pub use batch::{BatchPlan, PlannedBatch, build_batches, plan_batches, split_requests};
+pub use batch::{
+    BatchPlan, PlannedBatch, build_batches, plan_slim_batches, slim_for_planning, split_requests,
+};
 pub use engine::{Engine, MapOptions, MappedRecord, Outcome, RecordStatus, TraceEntry, TraceOp};
 pub use findings::{Finding, FindingKind, Severity};
 pub use rules::{

@@ -86,7 +86,7 @@ pub fn start(
                     send(id, LoadEvent::Progress(progress.clone()));
                 }
             },
-            |_, outcomes| Box::new(RowChunk::new(outcomes)),
+            |_, outcomes| Box::new(RowChunk::new(engine.rules(), outcomes)),
             |info, rows| {
                 send(
                     id,

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::store::{NO_TIME, RECORD_TABS, Store};
-use crate::mapping::{Category, Rules};
+use crate::mapping::{Category, Outcome, Rules};
 
 /// Coverage of one documented event.
 #[derive(Debug, Clone)]
@@ -90,7 +90,7 @@ pub fn compute(store: &Store, rules: &Rules) -> Stats {
         per_event,
         over_time,
         bucket_ms,
-        coverage: coverage(store, rules),
+        coverage: store.coverage.coverage(rules),
         records: store.len(),
         time_range: (min_t <= max_t).then_some((min_t, max_t)),
     }
@@ -125,39 +125,46 @@ fn time_buckets(store: &Store, min_t: i64, max_t: i64) -> (Vec<(i64, u64)>, i64)
     (series, bucket_ms)
 }
 
-fn coverage(store: &Store, rules: &Rules) -> Vec<EventCoverage> {
-    let by_name: HashMap<&str, usize> = rules
-        .events
-        .iter()
-        .enumerate()
-        .map(|(i, e)| (e.name.as_str(), i))
-        .collect();
-    let documented: Vec<Vec<String>> = rules
-        .events
-        .iter()
-        .map(|e| {
-            e.attributes
-                .iter()
-                .map(|a| crate::mapping::attribute_key(a))
-                .collect()
-        })
-        .collect();
-    let mut records = vec![0u64; rules.events.len()];
-    let mut seen: Vec<Vec<u64>> = rules
-        .events
-        .iter()
-        .map(|e| vec![0; e.attributes.len()])
-        .collect();
-    let mut extra: Vec<BTreeMap<String, u64>> = vec![BTreeMap::new(); rules.events.len()];
-    let mut keys: HashMap<String, String> = HashMap::new();
-    store.scan(
-        |_, _| true,
-        |_, outcome| {
-            let Some(event) = outcome
-                .as_ref()
-                .and_then(|o| o.mapped.as_ref()?.event.as_ref())
-            else {
-                return;
+/// How often the documented events and their attributes occur in some records: counted on the
+/// thread that mapped them, while their outcomes are at hand, and added up.
+#[derive(Debug, Clone, Default)]
+pub struct CoverageCounts {
+    /// Records per documented event, in the rules' order.
+    records: Vec<u64>,
+    /// Per documented event, records carrying each documented attribute.
+    seen: Vec<Vec<u64>>,
+    /// Per documented event, attributes the document does not list, with counts.
+    extra: Vec<BTreeMap<String, u64>>,
+}
+
+impl CoverageCounts {
+    /// Counts `outcomes` against `rules`.
+    pub fn count(rules: &Rules, outcomes: &[Outcome]) -> Self {
+        let by_name: HashMap<&str, usize> = rules
+            .events
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.name.as_str(), i))
+            .collect();
+        let documented: Vec<Vec<String>> = rules
+            .events
+            .iter()
+            .map(|e| {
+                e.attributes
+                    .iter()
+                    .map(|a| crate::mapping::attribute_key(a))
+                    .collect()
+            })
+            .collect();
+        let mut counts = CoverageCounts {
+            records: vec![0; rules.events.len()],
+            seen: documented.iter().map(|d| vec![0; d.len()]).collect(),
+            extra: vec![BTreeMap::new(); rules.events.len()],
+        };
+        let mut keys: HashMap<&str, String> = HashMap::new();
+        for outcome in outcomes {
+            let Some(event) = outcome.mapped.as_ref().and_then(|m| m.event.as_ref()) else {
+                continue;
             };
             let name = event
                 .data
@@ -165,39 +172,76 @@ fn coverage(store: &Store, rules: &Rules) -> Vec<EventCoverage> {
                 .as_deref()
                 .unwrap_or("App Uninstalled");
             let Some(&index) = by_name.get(name) else {
-                return;
+                continue;
             };
-            records[index] += 1;
+            counts.records[index] += 1;
             let mut present = vec![false; documented[index].len()];
             for attribute in event.data.custom_attributes.keys() {
                 let key = keys
-                    .entry(attribute.to_string())
+                    .entry(attribute)
                     .or_insert_with(|| crate::mapping::attribute_key(attribute));
                 match documented[index].iter().position(|d| d == key) {
                     Some(position) => present[position] = true,
-                    None => *extra[index].entry(attribute.to_string()).or_default() += 1,
+                    None => {
+                        *counts.extra[index]
+                            .entry(attribute.to_string())
+                            .or_default() += 1
+                    }
                 }
             }
-            for (count, here) in seen[index].iter_mut().zip(present) {
+            for (count, here) in counts.seen[index].iter_mut().zip(present) {
                 *count += u64::from(here);
             }
-        },
-    );
-    rules
-        .events
-        .iter()
-        .enumerate()
-        .map(|(i, rule)| EventCoverage {
-            name: rule.name.clone(),
-            category: rule.category,
-            records: records[i],
-            attributes: rule
-                .attributes
-                .iter()
-                .cloned()
-                .zip(seen[i].iter().copied())
-                .collect(),
-            undocumented: std::mem::take(&mut extra[i]).into_iter().collect(),
-        })
-        .collect()
+        }
+        counts
+    }
+
+    /// Adds the counts of more records (counted against the same rules).
+    pub fn merge(&mut self, other: CoverageCounts) {
+        if self.records.is_empty() {
+            *self = other;
+            return;
+        }
+        for (mine, theirs) in self.records.iter_mut().zip(other.records) {
+            *mine += theirs;
+        }
+        for (mine, theirs) in self.seen.iter_mut().zip(other.seen) {
+            for (a, b) in mine.iter_mut().zip(theirs) {
+                *a += b;
+            }
+        }
+        for (mine, theirs) in self.extra.iter_mut().zip(other.extra) {
+            for (name, count) in theirs {
+                *mine.entry(name).or_default() += count;
+            }
+        }
+    }
+
+    /// The coverage of each documented event of `rules` (the rules counted against).
+    pub fn coverage(&self, rules: &Rules) -> Vec<EventCoverage> {
+        rules
+            .events
+            .iter()
+            .enumerate()
+            .map(|(i, rule)| EventCoverage {
+                name: rule.name.clone(),
+                category: rule.category,
+                records: self.records.get(i).copied().unwrap_or(0),
+                attributes: rule
+                    .attributes
+                    .iter()
+                    .enumerate()
+                    .map(|(a, name)| {
+                        let seen = self.seen.get(i).and_then(|s| s.get(a)).copied();
+                        (name.clone(), seen.unwrap_or(0))
+                    })
+                    .collect(),
+                undocumented: self
+                    .extra
+                    .get(i)
+                    .map(|extra| extra.iter().map(|(n, c)| (n.clone(), *c)).collect())
+                    .unwrap_or_default(),
+            })
+            .collect()
+    }
 }

@@ -10,8 +10,9 @@ use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 
+use super::stats::CoverageCounts;
 use crate::clevertap::{Place, RawPayload, RawRecord, ReadItem};
-use crate::mapping::{Category, Engine, Outcome, RecordStatus, Severity};
+use crate::mapping::{Category, Engine, Outcome, RecordStatus, Rules, Severity};
 use crate::pipeline::{self, Accounting};
 
 /// Tabs that hold records, in the order they are shown: the categories, then Unmapped/Held.
@@ -249,14 +250,16 @@ pub struct RowChunk {
     kept: Vec<(usize, Outcome)>,
     /// Counts of the chunk's outcomes.
     accounting: Accounting,
+    coverage: CoverageCounts,
 }
 
 impl RowChunk {
-    /// Makes a chunk compact.
-    pub fn new(outcomes: Vec<Outcome>) -> Self {
+    /// Makes a chunk of outcomes mapped with `rules` compact.
+    pub fn new(rules: &Rules, outcomes: Vec<Outcome>) -> Self {
         let mut chunk = RowChunk {
             metas: Vec::with_capacity(outcomes.len()),
             sources: Vec::with_capacity(outcomes.len()),
+            coverage: CoverageCounts::count(rules, &outcomes),
             ..RowChunk::default()
         };
         let mut text = Vec::with_capacity(
@@ -315,6 +318,8 @@ pub struct Store {
     pub event_names: Vec<u32>,
     /// Counts of every row's outcome.
     pub accounting: Accounting,
+    /// How often the documented events and attributes occur.
+    pub coverage: CoverageCounts,
     sources: Vec<RowSource>,
     blocks: Vec<Block>,
     /// Outcomes with no text to map again, by row.
@@ -393,6 +398,7 @@ impl Store {
             text: chunk.text,
         });
         self.accounting.merge(chunk.accounting);
+        self.coverage.merge(chunk.coverage);
     }
 
     /// Appends outcomes already mapped (tests and benchmarks): [`RowChunk::new`] and
@@ -403,10 +409,14 @@ impl Store {
         fallback: Option<Arc<str>>,
         outcomes: Vec<Outcome>,
     ) {
-        let Some(path) = outcomes.first().map(|o| Arc::clone(&o.place.file)) else {
+        let (Some(path), Some(engine)) = (
+            outcomes.first().map(|o| Arc::clone(&o.place.file)),
+            self.engine.as_ref(),
+        ) else {
             return;
         };
-        self.append(file, path, fallback, RowChunk::new(outcomes));
+        let chunk = RowChunk::new(engine.rules(), outcomes);
+        self.append(file, path, fallback, chunk);
     }
 
     /// The uncompressed texts of block `index`.
@@ -475,20 +485,21 @@ impl Store {
         ))
     }
 
-    /// Every row's outcome in row order, mapped again a block at a time on all cores; rows that
-    /// `keep` turns down, and every row's source text, are left out (a placeholder stands in for
-    /// a row left out, so positions stay row numbers). For work over the whole set: batches,
-    /// exports, sends.
-    pub fn outcomes_where(&self, keep: impl Fn(usize, &RowMeta) -> bool + Sync) -> Vec<Outcome> {
+    /// Every row's outcome in row order, mapped again a block at a time on all cores and given
+    /// to `shape` (a block's outcomes at a time, so `shape` can cut them down before the next);
+    /// rows that `keep` turns down are left out, a placeholder standing in for each so positions
+    /// stay row numbers. For work over the whole set: batches, exports, sends.
+    pub fn outcomes_where(
+        &self,
+        keep: impl Fn(usize, &RowMeta) -> bool + Sync,
+        mut shape: impl FnMut(usize, Outcome) -> Outcome,
+    ) -> Vec<Outcome> {
         let mut all = Vec::with_capacity(self.len());
         self.scan(
             |row, meta| keep(row, meta),
             |row, outcome| {
                 all.push(match outcome {
-                    Some(mut outcome) => {
-                        outcome.source = None;
-                        outcome
-                    }
+                    Some(outcome) => shape(row, outcome),
                     None => self.placeholder(row),
                 })
             },
@@ -884,11 +895,25 @@ mod tests {
             let again = store.outcome(row).expect("a row of the store");
             assert_eq!(format!("{again:?}"), format!("{outcome:?}"), "row {row}");
         }
-        let all = store.outcomes_where(|row, _| row % 2 == 0);
+        let all = store.outcomes_where(
+            |row, _| row % 2 == 0,
+            |_, mut outcome| {
+                outcome.source = None;
+                outcome
+            },
+        );
         assert_eq!(all.len(), outcomes.len());
         assert_eq!(all[2].mapped, outcomes[2].mapped);
         assert!(all[2].source.is_none());
         assert!(all[3].mapped.is_none());
         assert_eq!(store.accounting.records_read, outcomes.len() as u64);
+        // Coverage counted a chunk at a time adds up to the count over all records.
+        let rules = engine.rules();
+        let whole = CoverageCounts::count(rules, &outcomes).coverage(rules);
+        assert_eq!(
+            format!("{:?}", store.coverage.coverage(rules)),
+            format!("{whole:?}")
+        );
+        assert!(whole.iter().any(|c| c.records > 0));
     }
 }
