@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use feedlens::clevertap::{Place, json_from_serde};
 use feedlens::mapping::{
-    Category, Engine, FindingKind, MapOptions, Outcome, RecordStatus, Rules, Severity, TraceOp,
-    build_batches, plan_slim_batches, slim_for_planning, split_requests,
+    Category, Engine, FindingKind, MapOptions, Outcome, PlanEvent, PlanItem, RecordStatus, Rules,
+    Severity, TraceOp, build_batches, event_bytes, plan_items, split_requests,
 };
 use feedlens::mparticle::{Environment, EventType, limits};
 use serde_json::{Value, json};
@@ -500,20 +500,18 @@ fn batches_split_at_128_kb_and_requests_at_100_batches_or_256_kb() {
         plan.batches.len() >= 7,
         "800 KB of events need at least 7 batches"
     );
-    // Planned from slimmed outcomes: the same batches, sizes and ids, without the events.
-    let (slim, sizes): (Vec<_>, Vec<u32>) = outcomes.iter().cloned().map(slim_for_planning).unzip();
-    assert!(slim.iter().all(|o| {
-        o.mapped
-            .as_ref()
-            .unwrap()
-            .event
-            .as_ref()
-            .unwrap()
-            .data
-            .custom_attributes
-            .is_empty()
-    }));
-    let layout = plan_slim_batches(&slim, &sizes, |_, _| true, Environment::Development, NOW);
+    // Planned from each event's size alone: the same batches, sizes and ids, without events.
+    let items: Vec<Option<PlanItem>> = outcomes
+        .iter()
+        .map(|o| {
+            let mut item = PlanItem::of(o)?;
+            if let PlanEvent::Event(event) = item.event {
+                item.event = PlanEvent::Sized(event_bytes(event));
+            }
+            Some(item)
+        })
+        .collect();
+    let layout = plan_items(&items, Environment::Development, NOW);
     assert_eq!(layout.batches.len(), plan.batches.len());
     for (planned, full) in layout.batches.iter().zip(&plan.batches) {
         assert!(planned.batch.events.is_empty());

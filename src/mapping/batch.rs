@@ -7,9 +7,12 @@ use rayon::prelude::*;
 
 use uuid::Uuid;
 
+use indexmap::IndexMap;
+use serde_json::Value;
+
 use super::engine::{ID_NAMESPACE, MappedRecord, Outcome, RecordStatus};
 use crate::mparticle::limits;
-use crate::mparticle::{Batch, Environment, Event};
+use crate::mparticle::{ApplicationInfo, Batch, DeviceInfo, Environment, Event, UserIdentities};
 
 /// One batch ready to send, with the records it carries.
 #[derive(Debug, Clone)]
@@ -40,6 +43,74 @@ impl BatchPlan {
     }
 }
 
+/// What batching reads of one record: its user, time, id, user facts and event.
+#[derive(Debug, Clone, Copy)]
+pub struct PlanItem<'a> {
+    /// The batch grouping key ([`MappedRecord::group_key`]).
+    pub group_key: &'a str,
+    /// The event's time, if any.
+    pub timestamp: Option<i64>,
+    /// The record's id ([`MappedRecord::record_id`]).
+    pub record_id: &'a str,
+    /// The user facts the record carries into its batch's envelope.
+    pub facts: UserFactsRef<'a>,
+    /// The record's event.
+    pub event: PlanEvent<'a>,
+}
+
+/// A record's user facts, borrowed.
+#[derive(Debug, Clone, Copy)]
+pub struct UserFactsRef<'a> {
+    /// Identities.
+    pub identities: &'a UserIdentities,
+    /// `ct_*` user attributes.
+    pub user_attributes: &'a IndexMap<String, Value>,
+    /// Device facts.
+    pub device_info: Option<&'a DeviceInfo>,
+    /// Application facts.
+    pub application_info: Option<&'a ApplicationInfo>,
+}
+
+/// A record's event as batching sees it.
+#[derive(Debug, Clone, Copy)]
+pub enum PlanEvent<'a> {
+    /// A profile record: no event, a batch of user facts alone.
+    Profile,
+    /// The event, copied into the batch.
+    Event(&'a Event),
+    /// An event left out of the batch, known by its serialised size.
+    Sized(usize),
+}
+
+impl<'a> PlanItem<'a> {
+    /// What batching reads of an outcome (its event copied into the batch), if it was mapped.
+    pub fn of(outcome: &'a Outcome) -> Option<Self> {
+        let mapped = outcome.mapped.as_ref()?;
+        Some(PlanItem {
+            group_key: &mapped.group_key,
+            timestamp: outcome.timestamp_millis(),
+            record_id: &mapped.record_id,
+            facts: UserFactsRef::of(mapped),
+            event: mapped
+                .event
+                .as_ref()
+                .map_or(PlanEvent::Profile, PlanEvent::Event),
+        })
+    }
+}
+
+impl<'a> UserFactsRef<'a> {
+    /// The user facts of a mapped record.
+    pub fn of(mapped: &'a MappedRecord) -> Self {
+        UserFactsRef {
+            identities: &mapped.identities,
+            user_attributes: &mapped.user_attributes,
+            device_info: mapped.device_info.as_ref(),
+            application_info: mapped.application_info.as_ref(),
+        }
+    }
+}
+
 /// Groups the selected records into batches. `include` says which outcomes to send; by default
 /// callers pass mapped and warned records (held ones only when the user asks).
 pub fn build_batches(
@@ -48,85 +119,51 @@ pub fn build_batches(
     environment: Environment,
     now_millis: i64,
 ) -> BatchPlan {
-    group(outcomes, include, environment, now_millis, Events::Copied)
+    let items: Vec<Option<PlanItem>> = outcomes
+        .iter()
+        .enumerate()
+        .map(|(index, outcome)| {
+            let sent = !matches!(
+                outcome.status,
+                RecordStatus::Unreadable | RecordStatus::Dropped
+            );
+            (sent && include(index, outcome))
+                .then(|| PlanItem::of(outcome))
+                .flatten()
+        })
+        .collect();
+    plan_items(&items, environment, now_millis)
 }
 
-/// [`build_batches`] over outcomes cut down by [`slim_for_planning`], with every batch's `events`
-/// left empty: which records travel together, and the batches' sizes and ids, each event sized
-/// from `event_bytes` (by outcome index).
-pub fn plan_slim_batches(
-    outcomes: &[Outcome],
-    event_bytes: &[u32],
-    include: impl Fn(usize, &Outcome) -> bool,
+/// Groups records into batches from what batching reads of each (`None`: not sent); positions
+/// in `items` are the record indices of the plan. Events given as [`PlanEvent::Sized`] are left
+/// out of their batches, which are sized and identified all the same.
+pub fn plan_items(
+    items: &[Option<PlanItem>],
     environment: Environment,
     now_millis: i64,
 ) -> BatchPlan {
-    let events = Events::Sized(event_bytes);
-    group(outcomes, include, environment, now_millis, events)
-}
-
-/// An outcome cut down to what [`plan_slim_batches`] reads, with its event's serialised size:
-/// the event's custom attributes, the findings, source and trace are dropped. A million records
-/// are planned in a fraction of their outcomes' memory.
-pub fn slim_for_planning(mut outcome: Outcome) -> (Outcome, u32) {
-    outcome.findings = Vec::new();
-    outcome.source = None;
-    outcome.source_event_name = None;
-    let mut bytes = 0;
-    if let Some(mapped) = &mut outcome.mapped {
-        mapped.trace = Vec::new();
-        if let Some(event) = &mut mapped.event {
-            bytes = u32::try_from(serialized_len(event)).unwrap_or(u32::MAX);
-            event.data.custom_attributes = Default::default();
-        }
-    }
-    (outcome, bytes)
-}
-
-/// Whether planned batches carry copies of their events, and how events are sized.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Events<'a> {
-    /// Copied into the batches.
-    Copied,
-    /// Left out, sized by outcome index (the outcomes are slimmed).
-    Sized(&'a [u32]),
-}
-
-fn group(
-    outcomes: &[Outcome],
-    include: impl Fn(usize, &Outcome) -> bool,
-    environment: Environment,
-    now_millis: i64,
-    events: Events<'_>,
-) -> BatchPlan {
-    let mut order: Vec<String> = Vec::new();
-    let mut groups: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut order: Vec<&str> = Vec::new();
+    let mut groups: HashMap<&str, Vec<usize>> = HashMap::new();
     let mut profile_batches: Vec<(usize, usize)> = Vec::new(); // (position in order, record)
-    for (index, outcome) in outcomes.iter().enumerate() {
-        if matches!(
-            outcome.status,
-            RecordStatus::Unreadable | RecordStatus::Dropped
-        ) || !include(index, outcome)
-        {
-            continue;
-        }
-        let Some(mapped) = &outcome.mapped else {
+    for (index, item) in items.iter().enumerate() {
+        let Some(item) = item else {
             continue;
         };
-        if mapped.event.is_none() {
+        if matches!(item.event, PlanEvent::Profile) {
             profile_batches.push((order.len(), index));
-            order.push(String::new());
+            order.push("");
             continue;
         }
-        let key = &mapped.group_key;
-        match groups.get_mut(key) {
+        match groups.get_mut(item.group_key) {
             Some(records) => records.push(index),
             None => {
-                order.push(key.clone());
-                groups.insert(key.clone(), vec![index]);
+                order.push(item.group_key);
+                groups.insert(item.group_key, vec![index]);
             }
         }
     }
+    let time = |i: usize| items[i].as_ref().and_then(|item| item.timestamp);
     let cutoff = now_millis - limits::HISTORICAL_AFTER_DAYS * 86_400_000;
     // Each user's records in first-seen order (profile records alone), then their batches
     // built on all cores and put back in that order.
@@ -147,18 +184,18 @@ fn group(
         .into_par_iter()
         .map(|(mut records, is_user)| {
             if !is_user {
-                return user_batches(outcomes, records, environment, false, events);
+                return user_batches(items, records, environment, false);
             }
-            records.sort_by_key(|&i| outcomes[i].timestamp_millis().unwrap_or(i64::MAX));
+            records.sort_by_key(|&i| time(i).unwrap_or(i64::MAX));
             let (old, recent): (Vec<usize>, Vec<usize>) = records
                 .into_iter()
-                .partition(|&i| outcomes[i].timestamp_millis().is_some_and(|t| t < cutoff));
+                .partition(|&i| time(i).is_some_and(|t| t < cutoff));
             let mut batches = Vec::new();
             if !old.is_empty() {
-                batches.extend(user_batches(outcomes, old, environment, true, events));
+                batches.extend(user_batches(items, old, environment, true));
             }
             if !recent.is_empty() {
-                batches.extend(user_batches(outcomes, recent, environment, false, events));
+                batches.extend(user_batches(items, recent, environment, false));
             }
             batches
         })
@@ -171,15 +208,14 @@ fn group(
 
 /// One user's records (already in time order) as one or more batches under 128 KB.
 fn user_batches(
-    outcomes: &[Outcome],
+    items: &[Option<PlanItem>],
     records: Vec<usize>,
     environment: Environment,
     historical: bool,
-    events: Events<'_>,
 ) -> Vec<PlannedBatch> {
-    let mapped: Vec<&MappedRecord> = records
-        .iter()
-        .filter_map(|&i| outcomes[i].mapped.as_ref())
+    let records: Vec<(usize, &PlanItem)> = records
+        .into_iter()
+        .filter_map(|i| Some((i, items[i].as_ref()?)))
         .collect();
     let mut envelope = Batch {
         schema_version: 2,
@@ -191,37 +227,38 @@ fn user_batches(
         application_info: None,
         events: Vec::new(),
     };
-    for record in &mapped {
+    for (_, item) in &records {
+        let facts = &item.facts;
         let ids = &mut envelope.user_identities;
         if ids.customer_id.is_none() {
-            ids.customer_id.clone_from(&record.identities.customer_id);
+            ids.customer_id.clone_from(&facts.identities.customer_id);
         }
         if ids.email.is_none() {
-            ids.email.clone_from(&record.identities.email);
+            ids.email.clone_from(&facts.identities.email);
         }
-        for (name, value) in &record.user_attributes {
+        for (name, value) in facts.user_attributes {
             envelope.user_attributes.insert(name.clone(), value.clone());
         }
-        if record.device_info.is_some() {
-            envelope.device_info.clone_from(&record.device_info);
+        if let Some(device) = facts.device_info {
+            envelope.device_info = Some(device.clone());
         }
-        if record.application_info.is_some() {
-            envelope
-                .application_info
-                .clone_from(&record.application_info);
+        if let Some(application) = facts.application_info {
+            envelope.application_info = Some(application.clone());
         }
     }
     let envelope_bytes = serialized_len(&envelope) + r#","events":[]"#.len();
     let mut batches = Vec::new();
     let mut current = Pending::default();
     let mut current_bytes = envelope_bytes;
-    for (&index, record) in records.iter().zip(&mapped) {
+    for (index, item) in records {
         // A profile record carries no event: it travels as a batch of user facts alone.
-        if let Some(event) = &record.event {
-            let event_bytes = match events {
-                Events::Sized(sizes) => sizes.get(index).map_or(0, |&b| b as usize),
-                Events::Copied => serialized_len(event),
-            } + 1;
+        let (event, bytes) = match item.event {
+            PlanEvent::Profile => (None, None),
+            PlanEvent::Event(event) => (Some(event), Some(serialized_len(event))),
+            PlanEvent::Sized(bytes) => (None, Some(bytes)),
+        };
+        if let Some(bytes) = bytes {
+            let event_bytes = bytes + 1;
             if !current.records.is_empty() && current_bytes + event_bytes > limits::MAX_BATCH_BYTES
             {
                 batches.push(finish(
@@ -229,15 +266,13 @@ fn user_batches(
                     std::mem::take(&mut current),
                     current_bytes - 1,
                     historical,
-                    outcomes,
+                    items,
                 ));
                 current_bytes = envelope_bytes;
             }
             current_bytes += event_bytes;
             current.has_events = true;
-            if events == Events::Copied {
-                current.events.push(event.clone());
-            }
+            current.events.extend(event.cloned());
         }
         current.records.push(index);
     }
@@ -248,7 +283,7 @@ fn user_batches(
         } else {
             current_bytes - 1
         };
-        batches.push(finish(&envelope, current, bytes, historical, outcomes));
+        batches.push(finish(&envelope, current, bytes, historical, items));
     }
     batches
 }
@@ -267,15 +302,15 @@ fn finish(
     pending: Pending,
     bytes: usize,
     historical: bool,
-    outcomes: &[Outcome],
+    items: &[Option<PlanItem>],
 ) -> PlannedBatch {
     let mut batch = envelope.clone();
     batch.events = pending.events;
     let mut seed = String::from(batch.environment.as_str());
     for &index in &pending.records {
-        if let Some(mapped) = &outcomes[index].mapped {
+        if let Some(item) = &items[index] {
             seed.push('\n');
-            seed.push_str(&mapped.record_id);
+            seed.push_str(item.record_id);
         }
     }
     batch.source_request_id = Uuid::new_v5(&ID_NAMESPACE, seed.as_bytes()).to_string();
@@ -290,6 +325,11 @@ fn finish(
         bytes,
         historical,
     }
+}
+
+/// The serialised size of an event, for [`PlanEvent::Sized`].
+pub fn event_bytes(event: &Event) -> usize {
+    serialized_len(event)
 }
 
 fn serialized_len<T: serde::Serialize>(value: &T) -> usize {

@@ -11,7 +11,8 @@ mod user;
 mod values;
 
 pub use batch::{
-    BatchPlan, PlannedBatch, build_batches, plan_slim_batches, slim_for_planning, split_requests,
+    BatchPlan, PlanEvent, PlanItem, PlannedBatch, UserFactsRef, build_batches, event_bytes,
+    plan_items, split_requests,
 };
 pub use engine::{Engine, MapOptions, MappedRecord, Outcome, RecordStatus, TraceEntry, TraceOp};
 pub use findings::{Finding, FindingKind, Severity};

@@ -496,6 +496,7 @@ impl App {
                     self.files.len(),
                     elapsed.as_secs_f64()
                 );
+                tracing::info!("{}", self.status);
                 self.query_dirty |= self.query_active();
             }
         }

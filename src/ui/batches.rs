@@ -1,14 +1,12 @@
 //! Batches for the window: which batch each record travels in (from the core's
-//! `plan_slim_batches`), kept without the events themselves (the store maps a batch's records again
+//! `plan_items`), kept without the events themselves (the store maps a batch's records again
 //! when its events are shown), and the export of batches to NDJSON or a JSON array.
 
 use std::io::Write;
 use std::path::Path;
 
 use super::store::{RowMeta, Store, status_code};
-use crate::mapping::{
-    BatchPlan, Outcome, RecordStatus, build_batches, plan_slim_batches, slim_for_planning,
-};
+use crate::mapping::{BatchPlan, Outcome, RecordStatus, build_batches, plan_items};
 use crate::mparticle::{Batch, Environment};
 
 /// No batch (held, dropped, unreadable, or not built yet).
@@ -41,12 +39,6 @@ pub fn sendable(outcome: &Outcome) -> bool {
     matches!(outcome.status, RecordStatus::Mapped | RecordStatus::Warned)
 }
 
-/// An outcome without its source text, for work that only needs what is sent.
-pub fn without_source(_row: usize, mut outcome: Outcome) -> Outcome {
-    outcome.source = None;
-    outcome
-}
-
 /// [`sendable`], from a row of the index.
 pub fn sendable_row(meta: &RowMeta) -> bool {
     meta.status <= status_code(RecordStatus::Warned)
@@ -55,23 +47,8 @@ pub fn sendable_row(meta: &RowMeta) -> bool {
 impl BatchIndex {
     /// Builds the batches of every sendable record.
     pub fn build(store: &Store, environment: Environment, now_millis: i64) -> Self {
-        let mut sizes = vec![0u32; store.len()];
-        let outcomes = store.outcomes_where(
-            |_, meta| sendable_row(meta),
-            |row, outcome| {
-                let (outcome, bytes) = slim_for_planning(outcome);
-                sizes[row] = bytes;
-                outcome
-            },
-        );
-        let plan = plan_slim_batches(
-            &outcomes,
-            &sizes,
-            |_, o| sendable(o),
-            environment,
-            now_millis,
-        );
-        Self::from_plan(plan, outcomes.len())
+        let plan = plan_items(&store.plan_items(), environment, now_millis);
+        Self::from_plan(plan, store.len())
     }
 
     fn from_plan(plan: BatchPlan, records: usize) -> Self {
@@ -185,14 +162,11 @@ pub fn export(
     format: ExportFormat,
     path: &Path,
 ) -> Result<(usize, usize), String> {
-    let outcomes = store.outcomes_where(
-        |row, meta| {
-            include(row)
-                && (sendable_row(meta)
-                    || (include_held && meta.status == status_code(RecordStatus::Held)))
-        },
-        without_source,
-    );
+    let outcomes = store.outcomes_where(|row, meta| {
+        include(row)
+            && (sendable_row(meta)
+                || (include_held && meta.status == status_code(RecordStatus::Held)))
+    });
     let plan = build_batches(
         &outcomes,
         |index, outcome| {

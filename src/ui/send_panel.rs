@@ -8,7 +8,6 @@ use std::sync::mpsc::{Receiver, channel};
 use egui::RichText;
 
 use super::app::App;
-use super::batches::without_source;
 use super::commands::Command;
 use crate::feed::{
     AcceptedInPlan, Credentials, FeedSettings, FeedTarget, LocalFeed, LocalFeedConfig,
@@ -321,8 +320,7 @@ pub fn send_panel_ui(ui: &mut egui::Ui, app: &mut App, commands: &mut Vec<Comman
                         .resolve(&panel.credentials(), panel.local.as_ref());
                     std::thread::spawn(move || {
                         let chosen = |index: usize| all || selection.contains(index as u32);
-                        let outcomes =
-                            store.outcomes_where(|index, _| chosen(index), without_source);
+                        let outcomes = store.outcomes_where(|index, _| chosen(index));
                         let plan = SendPlan::from_outcomes(
                             &outcomes,
                             |index, _| chosen(index),

@@ -161,6 +161,8 @@ impl CoverageCounts {
             seen: documented.iter().map(|d| vec![0; d.len()]).collect(),
             extra: vec![BTreeMap::new(); rules.events.len()],
         };
+        // Names borrowed from the outcomes while counting, owned once at the end.
+        let mut extra: Vec<HashMap<&str, u64>> = vec![HashMap::new(); rules.events.len()];
         let mut keys: HashMap<&str, String> = HashMap::new();
         for outcome in outcomes {
             let Some(event) = outcome.mapped.as_ref().and_then(|m| m.event.as_ref()) else {
@@ -182,16 +184,15 @@ impl CoverageCounts {
                     .or_insert_with(|| crate::mapping::attribute_key(attribute));
                 match documented[index].iter().position(|d| d == key) {
                     Some(position) => present[position] = true,
-                    None => {
-                        *counts.extra[index]
-                            .entry(attribute.to_string())
-                            .or_default() += 1
-                    }
+                    None => *extra[index].entry(attribute).or_default() += 1,
                 }
             }
             for (count, here) in counts.seen[index].iter_mut().zip(present) {
                 *count += u64::from(here);
             }
+        }
+        for (owned, borrowed) in counts.extra.iter_mut().zip(extra) {
+            owned.extend(borrowed.into_iter().map(|(n, c)| (n.to_string(), c)));
         }
         counts
     }

@@ -1,5 +1,6 @@
-//! The loaded records: every outcome in input order, plus a compact per-row index that sorting,
-//! filtering and the tables read without touching the outcomes.
+//! The loaded records: a compact per-row index that sorting, filtering, counting and the tables
+//! read, what batching reads of each row, and each record's text (compressed a chunk at a time),
+//! from which a row's whole outcome is mapped again when it is shown, exported or sent.
 //!
 //! The store is shared with worker threads as an `Arc`; new chunks are appended only while the
 //! window holds the only reference (see [`Records`]), so a worker never sees a store change.
@@ -8,11 +9,17 @@ use std::collections::{HashMap, VecDeque};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+use indexmap::IndexMap;
 use rayon::prelude::*;
+use serde_json::Value;
 
 use super::stats::CoverageCounts;
 use crate::clevertap::{Place, RawPayload, RawRecord, ReadItem};
-use crate::mapping::{Category, Engine, Outcome, RecordStatus, Rules, Severity};
+use crate::mapping::{
+    Category, Engine, MappedRecord, Outcome, PlanEvent, PlanItem, RecordStatus, Rules, Severity,
+    UserFactsRef, event_bytes,
+};
+use crate::mparticle::{ApplicationInfo, DeviceInfo, UserIdentities};
 use crate::pipeline::{self, Accounting};
 
 /// Tabs that hold records, in the order they are shown: the categories, then Unmapped/Held.
@@ -251,6 +258,31 @@ pub struct RowChunk {
     /// Counts of the chunk's outcomes.
     accounting: Accounting,
     coverage: CoverageCounts,
+    /// What batching reads of each row sent by default, group keys and facts chunk-local.
+    plans: Vec<Option<PlanRow>>,
+    group_keys: Interner,
+    /// Distinct user facts, each with its JSON text (the key that finds it again).
+    facts: Vec<(Box<str>, UserFacts)>,
+}
+
+/// The user facts a record carries into its batch's envelope; the store keeps each distinct
+/// set once (a user's records mostly carry the same).
+#[derive(Debug, Clone)]
+struct UserFacts {
+    identities: UserIdentities,
+    user_attributes: IndexMap<String, Value>,
+    device_info: Option<DeviceInfo>,
+    application_info: Option<ApplicationInfo>,
+}
+
+/// What batching reads of a row sent by default, besides its time (in its [`RowMeta`]).
+#[derive(Debug, Clone)]
+struct PlanRow {
+    group_key: u32,
+    record_id: Box<str>,
+    facts: u32,
+    /// The event's serialised size; `None` for a profile record.
+    event_bytes: Option<u32>,
 }
 
 impl RowChunk {
@@ -262,6 +294,7 @@ impl RowChunk {
             coverage: CoverageCounts::count(rules, &outcomes),
             ..RowChunk::default()
         };
+        let mut facts_ids: HashMap<Box<str>, u32> = HashMap::new();
         let mut text = Vec::with_capacity(
             outcomes
                 .iter()
@@ -271,6 +304,12 @@ impl RowChunk {
         for (index, outcome) in outcomes.into_iter().enumerate() {
             chunk.accounting.add(&outcome);
             chunk.metas.push(meta_of(&mut chunk.strings, &outcome));
+            let plan = outcome
+                .mapped
+                .as_ref()
+                .filter(|_| matches!(outcome.status, RecordStatus::Mapped | RecordStatus::Warned))
+                .map(|mapped| chunk.plan_row(&mut facts_ids, mapped));
+            chunk.plans.push(plan);
             let start = text.len();
             if let Some(source) = &outcome.source {
                 text.extend_from_slice(source);
@@ -288,6 +327,47 @@ impl RowChunk {
         }
         chunk.text = lz4_flex::compress_prepend_size(&text);
         chunk
+    }
+
+    fn plan_row(
+        &mut self,
+        facts_ids: &mut HashMap<Box<str>, u32>,
+        mapped: &MappedRecord,
+    ) -> PlanRow {
+        let facts = (
+            &mapped.identities,
+            &mapped.user_attributes,
+            &mapped.device_info,
+            &mapped.application_info,
+        );
+        // Serialising plain data cannot fail; an empty key would only merge nothing.
+        let key: Box<str> = serde_json::to_string(&facts).unwrap_or_default().into();
+        let facts = match facts_ids.get(&key) {
+            Some(&id) => id,
+            None => {
+                let id = self.facts.len() as u32;
+                facts_ids.insert(key.clone(), id);
+                self.facts.push((
+                    key,
+                    UserFacts {
+                        identities: mapped.identities.clone(),
+                        user_attributes: mapped.user_attributes.clone(),
+                        device_info: mapped.device_info.clone(),
+                        application_info: mapped.application_info.clone(),
+                    },
+                ));
+                id
+            }
+        };
+        PlanRow {
+            group_key: self.group_keys.intern(&mapped.group_key),
+            record_id: mapped.record_id.as_str().into(),
+            facts,
+            event_bytes: mapped
+                .event
+                .as_ref()
+                .map(|e| u32::try_from(event_bytes(e)).unwrap_or(u32::MAX)),
+        }
     }
 
     /// Number of rows.
@@ -320,6 +400,10 @@ pub struct Store {
     pub accounting: Accounting,
     /// How often the documented events and attributes occur.
     pub coverage: CoverageCounts,
+    plans: Vec<Option<PlanRow>>,
+    group_keys: Interner,
+    facts: Vec<UserFacts>,
+    facts_ids: HashMap<Box<str>, u32>,
     sources: Vec<RowSource>,
     blocks: Vec<Block>,
     /// Outcomes with no text to map again, by row.
@@ -385,6 +469,29 @@ impl Store {
                 file,
                 ..*meta
             });
+        }
+        let facts: Vec<u32> = chunk
+            .facts
+            .into_iter()
+            .map(|(key, facts)| match self.facts_ids.get(&key) {
+                Some(&id) => id,
+                None => {
+                    let id = self.facts.len() as u32;
+                    self.facts.push(facts);
+                    self.facts_ids.insert(key, id);
+                    id
+                }
+            })
+            .collect();
+        let mut group_keys = vec![None; chunk.group_keys.len()];
+        for plan in chunk.plans {
+            self.plans.push(plan.map(|plan| PlanRow {
+                group_key: *group_keys[plan.group_key as usize].get_or_insert_with(|| {
+                    self.group_keys.intern(chunk.group_keys.get(plan.group_key))
+                }),
+                facts: facts.get(plan.facts as usize).copied().unwrap_or(0),
+                ..plan
+            }));
         }
         self.sources.extend_from_slice(&chunk.sources);
         self.kept.extend(
@@ -485,26 +592,51 @@ impl Store {
         ))
     }
 
-    /// Every row's outcome in row order, mapped again a block at a time on all cores and given
-    /// to `shape` (a block's outcomes at a time, so `shape` can cut them down before the next);
-    /// rows that `keep` turns down are left out, a placeholder standing in for each so positions
-    /// stay row numbers. For work over the whole set: batches, exports, sends.
-    pub fn outcomes_where(
-        &self,
-        keep: impl Fn(usize, &RowMeta) -> bool + Sync,
-        mut shape: impl FnMut(usize, Outcome) -> Outcome,
-    ) -> Vec<Outcome> {
+    /// Every row's outcome in row order without its source text, mapped again a block at a
+    /// time on all cores; rows that `keep` turns down are left out, a placeholder standing in
+    /// for each so positions stay row numbers. For exports and sends, which need the events.
+    pub fn outcomes_where(&self, keep: impl Fn(usize, &RowMeta) -> bool + Sync) -> Vec<Outcome> {
         let mut all = Vec::with_capacity(self.len());
         self.scan(
             |row, meta| keep(row, meta),
             |row, outcome| {
                 all.push(match outcome {
-                    Some(outcome) => shape(row, outcome),
+                    Some(mut outcome) => {
+                        outcome.source = None;
+                        outcome
+                    }
                     None => self.placeholder(row),
                 })
             },
         );
         all
+    }
+
+    /// What batching reads of every row (`None` for a row not sent by default), from what the
+    /// load kept of each: no row is mapped again.
+    pub fn plan_items(&self) -> Vec<Option<PlanItem<'_>>> {
+        self.plans
+            .iter()
+            .zip(&self.metas)
+            .map(|(plan, meta)| {
+                let plan = plan.as_ref()?;
+                let facts = self.facts.get(plan.facts as usize)?;
+                Some(PlanItem {
+                    group_key: self.group_keys.get(plan.group_key),
+                    timestamp: (meta.time_ms != NO_TIME).then_some(meta.time_ms),
+                    record_id: &plan.record_id,
+                    facts: UserFactsRef {
+                        identities: &facts.identities,
+                        user_attributes: &facts.user_attributes,
+                        device_info: facts.device_info.as_ref(),
+                        application_info: facts.application_info.as_ref(),
+                    },
+                    event: plan
+                        .event_bytes
+                        .map_or(PlanEvent::Profile, |b| PlanEvent::Sized(b as usize)),
+                })
+            })
+            .collect()
     }
 
     /// A stand-in for a row left out: dropped, with nothing mapped.
@@ -805,7 +937,9 @@ impl LoadedFile {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mapping::{MapOptions, Rules};
+    use crate::mapping::{MapOptions, Rules, build_batches};
+    use crate::mparticle::Environment;
+    use crate::ui::batches::{BatchIndex, sendable};
 
     fn engine() -> Engine {
         let options = MapOptions {
@@ -878,10 +1012,13 @@ mod tests {
         let lines: Vec<String> = (0..1200)
             .map(|i| {
                 format!(
-                    r#"{{"eventName":"{}","ts":2024010112{:04},"profile":{{"identity":"u{}"}},"eventProps":{{"n":{i}}}}}"#,
+                    r#"{{"eventName":"{}","ts":{}{:04},"profile":{{"identity":"u{}","name":"N{}"}},"deviceInfo":{{"make":"M{}"}},"eventProps":{{"n":{i}}}}}"#,
                     ["App Launched", "UTM Visited", "Notification Viewed"][i % 3],
+                    ["2024010112", "2026103112"][i % 2],
                     i % 6000,
-                    i % 50
+                    i % 49,
+                    i % 7,
+                    i % 3
                 )
             })
             .collect();
@@ -895,13 +1032,7 @@ mod tests {
             let again = store.outcome(row).expect("a row of the store");
             assert_eq!(format!("{again:?}"), format!("{outcome:?}"), "row {row}");
         }
-        let all = store.outcomes_where(
-            |row, _| row % 2 == 0,
-            |_, mut outcome| {
-                outcome.source = None;
-                outcome
-            },
-        );
+        let all = store.outcomes_where(|row, _| row % 2 == 0);
         assert_eq!(all.len(), outcomes.len());
         assert_eq!(all[2].mapped, outcomes[2].mapped);
         assert!(all[2].source.is_none());
@@ -915,5 +1046,26 @@ mod tests {
             format!("{whole:?}")
         );
         assert!(whole.iter().any(|c| c.records > 0));
+        // Batches planned from what the store kept are those built from the outcomes.
+        let now = 1_793_491_200_000;
+        let index = BatchIndex::build(&store, Environment::Development, now);
+        let full = build_batches(&outcomes, |_, o| sendable(o), Environment::Development, now);
+        assert!(
+            full.batches.iter().any(|b| b.historical) && full.batches.iter().any(|b| !b.historical)
+        );
+        assert!(full.batches.len() > 49, "{} batches", full.batches.len());
+        assert_eq!(index.batches.len(), full.batches.len());
+        for (planned, built) in index.batches.iter().zip(&full.batches) {
+            assert_eq!(
+                (&planned.records, planned.bytes, planned.historical),
+                (&built.records, built.bytes, built.historical)
+            );
+            let mut envelope = built.batch.clone();
+            envelope.events.clear();
+            assert_eq!(
+                serde_json::to_string(&planned.envelope).unwrap(),
+                serde_json::to_string(&envelope).unwrap()
+            );
+        }
     }
 }
