@@ -162,8 +162,9 @@ impl CoverageCounts {
             extra: vec![BTreeMap::new(); rules.events.len()],
         };
         // Names borrowed from the outcomes while counting, owned once at the end.
-        let mut extra: Vec<HashMap<&str, u64>> = vec![HashMap::new(); rules.events.len()];
-        let mut keys: HashMap<&str, String> = HashMap::new();
+        let mut extra: Vec<foldhash::HashMap<&str, u64>> =
+            vec![foldhash::HashMap::default(); rules.events.len()];
+        let mut keys: foldhash::HashMap<&str, String> = foldhash::HashMap::default();
         for outcome in outcomes {
             let Some(event) = outcome.mapped.as_ref().and_then(|m| m.event.as_ref()) else {
                 continue;

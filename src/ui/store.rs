@@ -166,7 +166,7 @@ pub struct RowMeta {
 #[derive(Debug, Clone, Default)]
 pub struct Interner {
     strings: Vec<Box<str>>,
-    ids: HashMap<Box<str>, u32>,
+    ids: foldhash::HashMap<Box<str>, u32>,
 }
 
 impl Interner {
@@ -294,7 +294,7 @@ impl RowChunk {
             coverage: CoverageCounts::count(rules, &outcomes),
             ..RowChunk::default()
         };
-        let mut facts_ids: HashMap<Box<str>, u32> = HashMap::new();
+        let mut facts_ids = foldhash::HashMap::default();
         let mut text = Vec::with_capacity(
             outcomes
                 .iter()
@@ -331,7 +331,7 @@ impl RowChunk {
 
     fn plan_row(
         &mut self,
-        facts_ids: &mut HashMap<Box<str>, u32>,
+        facts_ids: &mut foldhash::HashMap<Box<str>, u32>,
         mapped: &MappedRecord,
     ) -> PlanRow {
         let facts = (
@@ -403,7 +403,7 @@ pub struct Store {
     plans: Vec<Option<PlanRow>>,
     group_keys: Interner,
     facts: Vec<UserFacts>,
-    facts_ids: HashMap<Box<str>, u32>,
+    facts_ids: foldhash::HashMap<Box<str>, u32>,
     sources: Vec<RowSource>,
     blocks: Vec<Block>,
     /// Outcomes with no text to map again, by row.
