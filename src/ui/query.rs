@@ -1,6 +1,6 @@
 //! Filtering and sorting: index vectors per tab, computed from the compact rows (and, for free
-//! text, the outcomes' names and values). Runs on a worker for large sets; a newer request makes
-//! an older one stop early (generation counter).
+//! text, the records' texts as read). Runs on a worker for large sets; a newer request makes an
+//! older one stop early (generation counter).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,7 +19,8 @@ const CHECK_EVERY: usize = 32 * 1024;
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
 pub struct Filter {
-    /// Free text over event names, identities, attribute names and values, findings.
+    /// Free text, ignoring case, over each record as CleverTap wrote it (event name, identities,
+    /// property names and values), the event names as sent, and unreadable input's messages.
     pub text: String,
     /// An event name, as written or as sent (exact).
     pub event: String,

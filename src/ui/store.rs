@@ -400,16 +400,24 @@ pub struct Store {
     pub accounting: Accounting,
     /// How often the documented events and attributes occur.
     pub coverage: CoverageCounts,
+    /// What batching reads of each row; `None` for a row not sent by default.
     plans: Vec<Option<PlanRow>>,
+    /// Batch grouping keys.
     group_keys: Interner,
+    /// Distinct user facts, and their ids by JSON text.
     facts: Vec<UserFacts>,
     facts_ids: foldhash::HashMap<Box<str>, u32>,
+    /// Each row's place and where its text is in its block.
     sources: Vec<RowSource>,
+    /// The records' texts, a chunk at a time.
     blocks: Vec<Block>,
     /// Outcomes with no text to map again, by row.
     kept: HashMap<usize, Outcome>,
+    /// The files rows come from, by file number.
     files: Vec<Option<SourceFile>>,
+    /// The engine that mapped the rows, which maps them again.
     engine: Option<Engine>,
+    /// The blocks decompressed last, most recent first.
     cache: Mutex<VecDeque<(usize, Arc<[u8]>)>>,
 }
 
@@ -441,6 +449,10 @@ impl Store {
         fallback: Option<Arc<str>>,
         chunk: RowChunk,
     ) {
+        if chunk.is_empty() {
+            // A block with no row would share its first row with the next one's.
+            return;
+        }
         let slot = usize::from(file);
         if self.files.len() <= slot {
             self.files.resize(slot + 1, None);
