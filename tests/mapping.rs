@@ -501,17 +501,14 @@ fn batches_split_at_128_kb_and_requests_at_100_batches_or_256_kb() {
         "800 KB of events need at least 7 batches"
     );
     // Planned from each event's size alone: the same batches, sizes and ids, without events.
-    let items: Vec<Option<PlanItem>> = outcomes
-        .iter()
-        .map(|o| {
-            let mut item = PlanItem::of(o)?;
-            if let PlanEvent::Event(event) = item.event {
-                item.event = PlanEvent::Sized(event_bytes(event));
-            }
-            Some(item)
-        })
-        .collect();
-    let layout = plan_items(&items, Environment::Development, NOW);
+    let item = |index: usize| {
+        let mut item = PlanItem::of(&outcomes[index])?;
+        if let PlanEvent::Event(event) = item.event {
+            item.event = PlanEvent::Sized(event_bytes(event));
+        }
+        Some(item)
+    };
+    let layout = plan_items(outcomes.len(), item, Environment::Development, NOW);
     assert_eq!(layout.batches.len(), plan.batches.len());
     for (planned, full) in layout.batches.iter().zip(&plan.batches) {
         assert!(planned.batch.events.is_empty());

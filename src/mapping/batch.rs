@@ -119,35 +119,38 @@ pub fn build_batches(
     environment: Environment,
     now_millis: i64,
 ) -> BatchPlan {
-    let items: Vec<Option<PlanItem>> = outcomes
+    let sent: Vec<bool> = outcomes
         .iter()
         .enumerate()
         .map(|(index, outcome)| {
-            let sent = !matches!(
+            !matches!(
                 outcome.status,
                 RecordStatus::Unreadable | RecordStatus::Dropped
-            );
-            (sent && include(index, outcome))
-                .then(|| PlanItem::of(outcome))
-                .flatten()
+            ) && include(index, outcome)
         })
         .collect();
-    plan_items(&items, environment, now_millis)
+    let item = |index: usize| {
+        let outcome = outcomes.get(index).filter(|_| sent[index])?;
+        PlanItem::of(outcome)
+    };
+    plan_items(outcomes.len(), item, environment, now_millis)
 }
 
-/// Groups records into batches from what batching reads of each (`None`: not sent); positions
-/// in `items` are the record indices of the plan. Events given as [`PlanEvent::Sized`] are left
-/// out of their batches, which are sized and identified all the same.
-pub fn plan_items(
-    items: &[Option<PlanItem>],
+/// Groups records `0..records` into batches from what batching reads of each, given by `item`
+/// (`None`: not sent); its indices are the record indices of the plan. Events given as
+/// [`PlanEvent::Sized`] are left out of their batches, which are sized and identified all the
+/// same.
+pub fn plan_items<'a>(
+    records: usize,
+    item: impl Fn(usize) -> Option<PlanItem<'a>> + Sync,
     environment: Environment,
     now_millis: i64,
 ) -> BatchPlan {
     let mut order: Vec<&str> = Vec::new();
     let mut groups: HashMap<&str, Vec<usize>> = HashMap::new();
     let mut profile_batches: Vec<(usize, usize)> = Vec::new(); // (position in order, record)
-    for (index, item) in items.iter().enumerate() {
-        let Some(item) = item else {
+    for index in 0..records {
+        let Some(item) = item(index) else {
             continue;
         };
         if matches!(item.event, PlanEvent::Profile) {
@@ -163,7 +166,7 @@ pub fn plan_items(
             }
         }
     }
-    let time = |i: usize| items[i].as_ref().and_then(|item| item.timestamp);
+    let time = |i: usize| item(i).and_then(|item| item.timestamp);
     let cutoff = now_millis - limits::HISTORICAL_AFTER_DAYS * 86_400_000;
     // Each user's records in first-seen order (profile records alone), then their batches
     // built on all cores and put back in that order.
@@ -184,7 +187,7 @@ pub fn plan_items(
         .into_par_iter()
         .map(|(mut records, is_user)| {
             if !is_user {
-                return user_batches(items, records, environment, false);
+                return user_batches(&item, records, environment, false);
             }
             records.sort_by_key(|&i| time(i).unwrap_or(i64::MAX));
             let (old, recent): (Vec<usize>, Vec<usize>) = records
@@ -192,10 +195,10 @@ pub fn plan_items(
                 .partition(|&i| time(i).is_some_and(|t| t < cutoff));
             let mut batches = Vec::new();
             if !old.is_empty() {
-                batches.extend(user_batches(items, old, environment, true));
+                batches.extend(user_batches(&item, old, environment, true));
             }
             if !recent.is_empty() {
-                batches.extend(user_batches(items, recent, environment, false));
+                batches.extend(user_batches(&item, recent, environment, false));
             }
             batches
         })
@@ -207,15 +210,15 @@ pub fn plan_items(
 }
 
 /// One user's records (already in time order) as one or more batches under 128 KB.
-fn user_batches(
-    items: &[Option<PlanItem>],
+fn user_batches<'a>(
+    item: &impl Fn(usize) -> Option<PlanItem<'a>>,
     records: Vec<usize>,
     environment: Environment,
     historical: bool,
 ) -> Vec<PlannedBatch> {
-    let records: Vec<(usize, &PlanItem)> = records
+    let records: Vec<(usize, PlanItem)> = records
         .into_iter()
-        .filter_map(|i| Some((i, items[i].as_ref()?)))
+        .filter_map(|i| Some((i, item(i)?)))
         .collect();
     let mut envelope = Batch {
         schema_version: 2,
@@ -266,7 +269,6 @@ fn user_batches(
                     std::mem::take(&mut current),
                     current_bytes - 1,
                     historical,
-                    items,
                 ));
                 current_bytes = envelope_bytes;
             }
@@ -275,6 +277,8 @@ fn user_batches(
             current.events.extend(event.cloned());
         }
         current.records.push(index);
+        current.ids.push('\n');
+        current.ids.push_str(item.record_id);
     }
     if !current.records.is_empty() {
         // Without events, the batch is the envelope alone (no `events` key).
@@ -283,7 +287,7 @@ fn user_batches(
         } else {
             current_bytes - 1
         };
-        batches.push(finish(&envelope, current, bytes, historical, items));
+        batches.push(finish(&envelope, current, bytes, historical));
     }
     batches
 }
@@ -291,28 +295,18 @@ fn user_batches(
 #[derive(Default)]
 struct Pending {
     records: Vec<usize>,
+    /// The records' ids, each after a newline: the batch id's seed.
+    ids: String,
     events: Vec<Event>,
     has_events: bool,
 }
 
 /// A batch from the envelope and its events; `bytes`, its serialised size, is known from the
 /// sizes of its parts (each event serialised once).
-fn finish(
-    envelope: &Batch,
-    pending: Pending,
-    bytes: usize,
-    historical: bool,
-    items: &[Option<PlanItem>],
-) -> PlannedBatch {
+fn finish(envelope: &Batch, pending: Pending, bytes: usize, historical: bool) -> PlannedBatch {
     let mut batch = envelope.clone();
     batch.events = pending.events;
-    let mut seed = String::from(batch.environment.as_str());
-    for &index in &pending.records {
-        if let Some(item) = &items[index] {
-            seed.push('\n');
-            seed.push_str(item.record_id);
-        }
-    }
+    let seed = format!("{}{}", batch.environment.as_str(), pending.ids);
     batch.source_request_id = Uuid::new_v5(&ID_NAMESPACE, seed.as_bytes()).to_string();
     // (A batch planned without its events is sized from them all the same.)
     debug_assert!(

@@ -47,7 +47,12 @@ pub fn sendable_row(meta: &RowMeta) -> bool {
 impl BatchIndex {
     /// Builds the batches of every sendable record.
     pub fn build(store: &Store, environment: Environment, now_millis: i64) -> Self {
-        let plan = plan_items(&store.plan_items(), environment, now_millis);
+        let plan = plan_items(
+            store.len(),
+            |row| store.plan_item(row),
+            environment,
+            now_millis,
+        );
         Self::from_plan(plan, store.len())
     }
 

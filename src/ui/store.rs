@@ -624,31 +624,26 @@ impl Store {
         all
     }
 
-    /// What batching reads of every row (`None` for a row not sent by default), from what the
-    /// load kept of each: no row is mapped again.
-    pub fn plan_items(&self) -> Vec<Option<PlanItem<'_>>> {
-        self.plans
-            .iter()
-            .zip(&self.metas)
-            .map(|(plan, meta)| {
-                let plan = plan.as_ref()?;
-                let facts = self.facts.get(plan.facts as usize)?;
-                Some(PlanItem {
-                    group_key: self.group_keys.get(plan.group_key),
-                    timestamp: (meta.time_ms != NO_TIME).then_some(meta.time_ms),
-                    record_id: &plan.record_id,
-                    facts: UserFactsRef {
-                        identities: &facts.identities,
-                        user_attributes: &facts.user_attributes,
-                        device_info: facts.device_info.as_ref(),
-                        application_info: facts.application_info.as_ref(),
-                    },
-                    event: plan
-                        .event_bytes
-                        .map_or(PlanEvent::Profile, |b| PlanEvent::Sized(b as usize)),
-                })
-            })
-            .collect()
+    /// What batching reads of `row` (`None` for a row not sent by default), from what the load
+    /// kept of it: nothing is mapped again.
+    pub fn plan_item(&self, row: usize) -> Option<PlanItem<'_>> {
+        let plan = self.plans.get(row)?.as_ref()?;
+        let meta = self.metas.get(row)?;
+        let facts = self.facts.get(plan.facts as usize)?;
+        Some(PlanItem {
+            group_key: self.group_keys.get(plan.group_key),
+            timestamp: (meta.time_ms != NO_TIME).then_some(meta.time_ms),
+            record_id: &plan.record_id,
+            facts: UserFactsRef {
+                identities: &facts.identities,
+                user_attributes: &facts.user_attributes,
+                device_info: facts.device_info.as_ref(),
+                application_info: facts.application_info.as_ref(),
+            },
+            event: plan
+                .event_bytes
+                .map_or(PlanEvent::Profile, |b| PlanEvent::Sized(b as usize)),
+        })
     }
 
     /// A stand-in for a row left out: dropped, with nothing mapped.
