@@ -50,8 +50,8 @@ pub struct PlanItem<'a> {
     pub group_key: &'a str,
     /// The event's time, if any.
     pub timestamp: Option<i64>,
-    /// The record's id ([`MappedRecord::record_id`]).
-    pub record_id: &'a str,
+    /// The record's id ([`MappedRecord::record_id`], a UUID the engine made).
+    pub record_id: Uuid,
     /// The user facts the record carries into its batch's envelope.
     pub facts: UserFactsRef<'a>,
     /// The record's event.
@@ -89,7 +89,7 @@ impl<'a> PlanItem<'a> {
         Some(PlanItem {
             group_key: &mapped.group_key,
             timestamp: outcome.timestamp_millis(),
-            record_id: &mapped.record_id,
+            record_id: record_uuid(&mapped.record_id),
             facts: UserFactsRef::of(mapped),
             event: mapped
                 .event
@@ -97,6 +97,13 @@ impl<'a> PlanItem<'a> {
                 .map_or(PlanEvent::Profile, PlanEvent::Event),
         })
     }
+}
+
+/// A record id as the UUID it is: the engine makes every id with [`Uuid::new_v5`].
+pub fn record_uuid(record_id: &str) -> Uuid {
+    let parsed = Uuid::parse_str(record_id);
+    debug_assert!(parsed.is_ok(), "record id {record_id:?} is not a UUID");
+    parsed.unwrap_or_default()
 }
 
 impl<'a> UserFactsRef<'a> {
@@ -278,7 +285,10 @@ fn user_batches<'a>(
         }
         current.records.push(index);
         current.ids.push('\n');
-        current.ids.push_str(item.record_id);
+        let mut buffer = Uuid::encode_buffer();
+        current
+            .ids
+            .push_str(item.record_id.hyphenated().encode_lower(&mut buffer));
     }
     if !current.records.is_empty() {
         // Without events, the batch is the envelope alone (no `events` key).

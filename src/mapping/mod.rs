@@ -12,7 +12,7 @@ mod values;
 
 pub use batch::{
     BatchPlan, PlanEvent, PlanItem, PlannedBatch, UserFactsRef, build_batches, event_bytes,
-    plan_items, split_requests,
+    plan_items, record_uuid, split_requests,
 };
 pub use engine::{Engine, MapOptions, MappedRecord, Outcome, RecordStatus, TraceEntry, TraceOp};
 pub use findings::{Finding, FindingKind, Severity};

@@ -12,12 +12,13 @@ use std::sync::{Arc, Mutex};
 use indexmap::IndexMap;
 use rayon::prelude::*;
 use serde_json::Value;
+use uuid::Uuid;
 
 use super::stats::CoverageCounts;
 use crate::clevertap::{Place, RawPayload, RawRecord, ReadItem};
 use crate::mapping::{
     Category, Engine, MappedRecord, Outcome, PlanEvent, PlanItem, RecordStatus, Rules, Severity,
-    UserFactsRef, event_bytes,
+    UserFactsRef, event_bytes, record_uuid,
 };
 use crate::mparticle::{ApplicationInfo, DeviceInfo, UserIdentities};
 use crate::pipeline::{self, Accounting};
@@ -279,7 +280,7 @@ struct UserFacts {
 #[derive(Debug, Clone)]
 struct PlanRow {
     group_key: u32,
-    record_id: Box<str>,
+    record_id: Uuid,
     facts: u32,
     /// The event's serialised size; `None` for a profile record.
     event_bytes: Option<u32>,
@@ -361,7 +362,7 @@ impl RowChunk {
         };
         PlanRow {
             group_key: self.group_keys.intern(&mapped.group_key),
-            record_id: mapped.record_id.as_str().into(),
+            record_id: record_uuid(&mapped.record_id),
             facts,
             event_bytes: mapped
                 .event
@@ -633,7 +634,7 @@ impl Store {
         Some(PlanItem {
             group_key: self.group_keys.get(plan.group_key),
             timestamp: (meta.time_ms != NO_TIME).then_some(meta.time_ms),
-            record_id: &plan.record_id,
+            record_id: plan.record_id,
             facts: UserFactsRef {
                 identities: &facts.identities,
                 user_attributes: &facts.user_attributes,
