@@ -6,6 +6,7 @@
 //! window holds the only reference (see [`Records`]), so a worker never sees a store change.
 
 use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasher, Hasher};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -262,8 +263,8 @@ pub struct RowChunk {
     /// What batching reads of each row sent by default, group keys and facts chunk-local.
     plans: Vec<Option<PlanRow>>,
     group_keys: Interner,
-    /// Distinct user facts, each with its JSON text (the key that finds it again).
-    facts: Vec<(Box<str>, UserFacts)>,
+    /// Distinct user facts, each with its hash (the key that finds it again).
+    facts: Vec<(u64, UserFacts)>,
 }
 
 /// The user facts a record carries into its batch's envelope; the store keeps each distinct
@@ -274,6 +275,75 @@ struct UserFacts {
     user_attributes: IndexMap<String, Value>,
     device_info: Option<DeviceInfo>,
     application_info: Option<ApplicationInfo>,
+}
+
+impl UserFacts {
+    fn of(mapped: &MappedRecord) -> Self {
+        UserFacts {
+            identities: mapped.identities.clone(),
+            user_attributes: mapped.user_attributes.clone(),
+            device_info: mapped.device_info.clone(),
+            application_info: mapped.application_info.clone(),
+        }
+    }
+
+    fn view(&self) -> UserFactsRef<'_> {
+        UserFactsRef {
+            identities: &self.identities,
+            user_attributes: &self.user_attributes,
+            device_info: self.device_info.as_ref(),
+            application_info: self.application_info.as_ref(),
+        }
+    }
+
+    /// A hash of the facts as serialised (the same facts, the same hash).
+    fn hash_of(mapped: &MappedRecord) -> u64 {
+        let facts = (
+            &mapped.identities,
+            &mapped.user_attributes,
+            &mapped.device_info,
+            &mapped.application_info,
+        );
+        let mut hasher = HashWriter(foldhash::quality::FixedState::with_seed(0).build_hasher());
+        // Serialising plain data into a hasher cannot fail.
+        let _ = serde_json::to_writer(&mut hasher, &facts);
+        hasher.0.finish()
+    }
+}
+
+/// A hasher that serialised data is written into.
+struct HashWriter<H>(H);
+
+impl<H: Hasher> std::io::Write for HashWriter<H> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.write(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Finds facts by hash, checking they are the same, attributes in the same order (facts that
+/// share a hash with others are added again).
+fn find_facts<'a>(
+    ids: &foldhash::HashMap<u64, u32>,
+    known: impl Fn(u32) -> Option<UserFactsRef<'a>>,
+    hash: u64,
+    facts: UserFactsRef<'_>,
+) -> Option<u32> {
+    let id = *ids.get(&hash)?;
+    let known = known(id)?;
+    let same = known.identities == facts.identities
+        && known.user_attributes.len() == facts.user_attributes.len()
+        && known
+            .user_attributes
+            .iter()
+            .eq(facts.user_attributes.iter())
+        && known.device_info == facts.device_info
+        && known.application_info == facts.application_info;
+    same.then_some(id)
 }
 
 /// What batching reads of a row sent by default, besides its time (in its [`RowMeta`]).
@@ -332,31 +402,17 @@ impl RowChunk {
 
     fn plan_row(
         &mut self,
-        facts_ids: &mut foldhash::HashMap<Box<str>, u32>,
+        facts_ids: &mut foldhash::HashMap<u64, u32>,
         mapped: &MappedRecord,
     ) -> PlanRow {
-        let facts = (
-            &mapped.identities,
-            &mapped.user_attributes,
-            &mapped.device_info,
-            &mapped.application_info,
-        );
-        // Serialising plain data cannot fail; an empty key would only merge nothing.
-        let key: Box<str> = serde_json::to_string(&facts).unwrap_or_default().into();
-        let facts = match facts_ids.get(&key) {
-            Some(&id) => id,
+        let hash = UserFacts::hash_of(mapped);
+        let known = |id: u32| Some(self.facts.get(id as usize)?.1.view());
+        let facts = match find_facts(facts_ids, known, hash, UserFactsRef::of(mapped)) {
+            Some(id) => id,
             None => {
                 let id = self.facts.len() as u32;
-                facts_ids.insert(key.clone(), id);
-                self.facts.push((
-                    key,
-                    UserFacts {
-                        identities: mapped.identities.clone(),
-                        user_attributes: mapped.user_attributes.clone(),
-                        device_info: mapped.device_info.clone(),
-                        application_info: mapped.application_info.clone(),
-                    },
-                ));
+                facts_ids.entry(hash).or_insert(id);
+                self.facts.push((hash, UserFacts::of(mapped)));
                 id
             }
         };
@@ -405,9 +461,9 @@ pub struct Store {
     plans: Vec<Option<PlanRow>>,
     /// Batch grouping keys.
     group_keys: Interner,
-    /// Distinct user facts, and their ids by JSON text.
+    /// Distinct user facts, and their ids by hash.
     facts: Vec<UserFacts>,
-    facts_ids: foldhash::HashMap<Box<str>, u32>,
+    facts_ids: foldhash::HashMap<u64, u32>,
     /// Each row's place and where its text is in its block.
     sources: Vec<RowSource>,
     /// The records' texts, a chunk at a time.
@@ -486,13 +542,16 @@ impl Store {
         let facts: Vec<u32> = chunk
             .facts
             .into_iter()
-            .map(|(key, facts)| match self.facts_ids.get(&key) {
-                Some(&id) => id,
-                None => {
-                    let id = self.facts.len() as u32;
-                    self.facts.push(facts);
-                    self.facts_ids.insert(key, id);
-                    id
+            .map(|(hash, facts)| {
+                let known = |id: u32| Some(self.facts.get(id as usize)?.view());
+                match find_facts(&self.facts_ids, known, hash, facts.view()) {
+                    Some(id) => id,
+                    None => {
+                        let id = self.facts.len() as u32;
+                        self.facts.push(facts);
+                        self.facts_ids.entry(hash).or_insert(id);
+                        id
+                    }
                 }
             })
             .collect();
