@@ -492,7 +492,8 @@ impl App {
                 self.status = format!(
                     "{} {} records from {} files in {:.1} s",
                     if cancelled { "cancelled after" } else { "read" },
-                    self.records.store().len(),
+                    // Rows may still wait to be appended while a worker reads the store.
+                    self.files.iter().map(|f| f.records).sum::<u64>(),
                     self.files.len(),
                     elapsed.as_secs_f64()
                 );
