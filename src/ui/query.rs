@@ -20,7 +20,8 @@ const CHECK_EVERY: usize = 32 * 1024;
 #[serde(default)]
 pub struct Filter {
     /// Free text, ignoring case, over each record as CleverTap wrote it (event name, identities,
-    /// property names and values), the event names as sent, and unreadable input's messages.
+    /// property names and values, escapes read), the event names as sent, and unreadable
+    /// input's messages.
     pub text: String,
     /// An event name, as written or as sent (exact).
     pub event: String,

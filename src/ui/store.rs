@@ -835,7 +835,7 @@ impl Store {
                         let source = &self.sources[row];
                         let start = source.start as usize;
                         text.get(start..start + source.len as usize)
-                            .is_some_and(|record| contains_folded(&finder, record))
+                            .is_some_and(|record| record_contains(&finder, record))
                     })
                     .collect()
             })
@@ -863,6 +863,28 @@ impl Store {
         }
         id
     }
+}
+
+/// Whether a record's JSON text contains the (lower-case) needle, ignoring case; in a record
+/// written with escapes (`\u00e9`, `\"`), its names and strings are searched as they read.
+fn record_contains(finder: &memchr::memmem::Finder, record: &[u8]) -> bool {
+    if contains_folded(finder, record) {
+        return true;
+    }
+    if memchr::memchr(b'\\', record).is_none() {
+        return false;
+    }
+    fn strings_contain(finder: &memchr::memmem::Finder, value: &Value) -> bool {
+        match value {
+            Value::String(text) => contains_folded(finder, text.as_bytes()),
+            Value::Array(items) => items.iter().any(|item| strings_contain(finder, item)),
+            Value::Object(fields) => fields.iter().any(|(name, item)| {
+                contains_folded(finder, name.as_bytes()) || strings_contain(finder, item)
+            }),
+            _ => false,
+        }
+    }
+    serde_json::from_slice::<Value>(record).is_ok_and(|value| strings_contain(finder, &value))
 }
 
 /// Whether `text`, lower-cased, contains the (lower-case) needle.
@@ -1084,31 +1106,21 @@ mod tests {
                 r#"{"eventName":"UTM Visited","ts":20240101120000,"profile":{"email":"b@x.io"},"eventProps":{"utm_source":"Beta"}}"#,
                 r#"{"eventName":"Charged","ts":20240101120000,"profile":{"identity":"Ünïcode"}}"#,
                 r#"{"eventName": broken"#,
+                r#"{"eventName":"App Launched","ts":20240101120000,"profile":{"identity":"u5"},"eventProps":{"Caf\u00e9":"Cr\u00c8me \"br\u00fbl\u00e9e\""}}"#,
             ],
         );
         store.append_outcomes(0, None, rows);
-        assert_eq!(
-            store.rows_containing("alpha-1"),
-            vec![true, false, false, false]
-        );
-        assert_eq!(
-            store.rows_containing("beta"),
-            vec![false, true, false, false]
-        );
-        assert_eq!(
-            store.rows_containing("ünï"),
-            vec![false, false, true, false]
-        );
+        let only = |row: usize| (0..5).map(|r| r == row).collect::<Vec<_>>();
+        assert_eq!(store.rows_containing("alpha-1"), only(0));
+        assert_eq!(store.rows_containing("beta"), only(1));
+        assert_eq!(store.rows_containing("ünï"), only(2));
         // The unreadable row by its message; every row by a name CleverTap wrote.
-        assert_eq!(
-            store.rows_containing("line 4"),
-            vec![false, false, false, true]
-        );
-        assert_eq!(
-            store.rows_containing("utm visited"),
-            vec![false, true, false, false]
-        );
-        assert_eq!(store.rows_containing("zzz"), vec![false; 4]);
+        assert_eq!(store.rows_containing("line 4"), only(3));
+        assert_eq!(store.rows_containing("utm visited"), only(1));
+        // Escaped text as it reads: a name, and a value with quotes and capitals.
+        assert_eq!(store.rows_containing("café"), only(4));
+        assert_eq!(store.rows_containing("crème \"brûlée\""), only(4));
+        assert_eq!(store.rows_containing("zzz"), vec![false; 5]);
     }
 
     #[test]
