@@ -799,6 +799,11 @@ impl Store {
             return vec![false; self.len()];
         }
         let finder = memchr::memmem::Finder::new(needle.as_bytes());
+        // JSON writers escape quotes, backslashes, slashes, control and non-ASCII characters;
+        // a needle without any is found in escaped text as it is written.
+        let escapable = needle
+            .bytes()
+            .any(|b| !b.is_ascii() || b.is_ascii_control() || matches!(b, b'"' | b'\\' | b'/'));
         let strings: Vec<bool> = self
             .strings
             .iter()
@@ -835,7 +840,7 @@ impl Store {
                         let source = &self.sources[row];
                         let start = source.start as usize;
                         text.get(start..start + source.len as usize)
-                            .is_some_and(|record| record_contains(&finder, record))
+                            .is_some_and(|record| record_contains(&finder, escapable, record))
                     })
                     .collect()
             })
@@ -866,12 +871,13 @@ impl Store {
 }
 
 /// Whether a record's JSON text contains the (lower-case) needle, ignoring case; in a record
-/// written with escapes (`\u00e9`, `\"`), its names and strings are searched as they read.
-fn record_contains(finder: &memchr::memmem::Finder, record: &[u8]) -> bool {
+/// written with escapes (`\u00e9`, `\"`), its names and strings are searched as they read,
+/// when the needle has a character that writers escape (`escapable`).
+fn record_contains(finder: &memchr::memmem::Finder, escapable: bool, record: &[u8]) -> bool {
     if contains_folded(finder, record) {
         return true;
     }
-    if memchr::memchr(b'\\', record).is_none() {
+    if !escapable || memchr::memchr(b'\\', record).is_none() {
         return false;
     }
     fn strings_contain(finder: &memchr::memmem::Finder, value: &Value) -> bool {
