@@ -670,14 +670,11 @@ impl Store {
 
     /// The outcome of `row`, mapped again from its text (as the load mapped it, without a trace).
     pub fn outcome(&self, row: usize) -> Option<Outcome> {
-        if let Some(outcome) = self.kept.get(&row) {
-            return Some(outcome.clone());
-        }
         let text = self.block_text(self.block_of(row))?;
         self.map_row(row, &text)
     }
 
-    /// Maps `row` again from its block's uncompressed `text`.
+    /// Maps `row` again from its block's uncompressed `text` (a row kept whole is cloned).
     fn map_row(&self, row: usize, text: &[u8]) -> Option<Outcome> {
         if let Some(outcome) = self.kept.get(&row) {
             return Some(outcome.clone());
