@@ -196,7 +196,8 @@ pub fn plan_items<'a>(
             if !is_user {
                 return user_batches(&item, records, environment, false);
             }
-            records.sort_by_key(|&i| time(i).unwrap_or(i64::MAX));
+            // Each key once: an item may be built from its record on every call.
+            records.sort_by_cached_key(|&i| time(i).unwrap_or(i64::MAX));
             let (old, recent): (Vec<usize>, Vec<usize>) = records
                 .into_iter()
                 .partition(|&i| time(i).is_some_and(|t| t < cutoff));
