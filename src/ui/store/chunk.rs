@@ -1,0 +1,306 @@
+//! A chunk of outcomes made compact on the thread that mapped it: each row's index entry and
+//! place, what batching reads of it, the chunk's counts, and the records' texts compressed
+//! together. [`super::Store`] appends chunks and maps rows again from their texts.
+
+use std::hash::{BuildHasher, Hasher};
+
+use indexmap::IndexMap;
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::{Interner, NO_TIME, RowMeta, sent_name, severity_code, status_code, tab_of};
+use crate::mapping::{
+    MappedRecord, Outcome, RecordStatus, Rules, UserFactsRef, event_bytes, record_uuid,
+};
+use crate::mparticle::{ApplicationInfo, DeviceInfo, UserIdentities};
+use crate::pipeline::Accounting;
+use crate::ui::stats::CoverageCounts;
+
+/// Where a row's record is: its place in its file and its text inside its block.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct RowSource {
+    pub(super) line: u64,
+    pub(super) column: u64,
+    /// 1-based CSV row, 0 when not from a CSV file.
+    pub(super) csv_row: u64,
+    /// The text's start and length in the block's uncompressed bytes.
+    pub(super) start: u32,
+    pub(super) len: u32,
+}
+
+/// The records' texts, a chunk at a time, compressed.
+#[derive(Debug)]
+pub(super) struct Block {
+    /// The block's first row in the store.
+    pub(super) first_row: usize,
+    /// The texts one after another.
+    pub(super) text: Packed,
+}
+
+/// A chunk's texts, compressed (zstd, about 6× smaller than JSON exports), or as they are when
+/// they could not be.
+#[derive(Debug, Default)]
+pub(super) enum Packed {
+    #[default]
+    Empty,
+    Zstd {
+        bytes: Vec<u8>,
+        len: usize,
+    },
+    Plain(Vec<u8>),
+}
+
+/// zstd's fastest level: the texts compress about as well as at its default one.
+const ZSTD_LEVEL: i32 = 1;
+
+impl Packed {
+    fn pack(text: Vec<u8>) -> Packed {
+        match zstd::bulk::compress(&text, ZSTD_LEVEL) {
+            Ok(mut bytes) => {
+                // The buffer was sized for the worst case, the input's size and more.
+                bytes.shrink_to_fit();
+                Packed::Zstd {
+                    bytes,
+                    len: text.len(),
+                }
+            }
+            Err(_) => Packed::Plain(text),
+        }
+    }
+
+    pub(super) fn unpack(&self) -> Option<Vec<u8>> {
+        match self {
+            Packed::Empty => Some(Vec::new()),
+            Packed::Zstd { bytes, len } => zstd::bulk::decompress(bytes, *len).ok(),
+            Packed::Plain(text) => Some(text.clone()),
+        }
+    }
+}
+
+/// A chunk of outcomes made compact, on the thread that mapped it: each row's index entry, its
+/// place, and the records' texts compressed together. Outcomes without a text (unreadable
+/// input) are kept whole.
+#[derive(Debug, Default)]
+pub struct RowChunk {
+    /// Index entries, with string ids into `strings` and no file yet.
+    pub(super) metas: Vec<RowMeta>,
+    pub(super) strings: Interner,
+    pub(super) sources: Vec<RowSource>,
+    /// The rows' texts, compressed.
+    pub(super) text: Packed,
+    /// Rows without a text, by index in the chunk.
+    pub(super) kept: Vec<(usize, Outcome)>,
+    /// Counts of the chunk's outcomes.
+    pub(super) accounting: Accounting,
+    pub(super) coverage: CoverageCounts,
+    /// What batching reads of each row sent by default, group keys and facts chunk-local.
+    pub(super) plans: Vec<Option<PlanRow>>,
+    pub(super) group_keys: Interner,
+    /// Distinct user facts, each with its hash (the key that finds it again).
+    pub(super) facts: Vec<(u64, UserFacts)>,
+}
+
+/// The user facts a record carries into its batch's envelope; the store keeps each distinct
+/// set once (a user's records mostly carry the same).
+#[derive(Debug, Clone)]
+pub(super) struct UserFacts {
+    pub(super) identities: UserIdentities,
+    pub(super) user_attributes: IndexMap<String, Value>,
+    pub(super) device_info: Option<DeviceInfo>,
+    pub(super) application_info: Option<ApplicationInfo>,
+}
+
+impl UserFacts {
+    fn of(mapped: &MappedRecord) -> Self {
+        UserFacts {
+            identities: mapped.identities.clone(),
+            user_attributes: mapped.user_attributes.clone(),
+            device_info: mapped.device_info.clone(),
+            application_info: mapped.application_info.clone(),
+        }
+    }
+
+    pub(super) fn view(&self) -> UserFactsRef<'_> {
+        UserFactsRef {
+            identities: &self.identities,
+            user_attributes: &self.user_attributes,
+            device_info: self.device_info.as_ref(),
+            application_info: self.application_info.as_ref(),
+        }
+    }
+
+    /// A hash of the facts as serialised (the same facts, the same hash).
+    fn hash_of(mapped: &MappedRecord) -> u64 {
+        let facts = (
+            &mapped.identities,
+            &mapped.user_attributes,
+            &mapped.device_info,
+            &mapped.application_info,
+        );
+        let mut hasher = HashWriter(foldhash::quality::FixedState::with_seed(0).build_hasher());
+        // Serialising plain data into a hasher cannot fail.
+        let _ = serde_json::to_writer(&mut hasher, &facts);
+        hasher.0.finish()
+    }
+}
+
+/// A hasher that serialised data is written into.
+struct HashWriter<H>(H);
+
+impl<H: Hasher> std::io::Write for HashWriter<H> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.write(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Finds facts by hash, checking they are the same, attributes in the same order (facts that
+/// share a hash with others are added again).
+pub(super) fn find_facts<'a>(
+    ids: &foldhash::HashMap<u64, u32>,
+    known: impl Fn(u32) -> Option<UserFactsRef<'a>>,
+    hash: u64,
+    facts: UserFactsRef<'_>,
+) -> Option<u32> {
+    let id = *ids.get(&hash)?;
+    let known = known(id)?;
+    let same = known.identities == facts.identities
+        && known.user_attributes.len() == facts.user_attributes.len()
+        && known
+            .user_attributes
+            .iter()
+            .eq(facts.user_attributes.iter())
+        && known.device_info == facts.device_info
+        && known.application_info == facts.application_info;
+    same.then_some(id)
+}
+
+/// What batching reads of a row sent by default, besides its time (in its [`RowMeta`]).
+#[derive(Debug, Clone)]
+pub(super) struct PlanRow {
+    pub(super) group_key: u32,
+    pub(super) record_id: Uuid,
+    pub(super) facts: u32,
+    /// The event's serialised size; `None` for a profile record.
+    pub(super) event_bytes: Option<u32>,
+}
+
+impl RowChunk {
+    /// Makes a chunk of outcomes mapped with `rules` compact.
+    pub fn new(rules: &Rules, outcomes: Vec<Outcome>) -> Self {
+        let mut chunk = RowChunk {
+            metas: Vec::with_capacity(outcomes.len()),
+            sources: Vec::with_capacity(outcomes.len()),
+            coverage: CoverageCounts::count(rules, &outcomes),
+            ..RowChunk::default()
+        };
+        let mut facts_ids = foldhash::HashMap::default();
+        let mut text = Vec::with_capacity(
+            outcomes
+                .iter()
+                .map(|o| o.source.as_ref().map_or(0, |s| s.len()))
+                .sum(),
+        );
+        for (index, outcome) in outcomes.into_iter().enumerate() {
+            chunk.accounting.add(&outcome);
+            chunk.metas.push(meta_of(&mut chunk.strings, &outcome));
+            let plan = outcome
+                .mapped
+                .as_ref()
+                .filter(|_| matches!(outcome.status, RecordStatus::Mapped | RecordStatus::Warned))
+                .map(|mapped| chunk.plan_row(&mut facts_ids, mapped));
+            chunk.plans.push(plan);
+            let start = text.len();
+            if let Some(source) = &outcome.source {
+                text.extend_from_slice(source);
+            }
+            chunk.sources.push(RowSource {
+                line: outcome.place.line,
+                column: outcome.place.column,
+                csv_row: outcome.place.csv_row.unwrap_or(0),
+                start: u32::try_from(start).unwrap_or(u32::MAX),
+                len: u32::try_from(text.len() - start).unwrap_or(u32::MAX),
+            });
+            if outcome.source.is_none() {
+                chunk.kept.push((index, outcome));
+            }
+        }
+        chunk.text = Packed::pack(text);
+        chunk
+    }
+
+    fn plan_row(
+        &mut self,
+        facts_ids: &mut foldhash::HashMap<u64, u32>,
+        mapped: &MappedRecord,
+    ) -> PlanRow {
+        let hash = UserFacts::hash_of(mapped);
+        let known = |id: u32| Some(self.facts.get(id as usize)?.1.view());
+        let facts = match find_facts(facts_ids, known, hash, UserFactsRef::of(mapped)) {
+            Some(id) => id,
+            None => {
+                let id = self.facts.len() as u32;
+                facts_ids.entry(hash).or_insert(id);
+                self.facts.push((hash, UserFacts::of(mapped)));
+                id
+            }
+        };
+        PlanRow {
+            group_key: self.group_keys.intern(&mapped.group_key),
+            record_id: record_uuid(&mapped.record_id),
+            facts,
+            event_bytes: mapped
+                .event
+                .as_ref()
+                .map(|e| u32::try_from(event_bytes(e)).unwrap_or(u32::MAX)),
+        }
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.metas.len()
+    }
+
+    /// Whether the chunk has no row.
+    pub fn is_empty(&self) -> bool {
+        self.metas.is_empty()
+    }
+}
+
+pub(super) fn meta_of(strings: &mut Interner, outcome: &Outcome) -> RowMeta {
+    let source_name = strings.intern(outcome.source_event_name.as_deref().unwrap_or(""));
+    let sent_name = strings.intern(sent_name(outcome));
+    let identities = outcome.mapped.as_ref().map(|m| &m.identities);
+    let customer_id = identities.and_then(|i| i.customer_id.as_deref());
+    let email = identities.and_then(|i| i.email.as_deref());
+    let (identity, other_identity) = match (customer_id, email) {
+        (Some(id), email) => (strings.intern(id), strings.intern(email.unwrap_or(""))),
+        (None, Some(email)) => (strings.intern(email), 0),
+        (None, None) => (0, 0),
+    };
+    let attributes = outcome
+        .mapped
+        .as_ref()
+        .and_then(|m| m.event.as_ref())
+        .map_or(0, |e| {
+            e.data.custom_attributes.len().min(u16::MAX as usize) as u16
+        });
+    RowMeta {
+        time_ms: outcome.timestamp_millis().unwrap_or(NO_TIME),
+        source_name,
+        sent_name,
+        identity,
+        other_identity,
+        file: 0,
+        attributes,
+        tab: tab_of(outcome),
+        status: status_code(outcome.status),
+        worst: outcome
+            .worst_finding()
+            .map_or(0, |f| severity_code(f.severity)),
+    }
+}
