@@ -9,9 +9,13 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
-use crate::mapping::{Engine, MapOptions, Outcome, RecordStatus, Rules, build_batches};
+use crate::mapping::{
+    Engine, MapOptions, Outcome, PlanEvent, PlanItem, RecordStatus, Rules, UserFacts, plan_items,
+    record_uuid,
+};
 use crate::mparticle::Environment;
 use crate::pipeline::{self, Accounting, Progress, RunSummary};
+use uuid::Uuid;
 
 pub use output::{CheckChunk, CheckOutput, FindingRow};
 
@@ -172,6 +176,46 @@ fn exit_code(summary: &RunSummary, accounting: &Accounting) -> ExitCode {
     }
 }
 
+/// What `map` keeps of a record it sends: what batching reads of it, and its event as JSON.
+struct Kept {
+    group_key: String,
+    timestamp: Option<i64>,
+    record_id: Uuid,
+    facts: UserFacts,
+    /// `None` for a profile record.
+    event: Option<Box<[u8]>>,
+}
+
+impl Kept {
+    fn of(outcome: Outcome) -> Option<Kept> {
+        let timestamp = outcome.timestamp_millis();
+        let mapped = outcome.mapped?;
+        Some(Kept {
+            timestamp,
+            record_id: record_uuid(&mapped.record_id),
+            facts: UserFacts::of(&mapped),
+            // Serialising plain data into memory cannot fail.
+            event: mapped
+                .event
+                .map(|event| serde_json::to_vec(&event).unwrap_or_default().into()),
+            group_key: mapped.group_key,
+        })
+    }
+
+    fn item(&self) -> PlanItem<'_> {
+        PlanItem {
+            group_key: &self.group_key,
+            timestamp: self.timestamp,
+            record_id: self.record_id,
+            facts: self.facts.view(),
+            event: self
+                .event
+                .as_ref()
+                .map_or(PlanEvent::Profile, |event| PlanEvent::Sized(event.len())),
+        }
+    }
+}
+
 /// `feedlens map`: writes one batch per line.
 pub fn map(args: &MapArgs) -> ExitCode {
     if let Err(message) = check_paths(&args.input.files) {
@@ -192,12 +236,8 @@ pub fn map(args: &MapArgs) -> ExitCode {
             counted.add(&outcome);
             match outcome.status {
                 RecordStatus::Mapped | RecordStatus::Warned => {
-                    // Batches need only the mapped side: the findings were counted.
-                    kept.push(Outcome {
-                        findings: Vec::new(),
-                        source_event_name: None,
-                        ..outcome
-                    });
+                    // Batches need only what batching reads and the event's text.
+                    kept.extend(Kept::of(outcome));
                 }
                 RecordStatus::Held | RecordStatus::Unreadable => {
                     if let Some(finding) = outcome.worst_finding() {
@@ -227,23 +267,24 @@ pub fn map(args: &MapArgs) -> ExitCode {
     );
     // Put together once at their final size: growing one vector of a million records as they
     // arrive copies them over and over.
-    let mut outcomes = Vec::with_capacity(chunks.iter().map(Vec::len).sum());
+    let mut kept = Vec::with_capacity(chunks.iter().map(Vec::len).sum());
     for chunk in chunks {
-        outcomes.extend(chunk);
+        kept.extend(chunk);
     }
     report_failures(&summary);
-    // Only mapped records were kept.
-    let plan = build_batches(
-        &outcomes,
-        |_, _| true,
+    let now = engine.options().now_millis;
+    let plan = plan_items(
+        kept.len(),
+        |i| kept.get(i).map(Kept::item),
         environment,
-        engine.options().now_millis,
+        now,
     );
+    let events = |i: usize| kept.get(i)?.event.as_deref();
     let written = match &args.output {
         Some(path) => std::fs::File::create(path)
-            .and_then(|file| output::write_batches(std::io::BufWriter::new(file), &plan))
+            .and_then(|file| output::write_batches(std::io::BufWriter::new(file), &plan, events))
             .map_err(|error| format!("cannot write {}: {error}", path.display())),
-        None => output::write_batches(std::io::stdout().lock(), &plan)
+        None => output::write_batches(std::io::stdout().lock(), &plan, events)
             .map_err(|error| format!("cannot write to standard output: {error}")),
     };
     if let Err(message) = written {
@@ -264,7 +305,7 @@ pub fn map(args: &MapArgs) -> ExitCode {
     let _ = std::io::stderr().flush();
     // The process ends here: the system takes the memory back at once, where dropping a million
     // records one by one takes a second.
-    std::mem::forget((outcomes, plan));
+    std::mem::forget((kept, plan));
     exit_code(&summary, &accounting)
 }
 

@@ -8,8 +8,13 @@ use serde::Serialize;
 use crate::mapping::{BatchPlan, Outcome, Severity};
 use crate::pipeline::{Accounting, RunSummary};
 
-/// Writes one batch per line.
-pub fn write_batches(mut out: impl Write, plan: &BatchPlan) -> io::Result<()> {
+/// Writes one batch per line: batches planned without their events, each record's event
+/// written from its JSON text, `events(record)` (`None` for a profile record).
+pub fn write_batches<'a>(
+    mut out: impl Write,
+    plan: &BatchPlan,
+    events: impl Fn(usize) -> Option<&'a [u8]> + Sync,
+) -> io::Result<()> {
     use rayon::prelude::*;
     // Serialised on all cores a window at a time, written in order.
     for window in plan.batches.chunks(4096) {
@@ -18,8 +23,25 @@ pub fn write_batches(mut out: impl Write, plan: &BatchPlan) -> io::Result<()> {
             .map(|batches| {
                 let mut text = Vec::with_capacity(batches.iter().map(|b| b.bytes + 1).sum());
                 for planned in batches {
+                    let start = text.len();
                     // Serialising plain data into memory cannot fail.
                     let _ = serde_json::to_writer(&mut text, &planned.batch);
+                    // `events` is the batch's last key, left out while empty.
+                    let mut first = true;
+                    for event in planned.records.iter().filter_map(|&r| events(r)) {
+                        if first {
+                            text.pop();
+                            text.extend_from_slice(br#","events":["#);
+                            first = false;
+                        } else {
+                            text.push(b',');
+                        }
+                        text.extend_from_slice(event);
+                    }
+                    if !first {
+                        text.extend_from_slice(b"]}");
+                    }
+                    debug_assert_eq!(text.len() - start, planned.bytes, "a batch's planned size");
                     text.push(b'\n');
                 }
                 text

@@ -99,6 +99,42 @@ impl<'a> PlanItem<'a> {
     }
 }
 
+/// A record's user facts, owned: for callers that keep what batching reads of many records
+/// without their outcomes.
+#[derive(Debug, Clone)]
+pub struct UserFacts {
+    /// Identities.
+    pub identities: UserIdentities,
+    /// `ct_*` user attributes.
+    pub user_attributes: IndexMap<String, Value>,
+    /// Device facts.
+    pub device_info: Option<DeviceInfo>,
+    /// Application facts.
+    pub application_info: Option<ApplicationInfo>,
+}
+
+impl UserFacts {
+    /// The user facts of a mapped record.
+    pub fn of(mapped: &MappedRecord) -> Self {
+        UserFacts {
+            identities: mapped.identities.clone(),
+            user_attributes: mapped.user_attributes.clone(),
+            device_info: mapped.device_info.clone(),
+            application_info: mapped.application_info.clone(),
+        }
+    }
+
+    /// The facts, borrowed.
+    pub fn view(&self) -> UserFactsRef<'_> {
+        UserFactsRef {
+            identities: &self.identities,
+            user_attributes: &self.user_attributes,
+            device_info: self.device_info.as_ref(),
+            application_info: self.application_info.as_ref(),
+        }
+    }
+}
+
 /// A record id as the UUID it is: the engine makes every id with [`Uuid::new_v5`].
 pub fn record_uuid(record_id: &str) -> Uuid {
     let parsed = Uuid::parse_str(record_id);

@@ -17,12 +17,12 @@ use serde_json::Value;
 use super::stats::CoverageCounts;
 use crate::clevertap::{Place, RawPayload, RawRecord, ReadItem};
 use crate::mapping::{
-    Category, Engine, Outcome, PlanEvent, PlanItem, RecordStatus, Severity, UserFactsRef,
+    Category, Engine, Outcome, PlanEvent, PlanItem, RecordStatus, Severity, UserFacts,
 };
 use crate::pipeline::{self, Accounting};
 
 pub use chunk::RowChunk;
-use chunk::{Block, PlanRow, RowSource, UserFacts, find_facts};
+use chunk::{Block, PlanRow, RowSource, find_facts};
 
 /// Tabs that hold records, in the order they are shown: the categories, then Unmapped/Held.
 pub const RECORD_TABS: usize = Category::ALL.len() + 1;
@@ -476,12 +476,7 @@ impl Store {
             group_key: self.group_keys.get(plan.group_key),
             timestamp: (meta.time_ms != NO_TIME).then_some(meta.time_ms),
             record_id: plan.record_id,
-            facts: UserFactsRef {
-                identities: &facts.identities,
-                user_attributes: &facts.user_attributes,
-                device_info: facts.device_info.as_ref(),
-                application_info: facts.application_info.as_ref(),
-            },
+            facts: facts.view(),
             event: plan
                 .event_bytes
                 .map_or(PlanEvent::Profile, |b| PlanEvent::Sized(b as usize)),

@@ -4,15 +4,12 @@
 
 use std::hash::{BuildHasher, Hasher};
 
-use indexmap::IndexMap;
-use serde_json::Value;
 use uuid::Uuid;
 
 use super::{Interner, NO_TIME, RowMeta, sent_name, severity_code, status_code, tab_of};
 use crate::mapping::{
-    MappedRecord, Outcome, RecordStatus, Rules, UserFactsRef, event_bytes, record_uuid,
+    MappedRecord, Outcome, RecordStatus, Rules, UserFacts, UserFactsRef, event_bytes, record_uuid,
 };
-use crate::mparticle::{ApplicationInfo, DeviceInfo, UserIdentities};
 use crate::pipeline::Accounting;
 use crate::ui::stats::CoverageCounts;
 
@@ -100,48 +97,18 @@ pub struct RowChunk {
     pub(super) facts: Vec<(u64, UserFacts)>,
 }
 
-/// The user facts a record carries into its batch's envelope; the store keeps each distinct
-/// set once (a user's records mostly carry the same).
-#[derive(Debug, Clone)]
-pub(super) struct UserFacts {
-    pub(super) identities: UserIdentities,
-    pub(super) user_attributes: IndexMap<String, Value>,
-    pub(super) device_info: Option<DeviceInfo>,
-    pub(super) application_info: Option<ApplicationInfo>,
-}
-
-impl UserFacts {
-    fn of(mapped: &MappedRecord) -> Self {
-        UserFacts {
-            identities: mapped.identities.clone(),
-            user_attributes: mapped.user_attributes.clone(),
-            device_info: mapped.device_info.clone(),
-            application_info: mapped.application_info.clone(),
-        }
-    }
-
-    pub(super) fn view(&self) -> UserFactsRef<'_> {
-        UserFactsRef {
-            identities: &self.identities,
-            user_attributes: &self.user_attributes,
-            device_info: self.device_info.as_ref(),
-            application_info: self.application_info.as_ref(),
-        }
-    }
-
-    /// A hash of the facts as serialised (the same facts, the same hash).
-    fn hash_of(mapped: &MappedRecord) -> u64 {
-        let facts = (
-            &mapped.identities,
-            &mapped.user_attributes,
-            &mapped.device_info,
-            &mapped.application_info,
-        );
-        let mut hasher = HashWriter(foldhash::quality::FixedState::with_seed(0).build_hasher());
-        // Serialising plain data into a hasher cannot fail.
-        let _ = serde_json::to_writer(&mut hasher, &facts);
-        hasher.0.finish()
-    }
+/// A hash of a record's user facts as serialised (the same facts, the same hash).
+fn facts_hash(mapped: &MappedRecord) -> u64 {
+    let facts = (
+        &mapped.identities,
+        &mapped.user_attributes,
+        &mapped.device_info,
+        &mapped.application_info,
+    );
+    let mut hasher = HashWriter(foldhash::quality::FixedState::with_seed(0).build_hasher());
+    // Serialising plain data into a hasher cannot fail.
+    let _ = serde_json::to_writer(&mut hasher, &facts);
+    hasher.0.finish()
 }
 
 /// A hasher that serialised data is written into.
@@ -238,7 +205,7 @@ impl RowChunk {
         facts_ids: &mut foldhash::HashMap<u64, u32>,
         mapped: &MappedRecord,
     ) -> PlanRow {
-        let hash = UserFacts::hash_of(mapped);
+        let hash = facts_hash(mapped);
         let known = |id: u32| Some(self.facts.get(id as usize)?.1.view());
         let facts = match find_facts(facts_ids, known, hash, UserFactsRef::of(mapped)) {
             Some(id) => id,
