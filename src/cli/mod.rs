@@ -193,7 +193,13 @@ impl Kept {
         Some(Kept {
             timestamp,
             record_id: record_uuid(&mapped.record_id),
-            facts: UserFacts::of(&mapped),
+            // The record is the map's own: its facts are moved, not copied.
+            facts: UserFacts {
+                identities: mapped.identities,
+                user_attributes: mapped.user_attributes,
+                device_info: mapped.device_info,
+                application_info: mapped.application_info,
+            },
             // Serialising plain data into memory cannot fail.
             event: mapped
                 .event
