@@ -6,13 +6,13 @@
 //! window holds the only reference (see [`Records`]), so a worker never sees a store change.
 
 mod chunk;
+mod search;
 
 use std::collections::{HashMap, VecDeque};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
-use serde_json::Value;
 
 use super::stats::CoverageCounts;
 use crate::clevertap::{Place, RawPayload, RawRecord, ReadItem};
@@ -407,6 +407,16 @@ impl Store {
         self.blocks.get(index)?.text.unpack()
     }
 
+    /// The rows of block `index`.
+    fn block_rows(&self, index: usize) -> std::ops::Range<usize> {
+        let first = self.blocks.get(index).map_or(self.len(), |b| b.first_row);
+        let end = self
+            .blocks
+            .get(index + 1)
+            .map_or(self.len(), |b| b.first_row);
+        first..end
+    }
+
     fn block_of(&self, row: usize) -> usize {
         self.blocks
             .partition_point(|block| block.first_row <= row)
@@ -427,8 +437,7 @@ impl Store {
         let source = self.sources.get(row)?;
         let meta = self.metas.get(row)?;
         let file = self.files.get(usize::from(meta.file))?.as_ref()?;
-        let start = source.start as usize;
-        let record = text.get(start..start + source.len as usize)?;
+        let record = source.text_in(text)?;
         let place = Place {
             file: Arc::clone(&file.path),
             line: source.line,
@@ -451,18 +460,23 @@ impl Store {
     /// for each so positions stay row numbers. For exports and sends, which need the events.
     pub fn outcomes_where(&self, keep: impl Fn(usize, &RowMeta) -> bool + Sync) -> Vec<Outcome> {
         let mut all = Vec::with_capacity(self.len());
-        self.scan(
-            |row, meta| keep(row, meta),
-            |row, outcome| {
-                all.push(match outcome {
-                    Some(mut outcome) => {
-                        outcome.source = None;
-                        outcome
-                    }
-                    None => self.placeholder(row),
+        for index in 0..self.blocks.len() {
+            let text = self.decompress(index).unwrap_or_default();
+            let outcomes: Vec<Option<Outcome>> = self
+                .block_rows(index)
+                .into_par_iter()
+                .map(|row| {
+                    self.metas.get(row).filter(|meta| keep(row, meta))?;
+                    let mut outcome = self.map_row(row, &text)?;
+                    outcome.source = None;
+                    Some(outcome)
                 })
-            },
-        );
+                .collect();
+            let first = all.len();
+            all.extend(outcomes.into_iter().enumerate().map(|(offset, outcome)| {
+                outcome.unwrap_or_else(|| self.placeholder(first + offset))
+            }));
+        }
         all
     }
 
@@ -501,102 +515,6 @@ impl Store {
         }
     }
 
-    /// Maps every row that `keep` wants again, a block at a time on all cores, and hands each
-    /// row to `visit` in row order (`None` for a row not wanted).
-    pub fn scan(
-        &self,
-        keep: impl Fn(usize, &RowMeta) -> bool + Sync,
-        mut visit: impl FnMut(usize, Option<Outcome>),
-    ) {
-        for (index, block) in self.blocks.iter().enumerate() {
-            let end = self
-                .blocks
-                .get(index + 1)
-                .map_or(self.len(), |b| b.first_row);
-            let text = self.decompress(index).unwrap_or_default();
-            let outcomes: Vec<Option<Outcome>> = (block.first_row..end)
-                .into_par_iter()
-                .map(|row| {
-                    self.metas
-                        .get(row)
-                        .filter(|meta| keep(row, meta))
-                        .and_then(|_| self.map_row(row, &text))
-                })
-                .collect();
-            for (offset, outcome) in outcomes.into_iter().enumerate() {
-                visit(block.first_row + offset, outcome);
-            }
-        }
-    }
-
-    /// The rows whose record contains `needle` (already lower case), ignoring case: in its
-    /// text as read, its name as sent, its identities, or (unreadable input) its message.
-    pub fn rows_containing(&self, needle: &str) -> Vec<bool> {
-        if needle.is_empty() {
-            return vec![false; self.len()];
-        }
-        let finder = memchr::memmem::Finder::new(needle.as_bytes());
-        // JSON writers escape quotes, backslashes, slashes, control and non-ASCII characters;
-        // a needle without any is found in escaped text as it is written.
-        let escapable = needle
-            .bytes()
-            .any(|b| !b.is_ascii() || b.is_ascii_control() || matches!(b, b'"' | b'\\' | b'/'));
-        let strings: Vec<bool> = self
-            .strings
-            .iter()
-            .map(|(_, s)| contains_folded(&finder, s.as_bytes()))
-            .collect();
-        let string_hit = |id: u32| strings.get(id as usize).copied().unwrap_or(false);
-        let mut hits: Vec<bool> = self
-            .metas
-            .par_iter()
-            .map(|meta| {
-                [
-                    meta.source_name,
-                    meta.sent_name,
-                    meta.identity,
-                    meta.other_identity,
-                ]
-                .into_iter()
-                .any(string_hit)
-            })
-            .collect();
-        let blocks: Vec<Vec<usize>> = (0..self.blocks.len())
-            .into_par_iter()
-            .map(|index| {
-                let first = self.blocks[index].first_row;
-                let end = self
-                    .blocks
-                    .get(index + 1)
-                    .map_or(self.len(), |b| b.first_row);
-                let Some(text) = self.decompress(index) else {
-                    return Vec::new();
-                };
-                (first..end)
-                    .filter(|&row| {
-                        let source = &self.sources[row];
-                        let start = source.start as usize;
-                        text.get(start..start + source.len as usize)
-                            .is_some_and(|record| record_contains(&finder, escapable, record))
-                    })
-                    .collect()
-            })
-            .collect();
-        for row in blocks.into_iter().flatten() {
-            hits[row] = true;
-        }
-        for (&row, outcome) in &self.kept {
-            if outcome
-                .findings
-                .iter()
-                .any(|f| contains_folded(&finder, f.message.as_bytes()))
-            {
-                hits[row] = true;
-            }
-        }
-        hits
-    }
-
     fn name_id(&mut self, name: &str) -> u32 {
         let before = self.strings.len();
         let id = self.strings.intern(name);
@@ -605,42 +523,6 @@ impl Store {
         }
         id
     }
-}
-
-/// Whether a record's JSON text contains the (lower-case) needle, ignoring case; in a record
-/// written with escapes (`\u00e9`, `\"`), its names and strings are searched as they read,
-/// when the needle has a character that writers escape (`escapable`).
-fn record_contains(finder: &memchr::memmem::Finder, escapable: bool, record: &[u8]) -> bool {
-    if contains_folded(finder, record) {
-        return true;
-    }
-    if !escapable || memchr::memchr(b'\\', record).is_none() {
-        return false;
-    }
-    fn strings_contain(finder: &memchr::memmem::Finder, value: &Value) -> bool {
-        match value {
-            Value::String(text) => contains_folded(finder, text.as_bytes()),
-            Value::Array(items) => items.iter().any(|item| strings_contain(finder, item)),
-            Value::Object(fields) => fields.iter().any(|(name, item)| {
-                contains_folded(finder, name.as_bytes()) || strings_contain(finder, item)
-            }),
-            _ => false,
-        }
-    }
-    serde_json::from_slice::<Value>(record).is_ok_and(|value| strings_contain(finder, &value))
-}
-
-/// Whether `text`, lower-cased, contains the (lower-case) needle.
-fn contains_folded(finder: &memchr::memmem::Finder, text: &[u8]) -> bool {
-    if text.is_ascii() {
-        if !text.iter().any(u8::is_ascii_uppercase) {
-            return finder.find(text).is_some();
-        }
-        return finder.find(&text.to_ascii_lowercase()).is_some();
-    }
-    finder
-        .find(String::from_utf8_lossy(text).to_lowercase().as_bytes())
-        .is_some()
 }
 
 /// Severity as 1..=3 (0 is "no finding").

@@ -25,6 +25,14 @@ pub(super) struct RowSource {
     pub(super) len: u32,
 }
 
+impl RowSource {
+    /// The record's text in its block's uncompressed `text`.
+    pub(super) fn text_in<'a>(&self, text: &'a [u8]) -> Option<&'a [u8]> {
+        let start = self.start as usize;
+        text.get(start..start + self.len as usize)
+    }
+}
+
 /// The records' texts, a chunk at a time, compressed.
 #[derive(Debug)]
 pub(super) struct Block {
