@@ -656,7 +656,7 @@ fn duplicate_keys_are_reported_and_the_last_value_counts() {
     // warning naming the key; the records around load.
     let dir = tempfile::tempdir().unwrap();
     let text = format!(
-        "{}\n{{\"ts\":1700000002,\"eventName\":\"Nope\",\"eventName\":\"App Launched\",\"profile\":{{\"identity\":\"2\",\"identity\":\"22\"}},\"eventProps\":{{\"a\":1,\"b\":2,\"a\":3}}}}\n{}\n",
+        "{}\n{{\"ts\":1700000002,\"eventName\":\"Nope\",\"eventName\":\"App Launched\",\"profile\":{{\"identity\":\"2\",\"identity\":\"22\"}},\"eventProps\":{{\"a\":1,\"b\":2,\"a\":3,\" b\":null}}}}\n{}\n",
         good(1),
         good(3)
     );
@@ -692,6 +692,25 @@ fn duplicate_keys_are_reported_and_the_last_value_counts() {
                 "eventProps.a",
                 "duplicate key `a`: written more than once in eventProps; the last value is sent"
             ),
+            (
+                "eventProps. b",
+                "duplicate key `b`: written more than once in eventProps; the last value is sent"
+            ),
+        ]
+    );
+    // A property's findings in order: the duplicate first, then what setting it found.
+    let of_spaced_b: Vec<FindingKind> = outcomes[1]
+        .findings
+        .iter()
+        .filter(|f| f.field.as_deref() == Some("eventProps. b"))
+        .map(|f| f.kind)
+        .collect();
+    assert_eq!(
+        of_spaced_b,
+        [
+            FindingKind::DuplicateKey,
+            FindingKind::AttributeNameSpaces,
+            FindingKind::InvalidValue
         ]
     );
     assert_eq!(outcomes[1].place.line, 2);

@@ -413,6 +413,7 @@ fn ids_are_the_same_from_the_text_as_read_and_from_the_parsed_record() {
         "{\n  \"ts\": 20220212004131,\n  \"eventName\": \"App Launched\",\n  \"profile\": {\"identity\": \"61\"},\n  \"eventProps\": {\"CT Source\": \"Mobile\"}\n}",
         r#"{"ts":20220212004131,"eventName":"App Launched","profile":{"identity":"61"},"eventProps":{"CT Source":"Mobile"}}  "#,
         r#"{"ts":20220212004131,"eventName":"App\u0020Launched","profile":{"identity":"61"},"eventProps":{"CT Source":"Mobile"}}"#,
+        r#"{"eventName":"App Launched","ts":20220212004131, "profile":{"identity":"61"},"eventProps":{"CT Source":"Mobile"}}"#,
         r#"{"ts":20220212004131,"eventName":"App Launched","profile":{"identity":"61","name":"Zoë \"Z\" \\ / \u2028 \u007f é 😀"},"eventProps":{"a":[1, 2.50, -0.0, 1E400, {}, [], null, true]}}"#,
         "{\"ts\":20220212004131,\"eventName\":\"App Launched\",\"profile\":{\"name\":\"Zoë \u{2028} \u{7f} é 😀\"},\"eventProps\":{\"a\":[1,2.50,-0.0,1E400,{},[],null,true],\"a\":2}}",
     ];

@@ -141,18 +141,22 @@ impl Engine {
                     continue;
                 }
             }
-            let duplicate = attributes.contains_key(&trimmed);
-            if duplicate {
-                work.push(Finding::on(
-                    Severity::Warning,
-                    FindingKind::DuplicateKey,
-                    field.path(),
-                    format!(
-                        "duplicate key `{trimmed}`: written more than once in {props_key}; the last value is sent"
+            // A duplicate is found as the attribute is set (one lookup), and reported before
+            // what setting it found.
+            let findings_before = work.findings_len();
+            if self.push_attribute(field, &trimmed, value, TraceOp::Copied, attributes, work) {
+                work.insert_finding(
+                    findings_before,
+                    Finding::on(
+                        Severity::Warning,
+                        FindingKind::DuplicateKey,
+                        field.path(),
+                        format!(
+                            "duplicate key `{trimmed}`: written more than once in {props_key}; the last value is sent"
+                        ),
                     ),
-                ));
+                );
             }
-            self.push_attribute(field, &trimmed, value, TraceOp::Copied, attributes, work);
         }
         self.report_undocumented(props_key, undocumented, work);
         present
@@ -197,7 +201,7 @@ impl Engine {
 
     /// Sets one custom attribute from a property. A name set already keeps its place: an
     /// event property written twice takes the later value (the caller reports it); a session
-    /// property does not override an event property.
+    /// property does not override an event property. Returns whether the name was set already.
     pub(super) fn push_attribute(
         &self,
         field: Field<'_>,
@@ -206,7 +210,7 @@ impl Engine {
         op: TraceOp,
         attributes: &mut Attributes,
         work: &mut Work,
-    ) {
+    ) -> bool {
         let renamed = field.name != name;
         if renamed {
             work.push(Finding::on(
@@ -235,14 +239,14 @@ impl Engine {
                 "null value: not sent",
             ));
             work.trace(&field.path(), "", TraceOp::Dropped, Some("null".into()));
-            return;
+            return attributes.contains_key(name);
         };
         let write = |text: &mut String| values::write_attribute_text(value, text);
-        let index = match attributes.insert_with(name, write) {
-            Ok(index) => index,
+        let (index, was_set) = match attributes.insert_with(name, write) {
+            Ok(index) => (index, false),
             Err(index) if op == TraceOp::Copied => {
                 attributes.replace_with(index, write);
-                index
+                (index, true)
             }
             Err(_) => {
                 if work.tracing() {
@@ -255,7 +259,7 @@ impl Engine {
                         )),
                     );
                 }
-                return;
+                return true;
             }
         };
         let text = attributes.value_at(index);
@@ -297,6 +301,7 @@ impl Engine {
                 note.map(str::to_string),
             );
         }
+        was_set
     }
 
     pub(super) fn session_props(

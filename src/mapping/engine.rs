@@ -683,14 +683,28 @@ fn record_id(record: &Record<'_>, text: Option<&[u8]>, fallback_name: Option<&st
 /// the parsed record out gives: an object on one line with no escape, no control character and
 /// no space between tokens. `None` otherwise (the record is written out instead).
 fn compact_source(text: &[u8]) -> Option<&[u8]> {
-    // One pass, without branches: a space counts only outside strings, where the quotes seen
-    // so far are even (with no escape, every quote opens or closes a string).
-    let (mut in_string, mut unsafe_byte) = (false, false);
-    for &b in text {
-        in_string ^= b == b'"';
-        unsafe_byte |= (b < 0x20) | (b == b'\\') | ((b == b' ') & !in_string);
+    if text.first() != Some(&b'{') {
+        return None;
     }
-    (!unsafe_byte && text.first() == Some(&b'{')).then_some(text)
+    // No escape and no control character: one pass the compiler turns into vector code.
+    if text
+        .iter()
+        .fold(false, |found, &b| found | (b < 0x20) | (b == b'\\'))
+    {
+        return None;
+    }
+    // A space is allowed only inside a string, where the quotes before it are odd (with no
+    // escape, every quote opens or closes a string). Spaces are few: the quotes are counted
+    // from one to the next, again in vector code.
+    let (mut quotes, mut from) = (0, 0);
+    for at in memchr::memchr_iter(b' ', text) {
+        quotes += text[from..at].iter().filter(|&&b| b == b'"').count();
+        if quotes % 2 == 0 {
+            return None;
+        }
+        from = at;
+    }
+    Some(text)
 }
 
 #[derive(Default)]
@@ -704,6 +718,13 @@ pub(super) struct Work {
 impl Work {
     pub(super) fn push(&mut self, finding: Finding) {
         self.findings.push(finding);
+    }
+    pub(super) fn findings_len(&self) -> usize {
+        self.findings.len()
+    }
+    /// Puts a finding before those pushed since there were `at`.
+    pub(super) fn insert_finding(&mut self, at: usize, finding: Finding) {
+        self.findings.insert(at.min(self.findings.len()), finding);
     }
     /// Whether the trace is being recorded (callers skip building its strings otherwise).
     pub(super) fn tracing(&self) -> bool {

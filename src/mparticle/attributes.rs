@@ -73,10 +73,13 @@ impl Attributes {
 
     /// The index of the attribute with this name.
     pub fn position(&self, name: &str) -> Option<usize> {
+        self.find(name, hash_of(name))
+    }
+
+    fn find(&self, name: &str, hash: u32) -> Option<usize> {
         if let Some(index) = &self.index {
             return index.get(name).copied();
         }
-        let hash = hash_of(name);
         self.entries
             .iter()
             .position(|entry| entry.hash == hash && self.slice(entry.name) == name)
@@ -107,10 +110,10 @@ impl Attributes {
         name: &str,
         write: impl FnOnce(&mut String),
     ) -> Result<usize, usize> {
-        if let Some(index) = self.position(name) {
+        let hash = hash_of(name);
+        if let Some(index) = self.find(name, hash) {
             return Err(index);
         }
-        let hash = hash_of(name);
         let name_start = offset(&self.text);
         self.text.push_str(name);
         let value_start = offset(&self.text);
