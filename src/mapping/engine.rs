@@ -561,15 +561,16 @@ impl Engine {
                 }
                 let now = self.options.now_millis;
                 if millis < now - limits::HISTORICAL_AFTER_DAYS * 86_400_000 {
+                    let mut message = String::with_capacity(80);
+                    time::write_millis(&mut message, millis);
+                    message.push_str(" is older than ");
+                    message.push_str(itoa::Buffer::new().format(limits::HISTORICAL_AFTER_DAYS));
+                    message.push_str(" days: sent to /bulkevents/historical");
                     work.push(Finding::on(
                         Severity::Info,
                         FindingKind::Historical,
                         field,
-                        format!(
-                            "{} is older than {} days: sent to /bulkevents/historical",
-                            time::format_millis(millis),
-                            limits::HISTORICAL_AFTER_DAYS
-                        ),
+                        message,
                     ));
                 } else if millis > now + 3_600_000 {
                     work.push(Finding::on(

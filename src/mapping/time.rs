@@ -83,19 +83,48 @@ pub fn dollar_date_to_iso(value: &Json) -> Option<String> {
 
 /// Milliseconds as an RFC 3339 UTC time, for messages and the window.
 pub fn format_millis(millis: i64) -> String {
+    let mut text = String::with_capacity(23);
+    write_millis(&mut text, millis);
+    text
+}
+
+/// [`format_millis`] appended to `out`: a message that starts with a time (nearly every
+/// historical record has one) is built in one buffer.
+pub fn write_millis(out: &mut String, millis: i64) {
     use chrono::{Datelike, Timelike};
-    match chrono::DateTime::from_timestamp_millis(millis) {
-        Some(time) => format!(
-            "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
-            time.year(),
-            time.month(),
-            time.day(),
-            time.hour(),
-            time.minute(),
-            time.second()
-        ),
-        None => format!("{millis} ms"),
-    }
+    use std::fmt::Write;
+    let Some(time) = chrono::DateTime::from_timestamp_millis(millis) else {
+        let _ = write!(out, "{millis} ms");
+        return;
+    };
+    let (year, date, clock) = (time.year(), time.date_naive(), time.time());
+    let Ok(year @ 0..=9999) = u32::try_from(year) else {
+        let _ = write!(
+            out,
+            "{year:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
+            date.month(),
+            date.day(),
+            clock.hour(),
+            clock.minute(),
+            clock.second()
+        );
+        return;
+    };
+    // `YYYY-MM-DD HH:MM:SS UTC`, digit by digit: this runs once per record of a large file.
+    let mut text = *b"0000-00-00 00:00:00 UTC";
+    let mut put = |at: usize, width: usize, mut value: u32| {
+        for slot in text[at..at + width].iter_mut().rev() {
+            *slot = b'0' + (value % 10) as u8;
+            value /= 10;
+        }
+    };
+    put(0, 4, year);
+    put(5, 2, date.month());
+    put(8, 2, date.day());
+    put(11, 2, clock.hour());
+    put(14, 2, clock.minute());
+    put(17, 2, clock.second());
+    out.push_str(std::str::from_utf8(&text).unwrap_or_default());
 }
 
 /// `YYYYMMDDHHMMSS` (fourteen ASCII digits) as a date and time, if it is a real one.
@@ -120,6 +149,26 @@ fn fourteen_digit_time(text: &str) -> Option<NaiveDateTime> {
 mod tests {
     use super::*;
     use sonic_rs::json;
+
+    #[test]
+    fn times_are_written_as_utc_dates_whatever_the_year() {
+        assert_eq!(format_millis(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(format_millis(1_644_626_491_999), "2022-02-12 00:41:31 UTC");
+        assert_eq!(format_millis(-1), "1969-12-31 23:59:59 UTC");
+        // Years of other than four digits keep their sign and digits.
+        assert_eq!(
+            format_millis(-62_198_755_200_000),
+            "-001-01-01 00:00:00 UTC"
+        );
+        assert_eq!(
+            format_millis(253_402_300_800_000),
+            "10000-01-01 00:00:00 UTC"
+        );
+        assert_eq!(format_millis(i64::MAX), format!("{} ms", i64::MAX));
+        let mut message = String::from("at ");
+        write_millis(&mut message, 86_400_000);
+        assert_eq!(message, "at 1970-01-02 00:00:00 UTC");
+    }
 
     #[test]
     fn fourteen_digit_ts_is_read_in_the_account_zone() {
