@@ -10,7 +10,7 @@ use uuid::Uuid;
 use indexmap::IndexMap;
 use serde_json::Value;
 
-use super::engine::{ID_NAMESPACE, MappedRecord, Outcome, RecordStatus};
+use super::engine::{ID_NAMESPACE, MappedRecord, Outcome, RecordStatus, uuid_v5};
 use crate::mparticle::limits;
 use crate::mparticle::{ApplicationInfo, Batch, DeviceInfo, Environment, Event, UserIdentities};
 
@@ -353,8 +353,11 @@ struct Pending {
 fn finish(envelope: &Batch, pending: Pending, bytes: usize, historical: bool) -> PlannedBatch {
     let mut batch = envelope.clone();
     batch.events = pending.events;
-    let seed = format!("{}{}", batch.environment.as_str(), pending.ids);
-    batch.source_request_id = Uuid::new_v5(&ID_NAMESPACE, seed.as_bytes()).to_string();
+    let seed = [
+        batch.environment.as_str().as_bytes(),
+        pending.ids.as_bytes(),
+    ];
+    batch.source_request_id = uuid_v5(&ID_NAMESPACE, &seed).to_string();
     // (A batch planned without its events is sized from them all the same.)
     debug_assert!(
         pending.has_events && batch.events.is_empty() || bytes == serialized_len(&batch),

@@ -26,6 +26,22 @@ use crate::mparticle::{
 /// The namespace of feedlens's deterministic ids (UUID v5).
 pub(crate) const ID_NAMESPACE: Uuid = Uuid::from_u128(0x6f1c_2a3e_8d4b_4f0a_9e57_c1e4_d2b3_a901);
 
+/// The name-based UUID (version 5) of `parts` joined, exactly as [`Uuid::new_v5`] makes it,
+/// without joining them first and with the processor's SHA-1 instructions where it has them:
+/// every record and batch gets one.
+pub(crate) fn uuid_v5(namespace: &Uuid, parts: &[&[u8]]) -> Uuid {
+    use sha1::{Digest, Sha1};
+    let mut hasher = Sha1::new();
+    hasher.update(namespace.as_bytes());
+    for part in parts {
+        hasher.update(part);
+    }
+    let digest = hasher.finalize();
+    let mut bytes = [0; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_sha1_bytes(bytes).into_uuid()
+}
+
 /// Per-run settings that are not part of the rules file.
 #[derive(Debug, Clone)]
 pub struct MapOptions {
@@ -298,9 +314,9 @@ impl Engine {
             ));
             return work.finish(place, None, None);
         };
-        let event_id = Uuid::new_v5(
+        let event_id = uuid_v5(
             &ID_NAMESPACE,
-            format!("{source_name}\n{record_id}").as_bytes(),
+            &[source_name.as_bytes(), b"\n", record_id.as_bytes()],
         );
 
         let props = EVENT_PROPS.iter().find_map(|key| {
@@ -473,7 +489,7 @@ impl Engine {
                 );
             }
         }
-        let id = Uuid::new_v5(&ID_NAMESPACE, format!("profile\n{record_id}").as_bytes());
+        let id = uuid_v5(&ID_NAMESPACE, &[b"profile\n", record_id.as_bytes()]);
         let mapped = MappedRecord {
             record_id: id.to_string(),
             group_key: user.group_key(&id),
@@ -765,6 +781,33 @@ impl Work {
             source: None,
             mapped,
             findings: self.findings,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_from_parts_are_the_uuids_of_the_joined_text() {
+        // Record and batch ids are kept in journals and deduplicated by mParticle: they must
+        // stay what `Uuid::new_v5` of the joined text gives.
+        let namespace = ID_NAMESPACE;
+        let cases: [&[&[u8]]; 5] = [
+            &[],
+            &[b""],
+            &[b"App Launched", b"\n", b"0123abcd"],
+            &[b"profile\n", "é 😀".as_bytes()],
+            &[&[b'x'; 200], b"\n", &[b'y'; 77]],
+        ];
+        for parts in cases {
+            let joined = parts.concat();
+            assert_eq!(
+                uuid_v5(&namespace, parts),
+                Uuid::new_v5(&namespace, &joined),
+                "{parts:?}"
+            );
         }
     }
 }
