@@ -77,6 +77,15 @@ impl<'a> Undocumented<'a> {
     }
 }
 
+/// What one pass over a record's event properties found besides the attributes: which
+/// documented ones it holds, and the first properties spelled as a latitude and a longitude.
+#[derive(Default)]
+pub(super) struct Scanned<'a> {
+    pub(super) documented: Documented,
+    latitude: Option<(&'a str, &'a Json)>,
+    longitude: Option<(&'a str, &'a Json)>,
+}
+
 /// Which documented attributes of an event a record's properties hold, by position.
 #[derive(Debug, Default, Clone, Copy)]
 pub(super) struct Documented(u128);
@@ -93,23 +102,33 @@ impl Documented {
 }
 
 impl Engine {
-    pub(super) fn map_attributes(
+    pub(super) fn map_attributes<'a>(
         &self,
         props_key: &str,
-        props: &JsonObject,
+        props: &'a JsonObject,
         rule_index: Option<usize>,
         attributes: &mut Attributes,
         work: &mut Work,
-    ) -> Documented {
-        let policy = self.rules().undocumented_attributes;
+    ) -> Scanned<'a> {
+        let rules = self.rules();
+        let policy = rules.undocumented_attributes;
         let mut undocumented = Undocumented::default();
-        let mut present = Documented::default();
+        let mut scanned = Scanned::default();
         let mut key = String::with_capacity(64);
         for (name, value) in props.iter() {
             let field = Field {
                 container: props_key,
                 name,
             };
+            // The name compared loosely, once: for the documented attributes and the location.
+            attribute_key_into(name, &mut key);
+            let spelled = |keys: &[String]| keys.contains(&key);
+            if scanned.latitude.is_none() && spelled(&rules.location_latitude) {
+                scanned.latitude = Some((name, value));
+            }
+            if scanned.longitude.is_none() && spelled(&rules.location_longitude) {
+                scanned.longitude = Some((name, value));
+            }
             let trimmed = trim_name(name);
             if trimmed.is_empty() {
                 let source = field.path();
@@ -122,12 +141,9 @@ impl Engine {
                 work.trace(&source, "", TraceOp::Dropped, Some("empty name".into()));
                 continue;
             }
-            let position = rule_index.and_then(|index| {
-                attribute_key_into(&trimmed, &mut key);
-                self.rules().documented_position(index, &key)
-            });
+            let position = rule_index.and_then(|index| rules.documented_position(index, &key));
             if let Some(position) = position {
-                present.insert(position);
+                scanned.documented.insert(position);
             }
             if rule_index.is_some() && position.is_none() {
                 undocumented.add(field, &trimmed);
@@ -159,7 +175,7 @@ impl Engine {
             }
         }
         self.report_undocumented(props_key, undocumented, work);
-        present
+        scanned
     }
 
     /// One finding for all of a record's undocumented properties: a generated or custom event
@@ -385,19 +401,16 @@ impl Engine {
         }
     }
 
+    /// `data.location` from the properties spelled as a latitude and a longitude, if both are
+    /// there and make a position.
     pub(super) fn location(
         &self,
         props_key: &str,
-        props: &JsonObject,
+        scanned: &Scanned<'_>,
         work: &mut Work,
     ) -> Option<Location> {
-        let find = |keys: &[String]| {
-            props
-                .iter()
-                .find(|(name, _)| keys.iter().any(|key| has_attribute_key(name, key)))
-        };
-        let (lat_name, lat) = find(&self.rules().location_latitude)?;
-        let (lon_name, lon) = find(&self.rules().location_longitude)?;
+        let (lat_name, lat) = scanned.latitude?;
+        let (lon_name, lon) = scanned.longitude?;
         match (values::to_f64(lat), values::to_f64(lon)) {
             (Some(latitude), Some(longitude))
                 if latitude.abs() <= 90.0 && longitude.abs() <= 180.0 =>

@@ -10,7 +10,7 @@ use serde_json::Value;
 use sonic_rs::{JsonContainerTrait, JsonValueTrait};
 use uuid::Uuid;
 
-use super::attributes::Documented;
+use super::attributes::Scanned;
 use super::findings::{Finding, FindingKind, Severity};
 use super::rules::{
     Category, Rules, UnknownEventPolicy, attribute_key, has_attribute_key, same_name,
@@ -415,11 +415,11 @@ impl Engine {
         // Sized for the usual property (a short name and value): one allocation each.
         let count = props.map_or(0, |(_, props)| props.len());
         let mut attributes = Attributes::with_capacity(count, count * 32);
-        let present = match props {
+        let scanned = match props {
             Some((props_key, props)) => {
                 self.map_attributes(props_key, props, rule_index, &mut attributes, &mut work)
             }
-            None => Documented::default(),
+            None => Scanned::default(),
         };
         self.session_props(record, rule_index, &mut attributes, &mut work);
         if attributes.len() > limits::MAX_ATTRIBUTES_PER_EVENT {
@@ -434,9 +434,9 @@ impl Engine {
             ));
         }
         if let Some(index) = rule_index {
-            self.missing_documented(index, present, record, &mut work);
+            self.missing_documented(index, scanned.documented, record, &mut work);
         }
-        let location = props.and_then(|(key, props)| self.location(key, props, &mut work));
+        let location = props.and_then(|(key, _)| self.location(key, &scanned, &mut work));
 
         let user = self.user_facts(record, &mut work);
         let custom = category.event_type() == crate::mparticle::EventType::CustomEvent;

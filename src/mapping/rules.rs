@@ -2,6 +2,10 @@
 //! compiled into lookups the engine uses per record.
 
 use std::collections::HashMap;
+
+/// The rules' lookup tables, consulted for every record: a fast hash (no untrusted keys are
+/// inserted; rules come from the user's own file).
+type Table<V> = HashMap<String, V, foldhash::fast::RandomState>;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -306,17 +310,17 @@ pub struct Rules {
     pub user_attributes: Vec<UserAttributeRule>,
     /// Documented events in file order.
     pub events: Vec<EventRule>,
-    by_name: HashMap<String, usize>,
-    aliases: HashMap<String, String>,
+    by_name: Table<usize>,
+    aliases: Table<String>,
     /// Per event, its documented attributes as (attribute key, name), in the rules' order.
     documented: Vec<Vec<(String, String)>>,
     /// Per profile property name, the user attribute rules it feeds as (rule, rank among the
     /// rule's sources).
-    user_attribute_sources: HashMap<String, Vec<(usize, usize)>>,
+    user_attribute_sources: Table<Vec<(usize, usize)>>,
 }
 
-fn user_attribute_sources(rules: &[UserAttributeRule]) -> HashMap<String, Vec<(usize, usize)>> {
-    let mut sources: HashMap<String, Vec<(usize, usize)>> = HashMap::new();
+fn user_attribute_sources(rules: &[UserAttributeRule]) -> Table<Vec<(usize, usize)>> {
+    let mut sources = Table::<Vec<(usize, usize)>>::default();
     for (index, rule) in rules.iter().enumerate() {
         for (rank, source) in rule.sources.iter().enumerate() {
             sources
@@ -344,10 +348,20 @@ pub(crate) fn same_name(a: &str, b: &str) -> bool {
 
 /// A name compared loosely: lower case, single spaces, trimmed.
 pub(crate) fn name_key(name: &str) -> String {
-    name.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
+    // Every record's event name goes through here: one buffer, lowered in place when ASCII.
+    let mut key = String::with_capacity(name.len());
+    for word in name.split_whitespace() {
+        if !key.is_empty() {
+            key.push(' ');
+        }
+        key.push_str(word);
+    }
+    if key.is_ascii() {
+        key.make_ascii_lowercase();
+        key
+    } else {
+        key.to_lowercase()
+    }
 }
 
 /// An attribute name compared loosely: lower case, letters and digits only, so `CT Source`,
@@ -444,7 +458,7 @@ impl Rules {
             .map_err(|reason| invalid(text.find("timezone").unwrap_or(0), reason))?;
 
         let mut events = Vec::with_capacity(file.events.len());
-        let mut by_name = HashMap::new();
+        let mut by_name = Table::default();
         let mut documented = Vec::with_capacity(file.events.len());
         for spanned in &file.events {
             let offset = spanned.span().start;
@@ -499,7 +513,7 @@ impl Rules {
             });
         }
 
-        let mut aliases = HashMap::new();
+        let mut aliases = Table::default();
         for (from, to) in &file.aliases {
             if !by_name.contains_key(&name_key(to)) {
                 return Err(invalid(

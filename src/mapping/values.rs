@@ -153,19 +153,13 @@ impl<'a> Record<'a> {
 
     /// Looks up a dotted path (`profile.identity`). Each path segment is one key.
     pub fn lookup(&self, path: &str) -> Option<&'a Json> {
-        let (first, rest) = match path.split_once('.') {
-            Some((first, rest)) => (first, Some(rest)),
-            None => (path, None),
-        };
+        let (first, rest) = split_dot(path);
         let Some(rest) = rest else {
             return self.top.get(first);
         };
         match self.gathered(first) {
             Some(members) => {
-                let (second, rest) = match rest.split_once('.') {
-                    Some((second, rest)) => (second, Some(rest)),
-                    None => (rest, None),
-                };
+                let (second, rest) = split_dot(rest);
                 let value = members.get(second)?;
                 match rest {
                     Some(rest) => lookup(value.as_object()?, rest),
@@ -182,6 +176,15 @@ impl<'a> Record<'a> {
             let value = self.lookup(path)?;
             (!is_blank(value)).then_some((path.as_str(), value))
         })
+    }
+}
+
+/// A dotted path's first segment and the rest. Paths are a few bytes long: a plain scan is
+/// faster than a general string search (a record is looked up a dozen times).
+fn split_dot(path: &str) -> (&str, Option<&str>) {
+    match path.bytes().position(|b| b == b'.') {
+        Some(at) => (&path[..at], Some(&path[at + 1..])),
+        None => (path, None),
     }
 }
 
