@@ -114,7 +114,7 @@ impl Engine {
         let policy = rules.undocumented_attributes;
         let mut undocumented = Undocumented::default();
         let mut scanned = Scanned::default();
-        let mut key = String::with_capacity(64);
+        let mut key = Vec::with_capacity(64);
         for (name, value) in props.iter() {
             let field = Field {
                 container: props_key,
@@ -122,7 +122,7 @@ impl Engine {
             };
             // The name compared loosely, once: for the documented attributes and the location.
             attribute_key_into(name, &mut key);
-            let spelled = |keys: &[String]| keys.contains(&key);
+            let spelled = |keys: &[String]| keys.iter().any(|known| known.as_bytes() == key);
             if scanned.latitude.is_none() && spelled(&rules.location_latitude) {
                 scanned.latitude = Some((name, value));
             }

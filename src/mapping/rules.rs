@@ -373,21 +373,25 @@ pub fn attribute_key(name: &str) -> String {
         .collect()
 }
 
-/// [`attribute_key`] into a buffer that is reused from call to call.
-pub fn attribute_key_into(name: &str, key: &mut String) {
+/// [`attribute_key`] as bytes, into a buffer that is reused from call to call (every property
+/// of every record goes through here).
+pub fn attribute_key_into(name: &str, key: &mut Vec<u8>) {
     key.clear();
     if name.is_ascii() {
         key.extend(
             name.bytes()
                 .filter(u8::is_ascii_alphanumeric)
-                .map(|b| char::from(b.to_ascii_lowercase())),
+                .map(|b| b.to_ascii_lowercase()),
         );
     } else {
-        key.extend(
-            name.chars()
-                .filter(|c| c.is_alphanumeric())
-                .flat_map(char::to_lowercase),
-        );
+        let mut buffer = [0; 4];
+        for c in name
+            .chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+        {
+            key.extend_from_slice(c.encode_utf8(&mut buffer).as_bytes());
+        }
     }
 }
 
@@ -604,17 +608,17 @@ impl Rules {
 
     /// Whether an attribute (any spelling) is documented for the event at `index`.
     pub fn is_documented(&self, index: usize, attribute: &str) -> bool {
-        let mut key = String::new();
+        let mut key = Vec::new();
         attribute_key_into(attribute, &mut key);
         self.documented_position(index, &key).is_some()
     }
 
     /// The position among the documented attributes of the event at `index` of the one with
     /// this [`attribute_key`], if it is documented.
-    pub fn documented_position(&self, index: usize, key: &str) -> Option<usize> {
+    pub fn documented_position(&self, index: usize, key: &[u8]) -> Option<usize> {
         self.documented[index]
             .iter()
-            .position(|(known, _)| known == key)
+            .position(|(known, _)| known.as_bytes() == key)
     }
 
     /// The documented attributes of the event at `index` as (name, [`attribute_key`]), in the
