@@ -190,7 +190,7 @@ pub fn plan_items<'a>(
     now_millis: i64,
 ) -> BatchPlan {
     let mut order: Vec<&str> = Vec::new();
-    let mut groups: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut groups: HashMap<&str, Vec<usize>, foldhash::fast::RandomState> = HashMap::default();
     let mut profile_batches: Vec<(usize, usize)> = Vec::new(); // (position in order, record)
     for index in 0..records {
         let Some(item) = item(index) else {
@@ -264,35 +264,38 @@ fn user_batches<'a>(
         .into_iter()
         .filter_map(|i| Some((i, item(i)?)))
         .collect();
-    let mut envelope = Batch {
+    // The user's facts merged by reference (first identities, last of everything else), then
+    // copied into the envelope once.
+    let (mut customer_id, mut email) = (None, None);
+    let mut user_attributes: IndexMap<&str, &Value, foldhash::fast::RandomState> =
+        IndexMap::default();
+    let (mut device_info, mut application_info) = (None, None);
+    for (_, item) in &records {
+        let facts = &item.facts;
+        customer_id = customer_id.or(facts.identities.customer_id.as_ref());
+        email = email.or(facts.identities.email.as_ref());
+        for (name, value) in facts.user_attributes {
+            user_attributes.insert(name, value);
+        }
+        device_info = facts.device_info.or(device_info);
+        application_info = facts.application_info.or(application_info);
+    }
+    let envelope = Batch {
         schema_version: 2,
         environment,
         source_request_id: Uuid::nil().to_string(),
-        user_identities: Default::default(),
-        user_attributes: Default::default(),
-        device_info: None,
-        application_info: None,
+        user_identities: UserIdentities {
+            customer_id: customer_id.cloned(),
+            email: email.cloned(),
+        },
+        user_attributes: user_attributes
+            .into_iter()
+            .map(|(name, value)| (name.to_string(), value.clone()))
+            .collect(),
+        device_info: device_info.cloned(),
+        application_info: application_info.cloned(),
         events: Vec::new(),
     };
-    for (_, item) in &records {
-        let facts = &item.facts;
-        let ids = &mut envelope.user_identities;
-        if ids.customer_id.is_none() {
-            ids.customer_id.clone_from(&facts.identities.customer_id);
-        }
-        if ids.email.is_none() {
-            ids.email.clone_from(&facts.identities.email);
-        }
-        for (name, value) in facts.user_attributes {
-            envelope.user_attributes.insert(name.clone(), value.clone());
-        }
-        if let Some(device) = facts.device_info {
-            envelope.device_info = Some(device.clone());
-        }
-        if let Some(application) = facts.application_info {
-            envelope.application_info = Some(application.clone());
-        }
-    }
     let envelope_bytes = serialized_len(&envelope) + r#","events":[]"#.len();
     let mut batches = Vec::new();
     let mut current = Pending::default();
