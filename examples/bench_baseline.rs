@@ -1,6 +1,7 @@
 //! feedlens beside a plain parse of the same file, in one run (issue 5's bench command).
 //!
-//! `cargo run --release --example bench_baseline -- FILE [--gzip FILE.gz] [--repeat N]`
+//! `cargo run --release --example bench_baseline -- FILE [--gzip FILE.gz] [--smaller FILE]
+//! [--repeat N]`
 //!
 //! For FILE (NDJSON in the page cache) it times, in each of N rounds, one after the other:
 //! - read: reading the file into memory;
@@ -9,8 +10,10 @@
 //!   findings kept, nothing printed), on all cores;
 //! - map: the `feedlens map FILE -o OUT` binary (release) writing the batches to a file;
 //!
-//! and, with `--gzip`, the time to decompress the file alone beside `check` on it. It prints
-//! the median time of each step and the median of its ratio to the baseline of the same round.
+//! and, with `--gzip`, the time to decompress the file alone beside `check` on it; with
+//! `--smaller FILE`, `check` on a smaller export (say a quarter of the records) beside `check`
+//! on FILE, to show how the time grows with the file. It prints the median time of each step
+//! and the median of its ratio to the baseline of the same round.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -76,17 +79,19 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut file = None;
     let mut gzip = None;
+    let mut smaller = None;
     let mut repeat = 3;
     let mut iter = args.iter();
     while let Some(arg) = iter.next() {
         match arg.as_str() {
             "--gzip" => gzip = iter.next().map(PathBuf::from),
+            "--smaller" => smaller = iter.next().map(PathBuf::from),
             "--repeat" => repeat = iter.next().and_then(|n| n.parse().ok()).unwrap_or(3),
             other => file = Some(PathBuf::from(other)),
         }
     }
     let Some(file) = file else {
-        eprintln!("usage: bench_baseline FILE [--gzip FILE.gz] [--repeat N]");
+        eprintln!("usage: bench_baseline FILE [--gzip FILE.gz] [--smaller FILE] [--repeat N]");
         std::process::exit(2);
     };
     let repeat = repeat.max(1);
@@ -145,6 +150,13 @@ fn main() {
             let (gz_check, _) = timed(|| check(gz, &engine));
             round.gzip = Some((inflate, gz_check));
         }
+        if let Some(small) = &smaller {
+            let (small_check, small_accounting) = timed(|| check(small, &engine));
+            round.growth = Some((
+                checked.as_secs_f64() / small_check.as_secs_f64(),
+                accounting.records_read as f64 / small_accounting.records_read.max(1) as f64,
+            ));
+        }
         round.base = base;
         counts = (parsed, accounting);
         rounds.push(round);
@@ -193,12 +205,22 @@ fn main() {
             gz_check.as_secs_f64(),
         );
     }
+    let growth: Vec<(f64, f64)> = rounds.iter().filter_map(|r| r.growth).collect();
+    if let Some(&(_, records)) = growth.first() {
+        let time = median_f64(growth.iter().map(|g| g.0).collect());
+        println!(
+            "growth: {records:.2}× the records took {time:.2}× the time to check ({:.2}× per record)",
+            time / records
+        );
+    }
 }
 
-/// One round's times: each step with its name, the baseline, and gzip (decompress, check).
+/// One round's times: each step with its name, the baseline, gzip (decompress, check), and
+/// growth (check's time on FILE over its time on the smaller file, and the records' ratio).
 #[derive(Default)]
 struct Round {
     steps: Vec<(String, Duration)>,
     base: Duration,
     gzip: Option<(Duration, Duration)>,
+    growth: Option<(f64, f64)>,
 }
