@@ -10,7 +10,8 @@ use uuid::Uuid;
 use indexmap::IndexMap;
 use serde_json::Value;
 
-use super::engine::{ID_NAMESPACE, MappedRecord, Outcome, RecordStatus, uuid_v5};
+use super::engine::{MappedRecord, Outcome, RecordStatus};
+use super::ids::{ID_NAMESPACE, uuid_v5};
 use crate::mparticle::limits;
 use crate::mparticle::{ApplicationInfo, Batch, DeviceInfo, Environment, Event, UserIdentities};
 

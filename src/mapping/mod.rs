@@ -5,6 +5,7 @@ mod attributes;
 mod batch;
 mod engine;
 mod findings;
+mod ids;
 mod rules;
 mod time;
 mod user;
