@@ -20,9 +20,9 @@ pub const MAX_DEPTH: usize = 128;
 /// Parses a record's JSON text (which starts at `place`). A record must be a JSON object.
 /// Errors name the line and column in the file and what to do.
 pub fn parse_record(place: &Place, text: &[u8]) -> Result<Json, String> {
-    // Invalid UTF-8 is the more basic problem, and the parser would replace it silently. The
-    // check runs on every record: in vector code, with the standard one (which says where) only
-    // for text that fails it.
+    // Invalid UTF-8 is the more basic problem, checked first so that the message says where it
+    // is in the file. The check runs on every record: in vector code, with the standard one
+    // (which says where) only for text that fails it.
     if simdutf8::basic::from_utf8(text).is_err()
         && let Err(utf8) = std::str::from_utf8(text)
     {
