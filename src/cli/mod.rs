@@ -11,7 +11,6 @@ use std::sync::atomic::AtomicBool;
 
 use crate::mapping::{
     Engine, MapOptions, Outcome, PlanEvent, PlanItem, RecordStatus, Rules, UserFacts, plan_items,
-    record_uuid,
 };
 use crate::mparticle::Environment;
 use crate::pipeline::{self, Accounting, Progress, RunSummary};
@@ -192,7 +191,7 @@ impl Kept {
         let mapped = outcome.mapped?;
         Some(Kept {
             timestamp,
-            record_id: record_uuid(&mapped.record_id),
+            record_id: mapped.record_id,
             // The record is the map's own: its facts are moved, not copied.
             facts: UserFacts {
                 identities: mapped.identities,

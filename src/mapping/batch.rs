@@ -51,7 +51,7 @@ pub struct PlanItem<'a> {
     pub group_key: &'a str,
     /// The event's time, if any.
     pub timestamp: Option<i64>,
-    /// The record's id ([`MappedRecord::record_id`], a UUID the engine made).
+    /// The record's id ([`MappedRecord::record_id`]).
     pub record_id: Uuid,
     /// The user facts the record carries into its batch's envelope.
     pub facts: UserFactsRef<'a>,
@@ -90,7 +90,7 @@ impl<'a> PlanItem<'a> {
         Some(PlanItem {
             group_key: &mapped.group_key,
             timestamp: outcome.timestamp_millis(),
-            record_id: record_uuid(&mapped.record_id),
+            record_id: mapped.record_id,
             facts: UserFactsRef::of(mapped),
             event: mapped
                 .event
@@ -134,13 +134,6 @@ impl UserFacts {
             application_info: self.application_info.as_ref(),
         }
     }
-}
-
-/// A record id as the UUID it is: the engine makes every id with [`Uuid::new_v5`].
-pub fn record_uuid(record_id: &str) -> Uuid {
-    let parsed = Uuid::parse_str(record_id);
-    debug_assert!(parsed.is_ok(), "record id {record_id:?} is not a UUID");
-    parsed.unwrap_or_default()
 }
 
 impl<'a> UserFactsRef<'a> {

@@ -8,6 +8,7 @@ use indexmap::IndexMap;
 use serde::Serialize;
 use serde_json::Value;
 use sonic_rs::{JsonContainerTrait, JsonValueTrait};
+use uuid::Uuid;
 
 use super::attributes::Scanned;
 use super::findings::{Finding, FindingKind, Severity};
@@ -120,8 +121,8 @@ pub struct TraceEntry {
 /// the record contributes to its batch.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MappedRecord {
-    /// A deterministic id of the record (the event's `source_message_id`).
-    pub record_id: String,
+    /// A deterministic id of the record (the event's `source_message_id`), a UUID (v5).
+    pub record_id: Uuid,
     /// The batch grouping key: customer id, else email, else CleverTap id, else the record.
     pub group_key: String,
     /// The user's identities from this record.
@@ -421,20 +422,19 @@ impl Engine {
 
         let user = self.user_facts(record, &mut work);
         let custom = category.event_type() == crate::mparticle::EventType::CustomEvent;
-        let event_key = event_id.to_string();
         let event = Event {
             event_type: category.event_type(),
             data: EventData {
                 event_name: custom.then(|| sent_name.clone()),
                 custom_event_type: custom.then(|| category.as_str().to_string()),
                 timestamp_unixtime_ms: timestamp,
-                source_message_id: event_key.clone(),
+                source_message_id: event_id.to_string(),
                 location,
                 custom_attributes: attributes,
             },
         };
         let mapped = MappedRecord {
-            record_id: event_key,
+            record_id: event_id,
             group_key: user.group_key(&event_id),
             identities: user.identities,
             user_attributes: user.attributes,
@@ -472,7 +472,7 @@ impl Engine {
         }
         let id = uuid_v5(&ID_NAMESPACE, &[b"profile\n", record_id.as_bytes()]);
         let mapped = MappedRecord {
-            record_id: id.to_string(),
+            record_id: id,
             group_key: user.group_key(&id),
             identities: user.identities,
             user_attributes: user.attributes,

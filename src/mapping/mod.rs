@@ -13,7 +13,7 @@ mod values;
 
 pub use batch::{
     BatchPlan, PlanEvent, PlanItem, PlannedBatch, UserFacts, UserFactsRef, build_batches,
-    event_bytes, plan_items, record_uuid, split_requests,
+    event_bytes, plan_items, split_requests,
 };
 pub use engine::{Engine, MapOptions, MappedRecord, Outcome, RecordStatus, TraceEntry, TraceOp};
 pub use findings::{Finding, FindingKind, Severity};

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::{Interner, NO_TIME, RowMeta, sent_name, severity_code, status_code, tab_of};
 use crate::mapping::{
-    MappedRecord, Outcome, RecordStatus, Rules, UserFacts, UserFactsRef, event_bytes, record_uuid,
+    MappedRecord, Outcome, RecordStatus, Rules, UserFacts, UserFactsRef, event_bytes,
 };
 use crate::pipeline::Accounting;
 use crate::ui::stats::CoverageCounts;
@@ -226,7 +226,7 @@ impl RowChunk {
         };
         PlanRow {
             group_key: self.group_keys.intern(&mapped.group_key),
-            record_id: record_uuid(&mapped.record_id),
+            record_id: mapped.record_id,
             facts,
             event_bytes: mapped
                 .event
