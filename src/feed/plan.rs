@@ -9,7 +9,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::settings::ResolvedTarget;
-use crate::mapping::{BatchPlan, Outcome, PlannedBatch, RecordStatus, build_batches};
+use crate::mapping::{BatchPlan, Outcome, PlannedBatch, RecordStatus, build_batches, uuid_v5};
 use crate::mparticle::{Environment, limits};
 
 /// Namespace of the deterministic request ids (UUID v5 over the batches' `source_request_id`s).
@@ -428,7 +428,7 @@ fn planned_request(
             .sum(),
         batches: range,
         bytes,
-        request_id: Uuid::new_v5(&REQUEST_ID_NAMESPACE, seed.as_bytes()).to_string(),
+        request_id: uuid_v5(&REQUEST_ID_NAMESPACE, &[seed.as_bytes()]).to_string(),
     }
 }
 

@@ -11,7 +11,7 @@ pub(crate) const ID_NAMESPACE: Uuid = Uuid::from_u128(0x6f1c_2a3e_8d4b_4f0a_9e57
 
 /// The name-based UUID (version 5) of `parts` joined, exactly as [`Uuid::new_v5`] makes it,
 /// without joining them first and with the processor's SHA-1 instructions where it has them:
-/// every record and batch gets one.
+/// every record, batch and bulk request gets one.
 pub(crate) fn uuid_v5(namespace: &Uuid, parts: &[&[u8]]) -> Uuid {
     use sha1::{Digest, Sha1};
     let mut hasher = Sha1::new();

@@ -17,6 +17,7 @@ pub use batch::{
 };
 pub use engine::{Engine, MapOptions, MappedRecord, Outcome, RecordStatus, TraceEntry, TraceOp};
 pub use findings::{Finding, FindingKind, Severity};
+pub(crate) use ids::uuid_v5;
 pub use rules::{
     Category, DEFAULT_RULES, DEFAULT_RULES_NAME, Rules, RulesError, UnknownEventPolicy,
     attribute_key,
