@@ -12,8 +12,8 @@ use egui::{Event, Modifiers, MouseWheelUnit, Pos2, RawInput, Rect, Vec2, pos2, v
 use feedlens::clevertap::{Place, RawPayload, RawRecord, ReadItem};
 use feedlens::mapping::{Engine, MapOptions, Rules};
 use feedlens::pipeline;
+use feedlens::records::{RowChunk, Store};
 use feedlens::ui::query::Filter;
-use feedlens::ui::store::{RowChunk, Store};
 use feedlens::ui::{App, Command, Tab};
 use rayon::prelude::*;
 use serde_json::json;

@@ -10,4 +10,5 @@ pub mod feed;
 pub mod mapping;
 pub mod mparticle;
 pub mod pipeline;
+pub mod records;
 pub mod ui;

@@ -199,7 +199,7 @@ fn exports_the_selection_as_ndjson() {
     let out = dir.path().join("out.ndjson");
     harness.state_mut().push(feedlens::ui::Command::Export(
         feedlens::ui::Scope::Selection,
-        feedlens::ui::batches::ExportFormat::Ndjson,
+        feedlens::records::ExportFormat::Ndjson,
         out.clone(),
     ));
     let deadline = Instant::now() + Duration::from_secs(10);

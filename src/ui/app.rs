@@ -6,7 +6,6 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::{Duration, Instant};
 
 pub use super::async_state::Async;
-use super::batches::BatchIndex;
 use super::commands::{Command, OpenMode};
 use super::detail::DetailState;
 use super::filter::FilterBar;
@@ -14,11 +13,13 @@ use super::loader::{self, LoadEvent, LoadHandle};
 use super::prefs::{self, Prefs};
 use super::query::{self, Query, QueryWorker, Views};
 use super::screenshot::ScreenshotPlan;
-use super::selection::Selection;
 use super::send_panel::SendPanel;
 use super::stats::Stats;
-use super::store::{LoadedFile, Records, Tab};
+use super::tab::Tab;
 use crate::mapping::Engine;
+use crate::records::batches::BatchIndex;
+use crate::records::selection::Selection;
+use crate::records::{LoadedFile, Records};
 
 /// How long one frame may spend taking in worker messages.
 const DRAIN_BUDGET: Duration = Duration::from_millis(8);
@@ -211,7 +212,7 @@ impl App {
     }
 
     /// A window over records already in memory (benchmarks and tests): no files are read.
-    pub fn from_store(store: super::store::Store, files: Vec<PathBuf>) -> Result<Self, String> {
+    pub fn from_store(store: crate::records::Store, files: Vec<PathBuf>) -> Result<Self, String> {
         let mut app = Self::new(
             None,
             StartOptions {

@@ -3,10 +3,10 @@
 
 use std::path::PathBuf;
 
-use super::batches::ExportFormat;
 use super::prefs::ThemePref;
 use super::query::{Filter, SortColumn};
-use super::store::Tab;
+use super::tab::Tab;
+use crate::records::batches::ExportFormat;
 
 /// Add to the loaded files or replace them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,13 +8,14 @@ use egui::text::LayoutJob;
 use serde_json::Value;
 
 use super::app::App;
-use super::batches::{BatchIndex, NO_BATCH};
 use super::commands::Command;
 use super::json_view::{Paint, json_job, source_value};
-use super::store::{STATUSES, Tab, severity_code, status_code};
+use super::tab::Tab;
 use super::table::format_time;
 use super::theme::{self, OPS, op_color, op_name};
 use crate::mapping::{Outcome, TraceEntry, TraceOp};
+use crate::records::batches::{BatchIndex, NO_BATCH};
+use crate::records::{STATUSES, severity_code, status_code};
 
 /// What the detail view remembers between frames.
 #[derive(Debug, Default)]

@@ -5,7 +5,7 @@ use egui::RichText;
 use super::app::App;
 use super::commands::Command;
 use super::query::{Filter, parse_time_bound};
-use super::store::STATUSES;
+use crate::records::STATUSES;
 
 /// The filter being edited; applied as soon as it is valid.
 #[derive(Debug, Clone, Default)]

@@ -3,11 +3,12 @@
 use std::path::PathBuf;
 
 use super::app::{App, Msg};
-use super::batches::{self, ExportFormat};
 use super::commands::{Command, OpenMode, Pick, Scope};
 use super::json_view::source_value;
 use super::query::SortColumn;
-use super::store::{PROFILE_TAB, Tab};
+use super::tab::Tab;
+use crate::records::PROFILE_TAB;
+use crate::records::batches::{self, ExportFormat};
 
 impl App {
     /// Applies one command.

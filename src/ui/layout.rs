@@ -4,10 +4,11 @@
 use egui::{Align, Layout, RichText};
 
 use super::app::App;
-use super::batches::ExportFormat;
 use super::commands::{Command, OpenMode, Pick, Scope};
 use super::prefs::{ThemePref, file_set_label};
-use super::store::{RECORD_TABS, Tab, record_tab_always_shown};
+use super::tab::Tab;
+use crate::records::batches::ExportFormat;
+use crate::records::{RECORD_TABS, record_tab_always_shown};
 
 /// Draws the whole window; panels push commands into the app's queue.
 pub fn window_ui(ui: &mut egui::Ui, app: &mut App) {

@@ -6,10 +6,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use super::store::RowChunk;
 use crate::clevertap::FileInfo;
 use crate::mapping::Engine;
 use crate::pipeline::{self, Progress};
+use crate::records::RowChunk;
 
 /// What the loading thread reports.
 #[derive(Debug)]

@@ -6,7 +6,6 @@
 
 mod app;
 mod async_state;
-pub mod batches;
 mod commands;
 mod detail;
 mod filter;
@@ -18,12 +17,11 @@ pub mod prefs;
 pub mod query;
 mod rules;
 mod screenshot;
-pub mod selection;
 mod send_panel;
 mod shortcuts;
 pub mod stats;
-pub mod store;
 mod summary;
+mod tab;
 mod table;
 mod theme;
 mod users;
@@ -34,7 +32,7 @@ use std::process::ExitCode;
 pub use app::{App, StartOptions};
 pub use commands::{Command, OpenMode, Scope};
 pub use screenshot::write_png;
-pub use store::Tab;
+pub use tab::Tab;
 
 /// Window options (without a subcommand, `feedlens [OPTIONS] [FILE]...` opens the window).
 #[derive(Debug, Clone, Default, clap::Args)]

@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use rayon::prelude::*;
 
-use super::batches::BatchIndex;
-use super::store::{NO_TIME, RECORD_TABS, RowMeta, Store};
+use crate::records::batches::BatchIndex;
+use crate::records::{NO_TIME, RECORD_TABS, RowMeta, Store};
 
 /// Rows above which filtering and sorting leave the UI thread.
 pub const INLINE_LIMIT: usize = 50_000;
@@ -27,7 +27,7 @@ pub struct Filter {
     pub event: String,
     /// Part of a customer id or email.
     pub identity: String,
-    /// Only rows with this status code ([`super::store::status_code`]).
+    /// Only rows with this status code ([`crate::records::status_code`]).
     pub status: Option<u8>,
     /// Only rows at or after this time (`YYYY-MM-DD[ HH:MM[:SS]]`, UTC).
     pub time_from: String,

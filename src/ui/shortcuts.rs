@@ -3,8 +3,8 @@
 use egui::{Key, KeyboardShortcut, Modifiers};
 
 use super::app::App;
-use super::batches::ExportFormat;
 use super::commands::{Command, OpenMode, Pick, Scope};
+use crate::records::batches::ExportFormat;
 
 const OPEN: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::O);
 const ADD: KeyboardShortcut =

@@ -8,8 +8,9 @@ use super::app::App;
 use super::commands::Command;
 use super::layout::human_bytes;
 use super::stats::Stats;
-use super::store::{RECORD_TABS, Tab, record_tab_name};
+use super::tab::Tab;
 use super::table::format_time;
+use crate::records::{RECORD_TABS, record_tab_name};
 
 /// Most events shown in the per-event chart.
 const TOP_EVENTS: usize = 20;
@@ -139,7 +140,7 @@ fn category_plot_ui(ui: &mut egui::Ui, stats: &Stats, commands: &mut Vec<Command
     let mut names = Vec::new();
     for index in 0..RECORD_TABS as u8 {
         let count = stats.per_tab.get(usize::from(index)).copied().unwrap_or(0);
-        if index >= 6 && index != super::store::UNMAPPED_TAB && count == 0 {
+        if index >= 6 && index != crate::records::UNMAPPED_TAB && count == 0 {
             continue;
         }
         let x = names.len() as f64;

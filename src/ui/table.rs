@@ -7,9 +7,10 @@ use egui_extras::{Column, TableBuilder};
 use super::app::App;
 use super::commands::Command;
 use super::query::SortColumn;
-use super::store::{NO_TIME, STATUSES, Tab};
+use super::tab::Tab;
 use super::theme;
 use crate::mparticle::EventType;
+use crate::records::{NO_TIME, STATUSES};
 
 /// Row height in points.
 pub const ROW_HEIGHT: f32 = 20.0;

@@ -71,7 +71,7 @@ pub fn severity_color(code: u8, dark: bool) -> Color32 {
     }
 }
 
-/// The colour of a status code ([`super::store::status_code`]).
+/// The colour of a status code ([`crate::records::status_code`]).
 pub fn status_color(code: u8, dark: bool) -> Color32 {
     match code {
         0 => severity_color(0, dark),

@@ -7,8 +7,8 @@ use egui_extras::{Column, TableBuilder};
 use super::app::App;
 use super::commands::Command;
 use super::layout::human_bytes;
-use super::store::PROFILE_TAB;
 use super::table::{ROW_HEIGHT, format_time};
+use crate::records::PROFILE_TAB;
 
 const PREFS_KEY: &str = "users";
 const TITLES: [(&str, f32); 8] = [

@@ -1,12 +1,17 @@
-//! The loaded records: a compact per-row index that sorting, filtering, counting and the tables
-//! read, what batching reads of each row, and each record's text (compressed a chunk at a time),
-//! from which a row's whole outcome is mapped again when it is shown, exported or sent.
+//! The record model shared by the window, `map`, export and send: a compact per-row index that
+//! sorting, filtering, counting and the tables read, what batching reads of each row, and each
+//! record's text (compressed a chunk at a time), from which a row's whole outcome is mapped
+//! again when it is shown, exported or sent. One policy decides which records are sendable
+//! ([`sendable`]) and one rule the group (category tab) of a record ([`tab_of`]).
 //!
 //! The store is shared with worker threads as an `Arc`; new chunks are appended only while the
 //! window holds the only reference (see [`Records`]), so a worker never sees a store change.
 
+pub mod batches;
 mod chunk;
+mod coverage;
 mod search;
+pub mod selection;
 
 use std::collections::{HashMap, VecDeque};
 use std::path::Path;
@@ -14,15 +19,17 @@ use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 
-use super::stats::CoverageCounts;
 use crate::clevertap::{Place, RawPayload, RawRecord, ReadItem};
 use crate::mapping::{
     Category, Engine, Outcome, PlanEvent, PlanItem, RecordStatus, Severity, UserFacts,
 };
 use crate::pipeline::{self, Accounting};
 
+pub use batches::{BatchIndex, BatchInfo, ExportFormat, NO_BATCH, sendable, sendable_row};
 pub use chunk::RowChunk;
 use chunk::{Block, PlanRow, RowSource, find_facts};
+pub use coverage::{CoverageCounts, EventCoverage};
+pub use selection::Selection;
 
 /// Tabs that hold records, in the order they are shown: the categories, then Unmapped/Held.
 pub const RECORD_TABS: usize = Category::ALL.len() + 1;
@@ -32,58 +39,6 @@ pub const UNMAPPED_TAB: u8 = Category::ALL.len() as u8;
 pub const PROFILE_TAB: u8 = UNMAPPED_TAB + 1;
 /// "No time" in [`RowMeta::time_ms`]; sorts first.
 pub const NO_TIME: i64 = i64::MIN;
-
-/// A tab of the window.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub enum Tab {
-    /// Records of one category (or Unmapped/Held), by index into [`RECORD_TABS`].
-    Records(u8),
-    /// Batches: identities and user attributes per user.
-    Users,
-    /// Counts, plots and coverage.
-    Summary,
-}
-
-impl Default for Tab {
-    fn default() -> Self {
-        Tab::Records(0)
-    }
-}
-
-impl Tab {
-    /// The tab's name without its count.
-    pub fn name(self) -> &'static str {
-        match self {
-            Tab::Records(index) => record_tab_name(index),
-            Tab::Users => "Users",
-            Tab::Summary => "Summary",
-        }
-    }
-
-    /// Finds a tab by name, ignoring case, spaces, `_` and `/` (`user_content`, `unmapped`).
-    pub fn parse(name: &str) -> Option<Tab> {
-        let key = loose(name);
-        if key == "users" || key == "user" {
-            return Some(Tab::Users);
-        }
-        if key == "summary" || key == "coverage" {
-            return Some(Tab::Summary);
-        }
-        if key.starts_with("unmapped") || key == "held" {
-            return Some(Tab::Records(UNMAPPED_TAB));
-        }
-        (0..UNMAPPED_TAB)
-            .find(|&index| loose(record_tab_name(index)) == key)
-            .map(Tab::Records)
-    }
-}
-
-fn loose(name: &str) -> String {
-    name.chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
-        .collect()
-}
 
 /// The name of a record tab.
 pub fn record_tab_name(index: u8) -> &'static str {
@@ -659,7 +614,7 @@ mod tests {
     use super::*;
     use crate::mapping::{MapOptions, Rules, build_batches};
     use crate::mparticle::Environment;
-    use crate::ui::batches::{BatchIndex, sendable};
+    use crate::records::batches::{BatchIndex, sendable};
 
     fn engine() -> Engine {
         let options = MapOptions {

@@ -1,11 +1,11 @@
-//! Batches for the window: which batch each record travels in (from the core's
+//! Batches of loaded records: which batch each record travels in (from the core's
 //! `plan_items`), kept without the events themselves (the store maps a batch's records again
 //! when its events are shown), and the export of batches to NDJSON or a JSON array.
 
 use std::io::Write;
 use std::path::Path;
 
-use super::store::{RowMeta, Store, status_code};
+use super::{RowMeta, Store, status_code};
 use crate::mapping::{BatchPlan, Outcome, RecordStatus, build_batches, plan_items};
 use crate::mparticle::{Batch, Environment};
 

@@ -6,12 +6,12 @@ use std::hash::{BuildHasher, Hasher};
 
 use uuid::Uuid;
 
+use super::CoverageCounts;
 use super::{Interner, NO_TIME, RowMeta, sent_name, severity_code, status_code, tab_of};
 use crate::mapping::{
     MappedRecord, Outcome, RecordStatus, Rules, UserFacts, UserFactsRef, event_bytes,
 };
 use crate::pipeline::Accounting;
-use crate::ui::stats::CoverageCounts;
 
 /// Where a row's record is: its place in its file and its text inside its block.
 #[derive(Debug, Clone, Copy)]
