@@ -452,6 +452,20 @@ impl Store {
         })
     }
 
+    /// Where a row was read: its file, line, column and CSV row. It names the record across
+    /// loads (a re-map reads the same files again), unlike the row's position.
+    pub fn place_key(&self, row: usize) -> Option<PlaceKey> {
+        let source = self.sources.get(row)?;
+        let meta = self.metas.get(row)?;
+        let file = self.files.get(usize::from(meta.file))?.as_ref()?;
+        Some((
+            Arc::clone(&file.path),
+            source.line,
+            source.column,
+            source.csv_row,
+        ))
+    }
+
     /// A stand-in for a row left out: dropped, with nothing mapped.
     fn placeholder(&self, row: usize) -> Outcome {
         let file = self
@@ -479,6 +493,9 @@ impl Store {
         id
     }
 }
+
+/// A record's place: file, line, column, CSV row (0 when not CSV).
+pub type PlaceKey = (Arc<Path>, u64, u64, u64);
 
 /// Severity as 1..=3 (0 is "no finding").
 pub fn severity_code(severity: Severity) -> u8 {

@@ -7,12 +7,19 @@ pub struct Selection {
     count: usize,
     /// Where a shift-click range starts (a record index).
     pub anchor: Option<u32>,
+    /// Bumped by every change, so a plan made from the selection knows when it is stale.
+    version: u64,
 }
 
 impl Selection {
     /// Number of selected records.
     pub fn len(&self) -> usize {
         self.count
+    }
+
+    /// A number that changes whenever the selected records change.
+    pub fn version(&self) -> u64 {
+        self.version
     }
 
     /// Whether nothing is selected.
@@ -39,9 +46,11 @@ impl Selection {
         if on && !was {
             self.bits[word] |= 1 << bit;
             self.count += 1;
+            self.version += 1;
         } else if !on && was {
             self.bits[word] &= !(1 << bit);
             self.count -= 1;
+            self.version += 1;
         }
     }
 
@@ -53,6 +62,9 @@ impl Selection {
 
     /// Deselects everything.
     pub fn clear(&mut self) {
+        if self.count > 0 {
+            self.version += 1;
+        }
         self.bits.clear();
         self.count = 0;
         self.anchor = None;
@@ -89,5 +101,14 @@ mod tests {
         assert_eq!(selection.iter().collect::<Vec<_>>(), vec![1, 200]);
         selection.set(10_000, false);
         assert_eq!(selection.len(), 2);
+        let version = selection.version();
+        selection.set(1, true);
+        assert_eq!(
+            selection.version(),
+            version,
+            "selecting a selected record changes nothing"
+        );
+        selection.clear();
+        assert_ne!(selection.version(), version);
     }
 }

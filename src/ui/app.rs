@@ -1,5 +1,6 @@
 //! The window's state, the frame (panels in order) and the draining of worker messages.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
@@ -13,10 +14,11 @@ use super::loader::{self, LoadEvent, LoadHandle};
 use super::prefs::{self, Prefs};
 use super::query::{self, Query, QueryWorker, Views};
 use super::screenshot::ScreenshotPlan;
-use super::send_panel::SendPanel;
+use super::send::{KeyringReply, PlannedSend, SendState};
 use super::stats::Stats;
 use super::tab::Tab;
 use crate::mapping::Engine;
+use crate::records::PlaceKey;
 use crate::records::batches::BatchIndex;
 use crate::records::selection::Selection;
 use crate::records::{LoadedFile, Records};
@@ -45,6 +47,17 @@ pub enum Msg {
     Picked(super::commands::Pick, Vec<PathBuf>),
     /// An export ended (message for the status line, or an error).
     Exported(Result<String, String>),
+    /// A send plan was built (generation, plan, why the journal could not be read).
+    Planned(u64, Arc<PlannedSend>, Option<String>),
+    /// The keyring answered.
+    Keyring(KeyringReply),
+}
+
+/// The selection and focus of a re-map, by place, until their rows are read again.
+#[derive(Debug)]
+struct Reselect {
+    selected: HashSet<PlaceKey>,
+    focus: Option<PlaceKey>,
 }
 
 /// How the window starts.
@@ -106,9 +119,14 @@ pub struct App {
     pub(super) errors: Vec<String>,
     pub(super) status: String,
     pub(super) pending_drop: Option<Vec<PathBuf>>,
-    pub(super) send_panel: SendPanel,
+    pub(super) send: SendState,
+    /// Bumped whenever the loaded records change (opened, added, mapped again): a plan made
+    /// before is stale.
+    pub(super) data_version: u64,
     pub(super) screenshot: Option<ScreenshotPlan>,
     pub(super) pending_select: Option<usize>,
+    /// What a re-map selects and focuses again as its rows arrive.
+    reselect: Option<Reselect>,
     failure_flag: Option<Arc<std::sync::atomic::AtomicBool>>,
     rebuild_due: bool,
     startup: Option<StartOptions>,
@@ -130,7 +148,7 @@ impl std::fmt::Debug for App {
             .field("status", &self.status)
             .field("errors", &self.errors)
             .field("prefs", &self.prefs)
-            .field("send_panel", &self.send_panel)
+            .field("send", &self.send)
             .finish_non_exhaustive()
     }
 }
@@ -168,6 +186,11 @@ impl App {
             filter_bar.draft.text = text.clone();
         }
         let records = Records::new(engine.clone());
+        let send = SendState::new(
+            options.send_panel,
+            prefs.feed.clone(),
+            prefs.feed_url.clone(),
+        );
         Ok(Self {
             tx,
             rx,
@@ -201,9 +224,11 @@ impl App {
             errors,
             status: String::new(),
             pending_drop: None,
-            send_panel: SendPanel::new(options.send_panel),
+            send,
+            data_version: 0,
             screenshot,
             pending_select: None,
+            reselect: None,
             failure_flag: None,
             rebuild_due: false,
             startup: Some(options),
@@ -251,6 +276,12 @@ impl App {
             || self.batches.is_pending()
             || self.stats.is_pending()
             || self.pending_select.is_some()
+            || self.send.plan.is_pending()
+    }
+
+    /// Whether files are being read (or read rows wait to be appended).
+    pub fn is_loading(&self) -> bool {
+        self.load.is_some() || self.records.has_pending()
     }
 
     /// Records loaded.
@@ -362,7 +393,13 @@ impl App {
         if let Some(load) = &mut self.load {
             load.cancel();
         }
+        // Whatever pointed into the records loaded so far is settled here, in one place: a new
+        // set of records clears the selection, the focus and any plan's right to be sent.
+        self.data_version += 1;
         if mode == OpenMode::Replace {
+            self.selection.clear();
+            self.focus = None;
+            self.reselect = None;
             self.records.clear(self.engine.clone());
             self.files.clear();
             self.base = query::base_views(self.records.store());
@@ -420,6 +457,7 @@ impl App {
         }
         let appended = self.records.flush();
         self.after_append(appended);
+        self.poll_send();
         if (more || self.records.has_pending())
             && let Some(ctx) = &self.ctx
         {
@@ -435,8 +473,10 @@ impl App {
                 }
             }
             Msg::Views(generation, views) => {
-                if views.covered <= self.records.store().len() {
-                    self.query_views.finish(generation, views);
+                if views.covered <= self.records.store().len()
+                    && self.query_views.finish(generation, views)
+                {
+                    self.drop_hidden_focus();
                 }
             }
             Msg::Batches(generation, index) => {
@@ -450,6 +490,10 @@ impl App {
             Msg::Picked(pick, paths) => self.on_picked(pick, paths),
             Msg::Exported(Ok(message)) => self.status = message,
             Msg::Exported(Err(message)) => self.errors.push(message),
+            Msg::Planned(generation, planned, journal_error) => {
+                self.on_planned(generation, planned, journal_error)
+            }
+            Msg::Keyring(reply) => self.on_keyring(reply),
         }
     }
 
@@ -489,6 +533,8 @@ impl App {
             }
             LoadEvent::Finished { cancelled, elapsed } => {
                 self.load = None;
+                // Records of the old selection that did not come back stay unselected.
+                self.reselect = None;
                 self.last_load = Some((elapsed, cancelled));
                 self.status = format!(
                     "{} {} records from {} files in {:.1} s",
@@ -510,6 +556,20 @@ impl App {
             return;
         }
         let store = self.records.store();
+        if let Some(reselect) = &mut self.reselect {
+            for row in rows.clone() {
+                let Some(key) = store.place_key(row) else {
+                    continue;
+                };
+                if reselect.selected.remove(&key) {
+                    self.selection.set(row as u32, true);
+                }
+                if reselect.focus.as_ref() == Some(&key) {
+                    reselect.focus = None;
+                    self.focus = Some(row as u32);
+                }
+            }
+        }
         query::extend_base(&mut self.base, store, rows);
         if self.query_active() {
             self.query_dirty = true;
@@ -519,8 +579,15 @@ impl App {
         }
     }
 
-    /// Starts background work that is due: views, batches, summary.
+    /// Starts background work that is due: views, batches, summary, the send panel's first plan.
     fn schedule(&mut self) {
+        if self.send.auto_plan
+            && !self.is_busy()
+            && (self.send.form.send_all || !self.selection.is_empty())
+        {
+            self.send.auto_plan = false;
+            self.commands.push(Command::PlanSend);
+        }
         let waiting_for_batches = self.tab == Tab::Users && self.batches.shown().is_none();
         let settled = self.load.is_none()
             && !self.records.has_pending()
@@ -600,8 +667,9 @@ impl App {
                 &self.query,
                 generation,
                 &latest,
-            ) {
-                self.query_views.finish(generation, views);
+            ) && self.query_views.finish(generation, views)
+            {
+                self.drop_hidden_focus();
             }
             return;
         }
@@ -615,17 +683,33 @@ impl App {
         );
     }
 
-    /// Re-reads the loaded files with the current engine (after a rules change).
+    /// A filter that hides the focused record clears the detail view: it must not show a
+    /// record the table no longer lists.
+    fn drop_hidden_focus(&mut self) {
+        if let (Tab::Records(_), Some(record)) = (self.tab, self.focus)
+            && !self.tab_rows().contains(&record)
+        {
+            self.focus = None;
+            self.detail.highlight = None;
+        }
+    }
+
+    /// Re-reads the loaded files with the current engine (after a rules change). The selection
+    /// and the focus follow their records by place (file, line, column) as rows come back.
     pub(super) fn remap(&mut self) {
         let paths: Vec<PathBuf> = self.files.iter().map(|f| f.path.to_path_buf()).collect();
-        let focus = self.focus;
-        let selection = self.selection.clone();
         if paths.is_empty() {
             return;
         }
+        let store = self.records.store();
+        let selected: HashSet<PlaceKey> = self
+            .selection
+            .iter()
+            .filter_map(|row| store.place_key(row as usize))
+            .collect();
+        let focus = self.focus.and_then(|row| store.place_key(row as usize));
         self.start_load(paths, OpenMode::Replace);
-        self.focus = focus;
-        self.selection = selection;
+        self.reselect = Some(Reselect { selected, focus });
     }
 
     /// One frame of the whole window (what `eframe::App::ui` runs; tests call it directly).
@@ -643,6 +727,10 @@ impl App {
         super::shortcuts::read(ui.ctx(), self);
         super::layout::window_ui(ui, self);
         let commands = std::mem::take(&mut self.commands);
+        if !commands.is_empty() {
+            // What the commands changed is drawn on the next frame.
+            ui.ctx().request_repaint();
+        }
         for command in commands {
             self.apply(command);
         }

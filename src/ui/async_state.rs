@@ -1,9 +1,10 @@
 //! A result computed off the UI thread, shown while the next one is computed.
 
 /// A result that arrives later; the last good one stays visible while a new one is computed.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub enum Async<T> {
     /// Nothing asked yet.
+    #[default]
     Idle,
     /// Being computed (generation), with the previous result if any.
     Pending(u64, Option<T>),

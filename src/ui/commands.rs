@@ -101,8 +101,22 @@ pub enum Command {
     HighlightTrace(Option<usize>),
     /// Dismiss an error message.
     DismissError(usize),
-    /// Show or hide the send panel.
+    /// Show or hide the send panel (showing it starts the local feed when that is the target).
     ShowSendPanel(bool),
+    /// The send form changed (target, URL, key, secret, environment, scope).
+    SetSendForm(Box<super::send::SendForm>),
+    /// Plan the records selected now (or every record, as the form says).
+    PlanSend,
+    /// Send the current plan (refused when the records or selection changed since).
+    StartSend,
+    /// Send only the batches of the current plan the feed has not accepted.
+    ResendFailed,
+    /// Stop the running send after the requests in flight.
+    CancelSend,
+    /// Read the key and secret for the target from the operating system's keyring.
+    KeyringLoad,
+    /// Keep the key and secret for the target in the operating system's keyring.
+    KeyringStore,
     /// Focus the search field.
     FocusSearch,
 }

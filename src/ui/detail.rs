@@ -303,8 +303,15 @@ pub fn detail_ui(ui: &mut egui::Ui, app: &mut App, commands: &mut Vec<Command>) 
                         }
                         ui.add(egui::Label::new(job.clone()).extend());
                     }
-                    _ if app.batches.is_pending() => {
-                        ui.label(RichText::new("building batches…").weak());
+                    _ if app.batches.is_pending()
+                        || (crate::records::sendable(&outcome)
+                            && (app.is_loading()
+                                || batches
+                                    .as_ref()
+                                    .is_none_or(|b| b.record_batch.len() <= record as usize))) =>
+                    {
+                        // A mapped record is batched once every file is read.
+                        ui.label(RichText::new("building batches once the files are read…").weak());
                     }
                     _ => {
                         ui.label(

@@ -144,7 +144,23 @@ impl App {
                     self.errors.remove(index);
                 }
             }
-            Command::ShowSendPanel(open) => self.send_panel.open = open,
+            Command::ShowSendPanel(open) => {
+                self.send.open = open;
+                if open {
+                    self.ensure_local_feed();
+                }
+            }
+            Command::SetSendForm(form) => self.set_send_form(*form),
+            Command::PlanSend => self.plan_send(),
+            Command::StartSend => self.start_send(false),
+            Command::ResendFailed => self.start_send(true),
+            Command::CancelSend => {
+                if let Some(handle) = &self.send.handle {
+                    handle.cancel();
+                }
+            }
+            Command::KeyringLoad => self.keyring(false),
+            Command::KeyringStore => self.keyring(true),
             Command::FocusSearch => self.filter_bar.request_focus = true,
         }
     }

@@ -16,17 +16,21 @@ pub fn window_ui(ui: &mut egui::Ui, app: &mut App) {
     egui::Panel::top("menu").show(ui, |ui| menu_ui(ui, app, &mut commands));
     egui::Panel::top("toolbar").show(ui, |ui| {
         toolbar_ui(ui, app, &mut commands);
-        if app.load.is_some() {
-            progress_ui(ui, app, &mut commands);
-        }
         errors_ui(ui, app, &mut commands);
         tabs_ui(ui, app, &mut commands);
         if app.tab != Tab::Summary {
             super::filter::filter_ui(ui, app, &mut commands);
         }
     });
-    egui::Panel::bottom("status").show(ui, |ui| status_ui(ui, app));
-    if app.send_panel.open {
+    // Reading progress sits at the bottom, beside the status line: the tab row above must not
+    // move while files load, or a click aimed at a tab lands on another.
+    egui::Panel::bottom("status").show(ui, |ui| {
+        if app.load.is_some() {
+            progress_ui(ui, app, &mut commands);
+        }
+        status_ui(ui, app);
+    });
+    if app.send.open {
         egui::Panel::right("send")
             .default_size(340.0)
             .min_size(260.0)
@@ -146,10 +150,10 @@ fn menu_ui(ui: &mut egui::Ui, app: &App, commands: &mut Vec<Command>) {
             }
             ui.separator();
             if ui
-                .checkbox(&mut app.send_panel.open.clone(), "Send panel")
+                .checkbox(&mut app.send.open.clone(), "Send panel")
                 .clicked()
             {
-                commands.push(Command::ShowSendPanel(!app.send_panel.open));
+                commands.push(Command::ShowSendPanel(!app.send.open));
             }
         });
     });

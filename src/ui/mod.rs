@@ -17,6 +17,7 @@ pub mod prefs;
 pub mod query;
 mod rules;
 mod screenshot;
+mod send;
 mod send_panel;
 mod shortcuts;
 pub mod stats;
@@ -32,6 +33,7 @@ use std::process::ExitCode;
 pub use app::{App, StartOptions};
 pub use commands::{Command, OpenMode, Scope};
 pub use screenshot::write_png;
+pub use send::SendForm;
 pub use tab::Tab;
 
 /// Window options (without a subcommand, `feedlens [OPTIONS] [FILE]...` opens the window).

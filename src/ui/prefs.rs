@@ -39,6 +39,10 @@ pub struct Prefs {
     pub rules: Option<PathBuf>,
     /// Include held records when exporting.
     pub export_held: bool,
+    /// The send panel's settings (target, environment, tuning), never the key or secret.
+    pub feed: crate::feed::FeedSettings,
+    /// The base URL last typed for a URL target.
+    pub feed_url: String,
 }
 
 impl Prefs {

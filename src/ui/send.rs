@@ -1,0 +1,542 @@
+//! The send panel's state and what its commands do: the form the user fills in, the local feed,
+//! the plan (built from the records selected when Plan was pressed), the send in progress and
+//! its result. The panel only draws this ([`super::send_panel`]); [`App::apply`] changes it.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use super::app::{App, Msg};
+use super::async_state::Async;
+use crate::feed::{
+    AcceptedInPlan, Credentials, FeedSettings, FeedTarget, LocalFeed, LocalFeedConfig,
+    LocalFeedHandle, RequestOutcome, Secret, SendEvent, SendHandle, SendJob, SendPlan,
+    SendProgress, Sender, accepted_in_plan, default_journal_path,
+};
+use crate::records::Selection;
+
+/// What the user fills in: where to send and with which credentials. The secret is a
+/// [`Secret`]: it never shows in `Debug`, a log or a file.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SendForm {
+    /// Target, environment, held records, tuning (persisted with the preferences).
+    pub settings: FeedSettings,
+    /// The base URL typed for a URL target (persisted).
+    pub url: String,
+    /// The API key.
+    pub key: String,
+    /// The API secret.
+    pub secret: Secret,
+    /// Plan every loaded record instead of the selection.
+    pub send_all: bool,
+}
+
+impl SendForm {
+    /// The credentials typed (trimmed).
+    pub fn credentials(&self) -> Credentials {
+        Credentials::new(self.key.trim(), self.secret.expose().trim())
+    }
+}
+
+/// What a plan was built from: the records and settings at the moment Plan was pressed. A plan
+/// whose stamp differs from the window's current one is stale and cannot be sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanStamp {
+    /// The loaded data's version ([`App`] bumps it whenever records are opened, added, closed
+    /// or mapped again).
+    pub data: u64,
+    /// The selection's version, or `None` when every record was planned.
+    pub selection: Option<u64>,
+    /// The settings that shape batches: environment and whether held records go.
+    pub settings: (crate::mparticle::Environment, bool),
+}
+
+/// A plan ready to send, with what it was built from.
+#[derive(Debug, Clone)]
+pub struct PlannedSend {
+    /// The batches and requests.
+    pub plan: Arc<SendPlan>,
+    /// What the panel prints of it.
+    pub text: String,
+    /// Records it was built from, and from how many files.
+    pub records: usize,
+    /// Files those records come from.
+    pub files: usize,
+    /// Which batches this feed already accepted (journal), if the journal could be read.
+    pub accepted: Option<AcceptedInPlan>,
+    /// What it was built from.
+    pub stamp: PlanStamp,
+}
+
+/// How the last send ended, per request.
+#[derive(Debug, Clone, Default)]
+pub struct SendResult {
+    /// The plan that was sent (all or the failed part of the planned one).
+    pub plan: Option<Arc<SendPlan>>,
+    /// Final outcome per request of that plan, as they arrive.
+    pub outcomes: Vec<Option<RequestOutcome>>,
+    /// Whether the send has ended.
+    pub finished: bool,
+    /// Whether it was cancelled.
+    pub cancelled: bool,
+    /// The journal could not be written (the send stopped).
+    pub journal_error: Option<String>,
+}
+
+impl SendResult {
+    /// Requests that ended without being accepted, with their outcome.
+    pub fn failed(&self) -> impl Iterator<Item = (usize, &RequestOutcome)> {
+        self.outcomes
+            .iter()
+            .enumerate()
+            .filter_map(|(index, outcome)| match outcome {
+                Some(RequestOutcome::Accepted) | None => None,
+                Some(outcome) => Some((index, outcome)),
+            })
+    }
+
+    /// `source_request_id`s of the batches the feed accepted in this send.
+    pub fn accepted_batches(&self) -> HashSet<String> {
+        let Some(plan) = &self.plan else {
+            return HashSet::new();
+        };
+        self.outcomes
+            .iter()
+            .enumerate()
+            .filter(|(_, outcome)| matches!(outcome, Some(RequestOutcome::Accepted)))
+            .filter_map(|(index, _)| plan.requests.get(index))
+            .flat_map(|request| plan.batches[request.batches.clone()].iter())
+            .map(|planned| planned.batch.source_request_id.clone())
+            .collect()
+    }
+}
+
+/// The send panel's state.
+#[derive(Debug, Default)]
+pub struct SendState {
+    /// Whether the panel is shown.
+    pub open: bool,
+    /// The form.
+    pub form: SendForm,
+    /// The built-in local feed, started when the local target is chosen.
+    pub local: Option<LocalFeedHandle>,
+    /// The plan: pending while it is built, the last one kept.
+    pub plan: Async<Arc<PlannedSend>>,
+    /// The running or last send.
+    pub handle: Option<SendHandle>,
+    /// Its counters.
+    pub progress: SendProgress,
+    /// How it ended, request by request.
+    pub result: SendResult,
+    /// Batches the feed accepted from the current plan (journal and this session's sends).
+    pub accepted: HashSet<String>,
+    /// Its attempts, newest last.
+    pub log: Vec<String>,
+    /// The last error, in words.
+    pub error: Option<String>,
+    /// A keyring read or write is running.
+    pub keyring_busy: bool,
+    /// Plan as soon as the records are loaded (the panel opened from the command line).
+    pub auto_plan: bool,
+    generation: u64,
+}
+
+impl SendState {
+    /// The state at start: open or not, credentials from the environment, persisted settings.
+    pub fn new(open: bool, settings: FeedSettings, url: String) -> Self {
+        let credentials = Credentials::from_env().unwrap_or_default();
+        Self {
+            open,
+            auto_plan: open,
+            form: SendForm {
+                settings,
+                url,
+                key: credentials.key.clone(),
+                secret: credentials.secret.clone(),
+                send_all: false,
+            },
+            plan: Async::Idle,
+            ..Self::default()
+        }
+    }
+
+    /// Whether a send is running.
+    pub fn sending(&self) -> bool {
+        self.handle.is_some() && !self.result.finished
+    }
+
+    /// Batches of the current plan that the feed has not accepted (journal and this session).
+    pub fn unaccepted_batches(&self) -> usize {
+        let Some(planned) = self.plan.shown() else {
+            return 0;
+        };
+        planned
+            .plan
+            .batches
+            .iter()
+            .filter(|b| !self.accepted.contains(&b.batch.source_request_id))
+            .count()
+    }
+}
+
+/// Why a plan cannot be sent as it is, in words (None: it can).
+pub fn stale_reason(planned: &PlannedSend, current: &PlanStamp) -> Option<&'static str> {
+    if planned.stamp.data != current.data {
+        Some("the loaded records changed: plan again")
+    } else if planned.stamp.selection != current.selection {
+        Some("the selection changed: plan again")
+    } else if planned.stamp.settings != current.settings {
+        Some("the environment or held-records setting changed: plan again")
+    } else {
+        None
+    }
+}
+
+/// A request's end in words, for the panel.
+pub fn outcome_words(outcome: &RequestOutcome) -> String {
+    match outcome {
+        RequestOutcome::Accepted => "accepted".to_string(),
+        RequestOutcome::Rejected { http_status, body } => {
+            format!("refused by the feed with HTTP {http_status}: {body}")
+        }
+        RequestOutcome::GivenUp { attempts, error } => {
+            format!("given up after {attempts} tries; the last said: {error}")
+        }
+        RequestOutcome::Cancelled => "cancelled before the feed accepted it".to_string(),
+    }
+}
+
+/// The keyring entry a target's credentials are kept under.
+pub fn keyring_label(target: &FeedTarget) -> String {
+    match target {
+        FeedTarget::Local => "local".to_string(),
+        FeedTarget::Pod(pod) => pod.as_str().to_string(),
+        FeedTarget::Url(url) => url.trim().to_string(),
+    }
+}
+
+/// A keyring answer.
+#[derive(Debug)]
+pub enum KeyringReply {
+    /// Credentials read (None: nothing kept for that target).
+    Loaded(String, Result<Option<Credentials>, String>),
+    /// Credentials stored (or why not).
+    Stored(String, Result<(), String>),
+}
+
+impl App {
+    /// The stamp a plan made now would carry.
+    pub(super) fn plan_stamp(&self) -> PlanStamp {
+        let form = &self.send.form;
+        PlanStamp {
+            data: self.data_version,
+            selection: (!form.send_all).then(|| self.selection.version()),
+            settings: (form.settings.environment, form.settings.send_held),
+        }
+    }
+
+    /// A new form from the panel: a target change starts the local feed when needed.
+    pub(super) fn set_send_form(&mut self, form: SendForm) {
+        let target_changed = form.settings.target != self.send.form.settings.target;
+        self.prefs.feed = form.settings.clone();
+        self.prefs.feed_url = form.url.clone();
+        self.send.form = form;
+        if target_changed {
+            self.send.error = None;
+            self.ensure_local_feed();
+        }
+    }
+
+    /// Starts the built-in local feed if the local target is chosen and none runs.
+    pub(super) fn ensure_local_feed(&mut self) {
+        if self.send.form.settings.target == FeedTarget::Local && self.send.local.is_none() {
+            match LocalFeed::start(LocalFeedConfig::default()) {
+                Ok(handle) => self.send.local = Some(handle),
+                Err(error) => {
+                    self.send.error = Some(format!("the local feed cannot start: {error}"))
+                }
+            }
+        }
+    }
+
+    /// Plans the records selected now (or every record): in the background, from their ids.
+    pub(super) fn plan_send(&mut self) {
+        self.ensure_local_feed();
+        let stamp = self.plan_stamp();
+        let chosen: Option<Selection> = (!self.send.form.send_all).then(|| self.selection.clone());
+        let count = chosen
+            .as_ref()
+            .map_or(self.records.store().len(), Selection::len);
+        if count == 0 {
+            self.send.error = Some("nothing to plan: select records first".into());
+            return;
+        }
+        self.send.generation += 1;
+        let generation = self.send.generation;
+        self.send.plan.start(generation);
+        self.send.error = None;
+        let store = self.records.share();
+        let now = self.engine_now();
+        let settings = self.send.form.settings.clone();
+        let target = settings.resolve(&self.send.form.credentials(), self.send.local.as_ref());
+        let send = self.sender();
+        let spawned = spawn_named("plan", move || {
+            let wanted = |row: usize| chosen.as_ref().is_none_or(|s| s.contains(row as u32));
+            let mut files = HashSet::new();
+            let mut records = 0;
+            for (row, meta) in store.metas.iter().enumerate() {
+                if wanted(row) {
+                    records += 1;
+                    files.insert(meta.file);
+                }
+            }
+            let outcomes = store.outcomes_where(|row, _| wanted(row));
+            let plan = SendPlan::from_outcomes(
+                &outcomes,
+                |row, _| wanted(row),
+                settings.environment,
+                settings.send_held,
+                now,
+            );
+            drop(outcomes);
+            drop(store);
+            let (accepted, target_error) = match &target {
+                Ok(target) => (
+                    accepted_in_plan(&default_journal_path(), &plan, target)
+                        .map_err(|error| error.to_string()),
+                    None,
+                ),
+                Err(error) => (Ok(AcceptedInPlan::default()), Some(error.to_string())),
+            };
+            let mut text = format!(
+                "{records} records from {} files\n{}",
+                files.len(),
+                plan.describe(target.as_ref().ok())
+            );
+            if let Some(error) = target_error {
+                text.push_str(&format!("to send: {error}\n"));
+            }
+            let (accepted, journal_error) = match accepted {
+                Ok(accepted) => (Some(accepted), None),
+                Err(error) => (None, Some(error)),
+            };
+            let planned = PlannedSend {
+                plan: Arc::new(plan),
+                text,
+                records,
+                files: files.len(),
+                accepted,
+                stamp,
+            };
+            send(Msg::Planned(generation, Arc::new(planned), journal_error));
+        });
+        if let Err(error) = spawned {
+            self.send.error = Some(format!("cannot start planning: {error}"));
+        }
+    }
+
+    /// A plan arrived.
+    pub(super) fn on_planned(
+        &mut self,
+        generation: u64,
+        planned: Arc<PlannedSend>,
+        journal_error: Option<String>,
+    ) {
+        let accepted: HashSet<String> = match &planned.accepted {
+            Some(marks) => planned
+                .plan
+                .batches
+                .iter()
+                .zip(&marks.accepted)
+                .filter(|(_, accepted)| **accepted)
+                .map(|(b, _)| b.batch.source_request_id.clone())
+                .collect(),
+            None => HashSet::new(),
+        };
+        if self.send.plan.finish(generation, planned) {
+            self.send.accepted = accepted;
+            self.send.result = SendResult::default();
+            self.send.handle = None;
+            self.send.log.clear();
+            if let Some(error) = journal_error {
+                self.send.error = Some(format!("the journal could not be read: {error}"));
+            }
+        }
+    }
+
+    /// Sends the current plan, or only its batches the feed has not accepted (`failed_only`).
+    pub(super) fn start_send(&mut self, failed_only: bool) {
+        self.send.error = None;
+        let Some(planned) = self.send.plan.shown().cloned() else {
+            self.send.error = Some("plan first".into());
+            return;
+        };
+        if let Some(reason) = stale_reason(&planned, &self.plan_stamp()) {
+            self.send.error = Some(reason.to_string());
+            return;
+        }
+        if self.send.sending() {
+            return;
+        }
+        let plan = if failed_only {
+            Arc::new(planned.plan.excluding(&self.send.accepted))
+        } else {
+            Arc::clone(&planned.plan)
+        };
+        if plan.batch_count() == 0 {
+            self.send.error = Some("nothing left to send: the feed accepted every batch".into());
+            return;
+        }
+        self.ensure_local_feed();
+        let target = match self
+            .send
+            .form
+            .settings
+            .resolve(&self.send.form.credentials(), self.send.local.as_ref())
+        {
+            Ok(target) => target,
+            Err(error) => {
+                self.send.error = Some(error.to_string());
+                return;
+            }
+        };
+        let wake = self.ctx.clone();
+        let job = SendJob {
+            plan: Arc::clone(&plan),
+            target,
+            tuning: self.send.form.settings.tuning.clone(),
+            journal: Some(default_journal_path()),
+        };
+        match Sender::start(job, move || {
+            if let Some(ctx) = &wake {
+                ctx.request_repaint();
+            }
+        }) {
+            Ok(handle) => {
+                self.send.log.clear();
+                self.send.progress = handle.progress();
+                self.send.result = SendResult {
+                    outcomes: vec![None; plan.requests.len()],
+                    plan: Some(plan),
+                    ..SendResult::default()
+                };
+                self.send.handle = Some(handle);
+            }
+            Err(error) => self.send.error = Some(error.to_string()),
+        }
+    }
+
+    /// Takes in what the running send reported.
+    pub(super) fn poll_send(&mut self) {
+        let Some(handle) = &self.send.handle else {
+            return;
+        };
+        let events = handle.try_events();
+        self.send.progress = handle.progress();
+        for event in events {
+            let line = match event {
+                SendEvent::Attempt(report) => format!(
+                    "request {} attempt {}: {}{}",
+                    report.request + 1,
+                    report.attempt,
+                    report
+                        .http_status
+                        .map_or_else(|| "no answer".into(), |s| format!("HTTP {s}")),
+                    report.error.map(|e| format!(" ({e})")).unwrap_or_default()
+                ),
+                SendEvent::RequestFinished { request, outcome } => {
+                    let line = format!("request {}: {}", request + 1, outcome_words(&outcome));
+                    if let Some(slot) = self.send.result.outcomes.get_mut(request) {
+                        *slot = Some(outcome);
+                    }
+                    line
+                }
+                SendEvent::JournalFailed(message) => {
+                    self.send.result.journal_error = Some(message.clone());
+                    format!("journal: {message}")
+                }
+                SendEvent::Finished(summary) => {
+                    self.send.result.finished = true;
+                    self.send.result.cancelled = summary.cancelled;
+                    let accepted = self.send.result.accepted_batches();
+                    self.send.accepted.extend(accepted);
+                    format!(
+                        "finished: {} of {} batches accepted{}",
+                        summary.progress.batches_accepted,
+                        summary.progress.batches_total,
+                        if summary.cancelled {
+                            " (cancelled)"
+                        } else {
+                            ""
+                        }
+                    )
+                }
+            };
+            self.send.log.push(line);
+        }
+        let excess = self.send.log.len().saturating_sub(200);
+        self.send.log.drain(..excess);
+        if self.send.sending()
+            && let Some(ctx) = &self.ctx
+        {
+            ctx.request_repaint_after(std::time::Duration::from_millis(100));
+        }
+    }
+
+    /// Reads or writes the keyring off the UI thread.
+    pub(super) fn keyring(&mut self, store: bool) {
+        let label = keyring_label(&self.send.form.settings.target);
+        let credentials = self.send.form.credentials();
+        let send = self.sender();
+        self.send.keyring_busy = true;
+        let spawned = spawn_named("keyring", move || {
+            let reply = if store {
+                KeyringReply::Stored(
+                    label.clone(),
+                    crate::feed::keyring::store(&label, &credentials).map_err(|e| e.to_string()),
+                )
+            } else {
+                KeyringReply::Loaded(
+                    label.clone(),
+                    crate::feed::keyring::load(&label).map_err(|e| e.to_string()),
+                )
+            };
+            send(Msg::Keyring(reply));
+        });
+        if let Err(error) = spawned {
+            self.send.keyring_busy = false;
+            self.send.error = Some(format!("cannot reach the keyring: {error}"));
+        }
+    }
+
+    /// A keyring answer arrived.
+    pub(super) fn on_keyring(&mut self, reply: KeyringReply) {
+        self.send.keyring_busy = false;
+        match reply {
+            KeyringReply::Loaded(_, Ok(Some(credentials))) => {
+                self.send.form.key = credentials.key.clone();
+                self.send.form.secret = credentials.secret.clone();
+                self.send.error = None;
+                self.status = "key and secret taken from the keyring".into();
+            }
+            KeyringReply::Loaded(label, Ok(None)) => {
+                self.send.error = Some(format!("the keyring holds nothing for {label}"));
+            }
+            KeyringReply::Stored(label, Ok(())) => {
+                self.status = format!("key and secret kept in the keyring for {label}");
+            }
+            KeyringReply::Loaded(_, Err(error)) | KeyringReply::Stored(_, Err(error)) => {
+                self.send.error = Some(error);
+            }
+        }
+    }
+}
+
+/// Starts a named background thread (the name shows in panics and profiles).
+pub(super) fn spawn_named(
+    name: &str,
+    work: impl FnOnce() + Send + 'static,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name(name.to_string())
+        .spawn(work)
+}

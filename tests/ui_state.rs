@@ -1,0 +1,179 @@
+//! Workflows that once left the window pointing at the wrong records (egui_kittest, no GPU):
+//! open another file with records selected; change the selection after planning; filter away
+//! the focused record; watch the tab row while files load.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT, Queryable};
+use feedlens::ui::{App, Command, OpenMode, StartOptions};
+
+/// `n` App Launched records, one user each.
+fn export(dir: &Path, name: &str, n: usize) -> PathBuf {
+    let mut text = String::new();
+    for i in 0..n {
+        text.push_str(&format!(
+            "{{\"ts\":20220212004131,\"eventName\":\"App Launched\",\"profile\":{{\"identity\":\"{name}-{i}\"}},\"eventProps\":{{\"CT Source\":\"Mobile\"}}}}\n"
+        ));
+    }
+    let path = dir.join(format!("{name}.jsonl"));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn harness(files: Vec<PathBuf>, send_panel: bool) -> Harness<'static, App> {
+    let app = App::new(
+        None,
+        StartOptions {
+            files,
+            send_panel,
+            fresh: true,
+            ..StartOptions::default()
+        },
+    )
+    .unwrap();
+    Harness::builder()
+        .with_size([1600.0, 1200.0])
+        .build_ui_state(|ui, app: &mut App| app.frame_ui(ui), app)
+}
+
+fn settle(harness: &mut Harness<'static, App>) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    harness.step();
+    while harness.state().is_busy() {
+        assert!(Instant::now() < deadline, "the window stayed busy");
+        std::thread::sleep(Duration::from_millis(5));
+        harness.step();
+    }
+    harness.run();
+}
+
+fn disabled(harness: &Harness<'static, App>, label: &str) -> bool {
+    harness.get_by_label(label).accesskit_node().is_disabled()
+}
+
+/// Selects the first `n` rows of the Other tab as a user does: click, then shift-click.
+fn select_first(harness: &mut Harness<'static, App>, n: usize) {
+    harness.state_mut().push(Command::ClickRow {
+        position: 0,
+        toggle: false,
+        range: false,
+    });
+    harness.state_mut().push(Command::ClickRow {
+        position: n - 1,
+        toggle: false,
+        range: true,
+    });
+    settle(harness);
+}
+
+#[test]
+fn opening_another_file_clears_the_selection_and_the_plan_must_be_made_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = export(dir.path(), "first", 59);
+    let second = export(dir.path(), "second", 12);
+    let mut harness = harness(vec![first], true);
+    settle(&mut harness);
+    select_first(&mut harness, 25);
+    harness.get_by_label("Selected: 25");
+    harness.get_by_label("Send 25 selected…");
+
+    harness.get_by_label("Plan 25 records (dry run)").click();
+    settle(&mut harness);
+    assert!(
+        harness
+            .query_by_label_contains("25 records from 1 files")
+            .is_some(),
+        "the plan names its records"
+    );
+    assert!(!disabled(&harness, "Send"), "a fresh plan can be sent");
+
+    // File › Open on another file: nothing of the old selection survives.
+    harness
+        .state_mut()
+        .push(Command::Open(vec![second], OpenMode::Replace));
+    settle(&mut harness);
+    assert_eq!(harness.state().record_count(), 12);
+    assert_eq!(harness.state().selected_count(), 0);
+    harness.get_by_label("Selected: 0");
+    assert!(disabled(&harness, "Send 0 selected…"));
+    assert!(disabled(&harness, "Send"), "the old plan cannot be sent");
+    harness.get_by_label("the loaded records changed: plan again");
+    assert!(disabled(&harness, "Plan 0 records (dry run)"));
+
+    // Select in the new file and plan again: exactly those records are planned.
+    select_first(&mut harness, 5);
+    harness.get_by_label("Plan 5 records (dry run)").click();
+    settle(&mut harness);
+    assert!(
+        harness
+            .query_by_label_contains("5 records from 1 files")
+            .is_some()
+    );
+    assert!(harness.query_by_label_contains("5 batches").is_some());
+    assert!(!disabled(&harness, "Send"));
+
+    // Another row selected after planning: Send waits for a new plan.
+    harness.state_mut().push(Command::ClickRow {
+        position: 8,
+        toggle: true,
+        range: false,
+    });
+    settle(&mut harness);
+    harness.get_by_label("the selection changed: plan again");
+    assert!(disabled(&harness, "Send"));
+}
+
+#[test]
+fn a_filter_that_hides_the_focused_record_clears_the_detail() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = export(dir.path(), "users", 10);
+    let mut harness = harness(vec![file], false);
+    settle(&mut harness);
+    harness.get_by_label("users-3").click();
+    settle(&mut harness);
+    assert_eq!(harness.state().focused_record(), Some(3));
+    harness.get_by_label("Source record");
+
+    let search = harness.get_by_label("Search");
+    search.click();
+    harness.run();
+    harness.get_by_label("Search").type_text("users-7");
+    settle(&mut harness);
+    harness.get_by_label("Other (1 of 10)");
+    assert_eq!(harness.state().focused_record(), None);
+    assert!(harness.query_by_label("Source record").is_none());
+    assert!(
+        harness
+            .query_by_label_contains("Select a row to see the source record")
+            .is_some()
+    );
+}
+
+#[test]
+fn the_tab_row_stays_put_while_files_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = export(dir.path(), "big", 60_000);
+    let mut harness = harness(vec![big], false);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut while_loading = None;
+    harness.step();
+    while harness.state().is_busy() {
+        assert!(Instant::now() < deadline, "still loading");
+        if harness.state().is_loading()
+            && let Some(tab) = harness.query_by_label_contains("Other (")
+        {
+            while_loading.get_or_insert(tab.rect());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+        harness.step();
+    }
+    harness.run();
+    let loading = while_loading.expect("the tab row was seen while loading");
+    let loaded = harness.get_by_label_contains("Other (").rect();
+    assert_eq!(
+        loading.min.y, loaded.min.y,
+        "the tab row moved when loading ended"
+    );
+}
