@@ -177,3 +177,49 @@ fn the_tab_row_stays_put_while_files_load() {
         "the tab row moved when loading ended"
     );
 }
+
+#[test]
+fn a_typed_path_opens_files_without_a_system_dialog() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = export(dir.path(), "first", 3);
+    export(dir.path(), "second", 7);
+    let mut harness = harness(vec![first], false);
+    settle(&mut harness);
+    harness.get_by_label("Open…").click();
+    settle(&mut harness);
+    harness.get_by_label("Open CleverTap files");
+    // The box starts in the loaded file's folder and lists what is there.
+    let folder = format!("{}/", dir.path().display());
+    assert_eq!(
+        harness.get_by_label("Path").value().as_deref(),
+        Some(folder.as_str())
+    );
+    harness.get_by_label("second.jsonl");
+    // Typing part of a name and pressing Tab completes it.
+    harness.get_by_label("Path").type_text("sec");
+    settle(&mut harness);
+    harness.key_press(egui::Key::Tab);
+    settle(&mut harness);
+    let completed = format!("{folder}second.jsonl");
+    assert_eq!(
+        harness.get_by_label("Path").value().as_deref(),
+        Some(completed.as_str())
+    );
+    harness.get_by_label("Open").click();
+    settle(&mut harness);
+    assert!(harness.query_by_label("Open CleverTap files").is_none());
+    assert_eq!(harness.state().record_count(), 7);
+
+    // A path that does not exist is refused in the box, with the reason.
+    harness.get_by_label("Open…").click();
+    settle(&mut harness);
+    harness.get_by_label("Path").type_text("nothing-here.jsonl");
+    settle(&mut harness);
+    harness.get_by_label("Open").click();
+    settle(&mut harness);
+    harness.get_by_label_contains("no such file or folder");
+    harness.get_by_label("Cancel").click();
+    settle(&mut harness);
+    assert!(harness.query_by_label("Open CleverTap files").is_none());
+    assert_eq!(harness.state().record_count(), 7);
+}

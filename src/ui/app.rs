@@ -125,6 +125,8 @@ pub struct App {
     pub(super) data_version: u64,
     pub(super) screenshot: Option<ScreenshotPlan>,
     pub(super) pending_select: Option<usize>,
+    /// The path box, when a path is asked for.
+    pub(super) path_box: Option<super::path_box::PathBox>,
     /// What a re-map selects and focuses again as its rows arrive.
     reselect: Option<Reselect>,
     failure_flag: Option<Arc<std::sync::atomic::AtomicBool>>,
@@ -229,6 +231,7 @@ impl App {
             screenshot,
             pending_select: None,
             reselect: None,
+            path_box: None,
             failure_flag: None,
             rebuild_due: false,
             startup: Some(options),

@@ -40,8 +40,16 @@ pub enum Pick {
 /// A request from the UI.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
-    /// Show a file dialog (it runs on its own thread).
+    /// Ask for a path: the path box, where one can be typed, completed or browsed for.
     ShowDialog(Pick),
+    /// The path box's text changed.
+    SetPathText(String),
+    /// Use the path in the path box.
+    ConfirmPath,
+    /// Open the system's file dialog from the path box (it runs on its own thread).
+    BrowsePath,
+    /// Close the path box.
+    ClosePathBox,
     /// Read files.
     Open(Vec<PathBuf>, OpenMode),
     /// Files were dropped on the window: ask whether to add or replace when data is loaded.

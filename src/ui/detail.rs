@@ -9,9 +9,9 @@ use serde_json::Value;
 
 use super::app::App;
 use super::commands::Command;
+use super::format::format_time;
 use super::json_view::{Paint, json_job, source_value};
 use super::tab::Tab;
-use super::table::format_time;
 use super::theme::{self, OPS, op_color, op_name};
 use crate::mapping::{Outcome, TraceEntry, TraceOp};
 use crate::records::batches::{BatchIndex, NO_BATCH};

@@ -14,7 +14,21 @@ impl App {
     /// Applies one command.
     pub fn apply(&mut self, command: Command) {
         match command {
-            Command::ShowDialog(pick) => self.show_dialog(pick),
+            Command::ShowDialog(pick) => self.open_path_box(pick),
+            Command::SetPathText(text) => {
+                if let Some(path_box) = &mut self.path_box {
+                    path_box.set_text(text);
+                }
+            }
+            Command::ConfirmPath => self.confirm_path(),
+            Command::BrowsePath => {
+                if let Some(path_box) = &mut self.path_box {
+                    path_box.browsing = true;
+                    let pick = path_box.pick;
+                    self.show_dialog(pick);
+                }
+            }
+            Command::ClosePathBox => self.path_box = None,
             Command::Open(paths, mode) => self.start_load(paths, mode),
             Command::Dropped(paths) => {
                 if self.records.store().is_empty() && self.load.is_none() {
@@ -340,11 +354,64 @@ impl App {
         });
     }
 
+    fn open_path_box(&mut self, pick: Pick) {
+        let folder_of = |path: &std::path::Path| {
+            path.parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .map(|p| format!("{}/", p.display()))
+        };
+        let cwd = std::env::current_dir()
+            .map(|d| format!("{}/", d.display()))
+            .unwrap_or_default();
+        let start = match pick {
+            Pick::Open(_) => self
+                .files
+                .first()
+                .and_then(|f| folder_of(&f.path))
+                .unwrap_or(cwd),
+            Pick::Rules => self
+                .rules_path
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or(cwd),
+            Pick::Export(_, format) => {
+                format!("{cwd}feedlens-batches.{}", format.extension())
+            }
+        };
+        self.path_box = Some(super::path_box::PathBox::new(pick, start));
+    }
+
+    fn confirm_path(&mut self) {
+        let Some(path_box) = &mut self.path_box else {
+            return;
+        };
+        match path_box.chosen() {
+            Ok(path) => {
+                let pick = path_box.pick;
+                self.path_box = None;
+                self.use_picked(pick, vec![path]);
+            }
+            Err(why) => path_box.note = Some(why),
+        }
+    }
+
     pub(super) fn on_picked(&mut self, pick: Pick, paths: Vec<PathBuf>) {
         if paths.is_empty() {
-            self.status = "no file chosen (the file dialog needs xdg-desktop-portal; files can also be dropped on the window)".into();
+            let note = "the system file dialog did not open or nothing was chosen (it needs xdg-desktop-portal or zenity): type or paste the path here, or drop files on the window";
+            match &mut self.path_box {
+                Some(path_box) => {
+                    path_box.browsing = false;
+                    path_box.note = Some(note.into());
+                }
+                None => self.status = note.into(),
+            }
             return;
         }
+        self.path_box = None;
+        self.use_picked(pick, paths);
+    }
+
+    fn use_picked(&mut self, pick: Pick, paths: Vec<PathBuf>) {
         match pick {
             Pick::Open(mode) => self.start_load(paths, mode),
             Pick::Rules => self.use_rules(paths.into_iter().next()),

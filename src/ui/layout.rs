@@ -5,6 +5,7 @@ use egui::{Align, Layout, RichText};
 
 use super::app::App;
 use super::commands::{Command, OpenMode, Pick, Scope};
+use super::format::human_bytes;
 use super::prefs::{ThemePref, file_set_label};
 use super::tab::Tab;
 use crate::records::batches::ExportFormat;
@@ -55,6 +56,9 @@ pub fn window_ui(ui: &mut egui::Ui, app: &mut App) {
         Tab::Summary => super::summary::summary_ui(ui, app, &mut commands),
     });
     drop_ui(ui, app, &mut commands);
+    if let Some(path_box) = &app.path_box {
+        super::path_box::path_box_ui(ui.ctx(), path_box, &mut commands);
+    }
     for command in commands {
         app.push(command);
     }
@@ -266,16 +270,6 @@ fn progress_ui(ui: &mut egui::Ui, app: &App, commands: &mut Vec<Command>) {
             commands.push(Command::CancelLoad);
         }
     });
-}
-
-/// Bytes for people.
-pub fn human_bytes(bytes: u64) -> String {
-    match bytes {
-        b if b >= 1 << 30 => format!("{:.1} GB", b as f64 / (1u64 << 30) as f64),
-        b if b >= 1 << 20 => format!("{:.1} MB", b as f64 / (1u64 << 20) as f64),
-        b if b >= 1 << 10 => format!("{:.1} KB", b as f64 / 1024.0),
-        b => format!("{b} B"),
-    }
 }
 
 fn errors_ui(ui: &mut egui::Ui, app: &App, commands: &mut Vec<Command>) {

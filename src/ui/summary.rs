@@ -6,10 +6,10 @@ use egui_plot::{Bar, BarChart, Legend, Plot};
 
 use super::app::App;
 use super::commands::Command;
-use super::layout::human_bytes;
+use super::format::format_time;
+use super::format::human_bytes;
 use super::stats::Stats;
 use super::tab::Tab;
-use super::table::format_time;
 use crate::records::{RECORD_TABS, record_tab_name};
 
 /// Most events shown in the per-event chart.

@@ -6,11 +6,12 @@ use egui_extras::{Column, TableBuilder};
 
 use super::app::App;
 use super::commands::Command;
+use super::format::format_time;
 use super::query::SortColumn;
 use super::tab::Tab;
 use super::theme;
 use crate::mparticle::EventType;
-use crate::records::{NO_TIME, STATUSES};
+use crate::records::STATUSES;
 
 /// Row height in points.
 pub const ROW_HEIGHT: f32 = 20.0;
@@ -117,16 +118,6 @@ const COLUMNS: [ColumnSpec; 12] = [
         hint: "How the record ended and its most serious finding",
     },
 ];
-
-/// Milliseconds as `YYYY-MM-DD HH:MM:SS` (UTC).
-pub fn format_time(millis: i64) -> String {
-    if millis == NO_TIME {
-        return "—".into();
-    }
-    chrono::DateTime::from_timestamp_millis(millis)
-        .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
-        .unwrap_or_else(|| millis.to_string())
-}
 
 /// Draws the records table of the current tab.
 pub fn records_table_ui(ui: &mut egui::Ui, app: &mut App, commands: &mut Vec<Command>) {

@@ -6,8 +6,9 @@ use egui_extras::{Column, TableBuilder};
 
 use super::app::App;
 use super::commands::Command;
-use super::layout::human_bytes;
-use super::table::{ROW_HEIGHT, format_time};
+use super::format::format_time;
+use super::format::human_bytes;
+use super::table::ROW_HEIGHT;
 use crate::records::PROFILE_TAB;
 
 const PREFS_KEY: &str = "users";
