@@ -46,7 +46,8 @@ fn settle(harness: &mut Harness<'static, App>) {
         std::thread::sleep(Duration::from_millis(5));
         harness.step();
     }
-    harness.run();
+    // A few more frames for what the last commands changed (a spinner may keep asking).
+    harness.run_steps(8);
 }
 
 fn disabled(harness: &Harness<'static, App>, label: &str) -> bool {

@@ -3,25 +3,21 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::mpsc::channel;
 use std::time::{Duration, Instant};
 
-pub use super::async_state::Async;
+use super::async_state::Async;
 use super::commands::{Command, OpenMode};
-use super::detail::DetailState;
-use super::filter::FilterBar;
-use super::loader::{self, LoadEvent, LoadHandle};
+use super::detail_state::DetailState;
+use super::loader::{self, LoadEvent};
 use super::prefs::{self, Prefs};
-use super::query::{self, Query, QueryWorker, Views};
-use super::screenshot::ScreenshotPlan;
-use super::send::{KeyringReply, PlannedSend, SendState};
-use super::stats::Stats;
+use super::query::{self, FilterBar, Query, QueryWorker};
+use super::send_state::SendState;
+use super::state::{App, Msg, Reselect, ScreenshotPlan, StartOptions};
 use super::tab::Tab;
-use crate::mapping::Engine;
-use crate::records::PlaceKey;
 use crate::records::batches::BatchIndex;
 use crate::records::selection::Selection;
-use crate::records::{LoadedFile, Records};
+use crate::records::{LoadedFile, PlaceKey, Records};
 
 /// How long one frame may spend taking in worker messages.
 const DRAIN_BUDGET: Duration = Duration::from_millis(8);
@@ -32,128 +28,6 @@ const LOADING_DRAIN_BUDGET: Duration = Duration::from_millis(40);
 const LOADING_FRAME: Duration = Duration::from_millis(100);
 /// While loading with a filter or sort, recompute the views at most this often.
 const REQUERY_EVERY: Duration = Duration::from_millis(400);
-
-/// A message from a worker thread.
-pub enum Msg {
-    /// From the loading thread of a run.
-    Load(u64, LoadEvent),
-    /// Filtered and sorted views.
-    Views(u64, Views),
-    /// Batches built.
-    Batches(u64, Arc<BatchIndex>),
-    /// Summary figures.
-    Stats(u64, Arc<Stats>),
-    /// A file dialog closed.
-    Picked(super::commands::Pick, Vec<PathBuf>),
-    /// An export ended (message for the status line, or an error).
-    Exported(Result<String, String>),
-    /// A send plan was built (generation, plan, why the journal could not be read).
-    Planned(u64, Arc<PlannedSend>, Option<String>),
-    /// The keyring answered.
-    Keyring(KeyringReply),
-}
-
-/// The selection and focus of a re-map, by place, until their rows are read again.
-#[derive(Debug)]
-struct Reselect {
-    selected: HashSet<PlaceKey>,
-    focus: Option<PlaceKey>,
-}
-
-/// How the window starts.
-#[derive(Debug, Clone, Default)]
-pub struct StartOptions {
-    /// Files (or folders) to open.
-    pub files: Vec<PathBuf>,
-    /// A rules file (else the one in the preferences, else built in).
-    pub rules: Option<PathBuf>,
-    /// Account time zone override.
-    pub timezone: Option<chrono_tz::Tz>,
-    /// Event name fallback.
-    pub event_name: Option<String>,
-    /// The tab to show.
-    pub tab: Option<Tab>,
-    /// Select the N-th row (1-based) of that tab.
-    pub select: Option<usize>,
-    /// Free-text filter to apply.
-    pub filter: Option<String>,
-    /// Open the send panel.
-    pub send_panel: bool,
-    /// Render, save a PNG and close.
-    pub screenshot: Option<PathBuf>,
-    /// Ignore stored preferences (tests, screenshots).
-    pub fresh: bool,
-}
-
-/// The window.
-pub struct App {
-    pub(super) tx: Sender<Msg>,
-    rx: Receiver<Msg>,
-    pub(super) ctx: Option<egui::Context>,
-    pub(super) prefs: Prefs,
-    pub(super) engine: Engine,
-    pub(super) rules_path: Option<PathBuf>,
-    pub(super) timezone: Option<chrono_tz::Tz>,
-    pub(super) event_name: Option<String>,
-    pub(super) records: Records,
-    pub(super) files: Vec<LoadedFile>,
-    pub(super) load: Option<LoadHandle>,
-    pub(super) next_load_id: u64,
-    pub(super) last_load: Option<(Duration, bool)>,
-    pub(super) base: Views,
-    pub(super) query: Query,
-    pub(super) query_views: Async<Views>,
-    pub(super) query_dirty: bool,
-    pub(super) last_query_start: Instant,
-    pub(super) query_worker: QueryWorker,
-    pub(super) generation: u64,
-    pub(super) batches: Async<Arc<BatchIndex>>,
-    pub(super) stats: Async<Arc<Stats>>,
-    pub(super) tab: Tab,
-    pub(super) selection: Selection,
-    pub(super) focus: Option<u32>,
-    pub(super) focus_batch: Option<u32>,
-    pub(super) scroll_to_focus: bool,
-    pub(super) filter_bar: FilterBar,
-    pub(super) detail: DetailState,
-    pub(super) errors: Vec<String>,
-    pub(super) status: String,
-    pub(super) pending_drop: Option<Vec<PathBuf>>,
-    pub(super) send: SendState,
-    /// Bumped whenever the loaded records change (opened, added, mapped again): a plan made
-    /// before is stale.
-    pub(super) data_version: u64,
-    pub(super) screenshot: Option<ScreenshotPlan>,
-    pub(super) pending_select: Option<usize>,
-    /// The path box, when a path is asked for.
-    pub(super) path_box: Option<super::path_box::PathBox>,
-    /// What a re-map selects and focuses again as its rows arrive.
-    reselect: Option<Reselect>,
-    failure_flag: Option<Arc<std::sync::atomic::AtomicBool>>,
-    rebuild_due: bool,
-    startup: Option<StartOptions>,
-    commands: Vec<Command>,
-}
-
-/// The window's state in short, for logs and tests: files, counts, tab, selection, status and
-/// the send panel (whose secret never shows).
-impl std::fmt::Debug for App {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let files: Vec<&Path> = self.files.iter().map(|file| &*file.path).collect();
-        f.debug_struct("App")
-            .field("files", &files)
-            .field("records", &self.record_count())
-            .field("accounting", &self.records.store().accounting)
-            .field("tab", &self.tab)
-            .field("selected", &self.selection.len())
-            .field("busy", &self.is_busy())
-            .field("status", &self.status)
-            .field("errors", &self.errors)
-            .field("prefs", &self.prefs)
-            .field("send", &self.send)
-            .finish_non_exhaustive()
-    }
-}
 
 impl App {
     /// A window with its preferences (if any); loading starts on the first frame. Fails only
@@ -257,100 +131,6 @@ impl App {
         app.rebuild_due = true;
         app.focus = app.tab_rows().first().copied();
         Ok(app)
-    }
-
-    /// "Now" of the engine, for age checks in plans.
-    pub(super) fn engine_now(&self) -> i64 {
-        self.engine.options().now_millis
-    }
-
-    /// Whether a filter or sort is being computed.
-    pub fn query_pending(&self) -> bool {
-        self.query_dirty || self.query_views.is_pending()
-    }
-
-    /// Whether loading or any computation is still running (tests wait for this to end).
-    pub fn is_busy(&self) -> bool {
-        self.startup.is_some()
-            || self.load.is_some()
-            || self.records.has_pending()
-            || self.query_views.is_pending()
-            || self.query_dirty
-            || self.batches.is_pending()
-            || self.stats.is_pending()
-            || self.pending_select.is_some()
-            || self.send.plan.is_pending()
-    }
-
-    /// Whether files are being read (or read rows wait to be appended).
-    pub fn is_loading(&self) -> bool {
-        self.load.is_some() || self.records.has_pending()
-    }
-
-    /// Records loaded.
-    pub fn record_count(&self) -> usize {
-        self.records.store().len()
-    }
-
-    /// Records selected.
-    pub fn selected_count(&self) -> usize {
-        self.selection.len()
-    }
-
-    /// The tab shown.
-    pub fn tab(&self) -> Tab {
-        self.tab
-    }
-
-    /// Error messages shown in the window.
-    pub fn errors(&self) -> &[String] {
-        &self.errors
-    }
-
-    /// The status line (what the last action did).
-    pub fn status(&self) -> &str {
-        &self.status
-    }
-
-    /// The focused record.
-    pub fn focused_record(&self) -> Option<u32> {
-        self.focus
-    }
-
-    /// Queues a command, as a panel would.
-    pub fn push(&mut self, command: Command) {
-        self.commands.push(command);
-    }
-
-    /// The views shown: the query's when one is active, else input order.
-    pub(super) fn views(&self) -> &Views {
-        if self.query_active() {
-            self.query_views.shown().unwrap_or(&self.base)
-        } else {
-            &self.base
-        }
-    }
-
-    pub(super) fn query_active(&self) -> bool {
-        !self.query.filter.is_empty() || !self.query.sort.is_input_order()
-    }
-
-    /// The rows of the current record tab.
-    pub(super) fn tab_rows(&self) -> &[u32] {
-        match self.tab {
-            Tab::Records(index) => self
-                .views()
-                .tabs
-                .get(usize::from(index))
-                .map_or(&[], Vec::as_slice),
-            _ => &[],
-        }
-    }
-
-    pub(super) fn dark(&self) -> bool {
-        self.ctx
-            .as_ref()
-            .is_some_and(|c| c.global_style().visuals.dark_mode)
     }
 
     /// Batch indices shown in the Users tab.

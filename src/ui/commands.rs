@@ -112,7 +112,7 @@ pub enum Command {
     /// Show or hide the send panel (showing it starts the local feed when that is the target).
     ShowSendPanel(bool),
     /// The send form changed (target, URL, key, secret, environment, scope).
-    SetSendForm(Box<super::send::SendForm>),
+    SetSendForm(Box<super::send_state::SendForm>),
     /// Plan the records selected now (or every record, as the form says).
     PlanSend,
     /// Send the current plan (refused when the records or selection changed since).

@@ -7,52 +7,15 @@ use egui::RichText;
 use egui::text::LayoutJob;
 use serde_json::Value;
 
-use super::app::App;
 use super::commands::Command;
+use super::detail_state::{Cache, CacheKey};
 use super::format::format_time;
 use super::json_view::{Paint, json_job, source_value};
-use super::tab::Tab;
+use super::state::App;
 use super::theme::{self, OPS, op_color, op_name};
 use crate::mapping::{Outcome, TraceEntry, TraceOp};
 use crate::records::batches::{BatchIndex, NO_BATCH};
 use crate::records::{STATUSES, severity_code, status_code};
-
-/// What the detail view remembers between frames.
-#[derive(Debug, Default)]
-pub struct DetailState {
-    /// The trace entry picked by the user (its paths are highlighted).
-    pub highlight: Option<usize>,
-    cache: Option<Cache>,
-    /// The batch JSON of the Users tab: (batch, epoch, dark, layout).
-    pub(super) batch_cache: Option<(u32, u64, bool, LayoutJob)>,
-}
-
-impl DetailState {
-    /// Forces the JSON to be laid out again.
-    pub fn invalidate(&mut self) {
-        self.cache = None;
-        self.batch_cache = None;
-    }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-struct CacheKey {
-    epoch: u64,
-    record: Option<u32>,
-    batch: Option<u32>,
-    highlight: Option<usize>,
-    dark: bool,
-    batches: usize,
-}
-
-#[derive(Debug)]
-struct Cache {
-    key: CacheKey,
-    trace: Vec<TraceEntry>,
-    source: Option<LayoutJob>,
-    event: Option<LayoutJob>,
-    batch: Option<LayoutJob>,
-}
 
 fn ops_by(trace: &[TraceEntry], source_side: bool) -> HashMap<String, TraceOp> {
     trace
@@ -191,10 +154,6 @@ fn record_cache(
 
 /// Draws the detail of the focused record (or, in the Users tab, of the focused batch).
 pub fn detail_ui(ui: &mut egui::Ui, app: &mut App, commands: &mut Vec<Command>) {
-    if app.tab == Tab::Users {
-        super::users::batch_detail_ui(ui, app, commands);
-        return;
-    }
     let Some(record) = app.focus else {
         ui.vertical_centered(|ui| {
             ui.add_space(20.0);

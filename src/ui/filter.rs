@@ -2,19 +2,10 @@
 
 use egui::RichText;
 
-use super::app::App;
 use super::commands::Command;
 use super::query::{Filter, parse_time_bound};
+use super::state::App;
 use crate::records::STATUSES;
-
-/// The filter being edited; applied as soon as it is valid.
-#[derive(Debug, Clone, Default)]
-pub struct FilterBar {
-    /// What the fields hold.
-    pub draft: Filter,
-    /// Move the keyboard focus to the search field on the next frame.
-    pub request_focus: bool,
-}
 
 /// Most event names listed in the event menu.
 const EVENT_MENU_MAX: usize = 500;

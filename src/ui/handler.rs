@@ -2,10 +2,10 @@
 
 use std::path::PathBuf;
 
-use super::app::{App, Msg};
 use super::commands::{Command, OpenMode, Pick, Scope};
 use super::json_view::source_value;
 use super::query::SortColumn;
+use super::state::{App, Msg};
 use super::tab::Tab;
 use crate::records::PROFILE_TAB;
 use crate::records::batches::{self, ExportFormat};

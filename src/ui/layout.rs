@@ -3,10 +3,10 @@
 
 use egui::{Align, Layout, RichText};
 
-use super::app::App;
 use super::commands::{Command, OpenMode, Pick, Scope};
 use super::format::human_bytes;
 use super::prefs::{ThemePref, file_set_label};
+use super::state::App;
 use super::tab::Tab;
 use crate::records::batches::ExportFormat;
 use crate::records::{RECORD_TABS, record_tab_always_shown};
@@ -45,7 +45,11 @@ pub fn window_ui(ui: &mut egui::Ui, app: &mut App) {
             .default_size(400.0)
             .min_size(160.0)
             .show(ui, |ui| {
-                super::detail::detail_ui(ui, app, &mut commands);
+                if app.tab == Tab::Users {
+                    super::users::batch_detail_ui(ui, app, &mut commands);
+                } else {
+                    super::detail::detail_ui(ui, app, &mut commands);
+                }
                 // A resizable panel keeps its size only if its contents fill it.
                 ui.take_available_space();
             });

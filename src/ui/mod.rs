@@ -8,6 +8,7 @@ mod app;
 mod async_state;
 mod commands;
 mod detail;
+mod detail_state;
 mod filter;
 mod format;
 mod handler;
@@ -21,7 +22,9 @@ mod rules;
 mod screenshot;
 mod send;
 mod send_panel;
+mod send_state;
 mod shortcuts;
+mod state;
 pub mod stats;
 mod summary;
 mod tab;
@@ -32,10 +35,10 @@ mod users;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-pub use app::{App, StartOptions};
 pub use commands::{Command, OpenMode, Scope};
 pub use screenshot::write_png;
-pub use send::SendForm;
+pub use send_state::SendForm;
+pub use state::{App, StartOptions};
 pub use tab::Tab;
 
 /// Window options (without a subcommand, `feedlens [OPTIONS] [FILE]...` opens the window).

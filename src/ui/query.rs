@@ -10,6 +10,15 @@ use rayon::prelude::*;
 use crate::records::batches::BatchIndex;
 use crate::records::{NO_TIME, RECORD_TABS, RowMeta, Store};
 
+/// The filter being edited; applied as soon as it is valid.
+#[derive(Debug, Clone, Default)]
+pub struct FilterBar {
+    /// What the fields hold.
+    pub draft: Filter,
+    /// Move the keyboard focus to the search field on the next frame.
+    pub request_focus: bool,
+}
+
 /// Rows above which filtering and sorting leave the UI thread.
 pub const INLINE_LIMIT: usize = 50_000;
 /// Rows handled between two checks of the generation counter.

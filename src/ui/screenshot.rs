@@ -5,21 +5,12 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::app::App;
+use super::state::{App, ScreenshotPlan};
 
 /// Frames drawn after the window is idle, so that layout (table sizing passes) has settled.
 const SETTLE_FRAMES: u32 = 6;
 /// The longest the window waits for loading before taking the picture anyway.
 const TIMEOUT: Duration = Duration::from_secs(120);
-
-/// Where a screenshot run is.
-pub struct ScreenshotPlan {
-    out: PathBuf,
-    started: Instant,
-    idle_frames: u32,
-    requested: bool,
-    image: Arc<Mutex<Option<Arc<egui::ColorImage>>>>,
-}
 
 impl ScreenshotPlan {
     /// A plan to write `out`.

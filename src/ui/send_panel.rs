@@ -5,9 +5,9 @@
 
 use egui::RichText;
 
-use super::app::App;
 use super::commands::Command;
-use super::send::{SendForm, outcome_words, stale_reason};
+use super::send_state::{SendForm, outcome_words, stale_reason};
+use super::state::App;
 use crate::feed::{FeedTarget, Pod, Secret};
 use crate::mparticle::Environment;
 

@@ -2,8 +2,8 @@
 
 use egui::{Key, KeyboardShortcut, Modifiers};
 
-use super::app::App;
 use super::commands::{Command, OpenMode, Pick, Scope};
+use super::state::App;
 use crate::records::batches::ExportFormat;
 
 const OPEN: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::O);

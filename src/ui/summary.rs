@@ -4,10 +4,10 @@
 use egui::RichText;
 use egui_plot::{Bar, BarChart, Legend, Plot};
 
-use super::app::App;
 use super::commands::Command;
 use super::format::format_time;
 use super::format::human_bytes;
+use super::state::App;
 use super::stats::Stats;
 use super::tab::Tab;
 use crate::records::{RECORD_TABS, record_tab_name};

@@ -4,10 +4,10 @@
 use egui::{Align, RichText, Sense};
 use egui_extras::{Column, TableBuilder};
 
-use super::app::App;
 use super::commands::Command;
 use super::format::format_time;
 use super::query::SortColumn;
+use super::state::App;
 use super::tab::Tab;
 use super::theme;
 use crate::mparticle::EventType;

@@ -4,10 +4,10 @@
 use egui::{Align, RichText, Sense};
 use egui_extras::{Column, TableBuilder};
 
-use super::app::App;
 use super::commands::Command;
 use super::format::format_time;
 use super::format::human_bytes;
+use super::state::App;
 use super::table::ROW_HEIGHT;
 use crate::records::PROFILE_TAB;
 

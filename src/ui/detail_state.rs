@@ -1,0 +1,43 @@
+//! What the detail view remembers between frames: the highlighted trace entry and the laid-out
+//! JSON of the record shown (so a frame does not lay it out again).
+
+use egui::text::LayoutJob;
+
+use crate::mapping::TraceEntry;
+
+/// What the detail view remembers between frames.
+#[derive(Debug, Default)]
+pub struct DetailState {
+    /// The trace entry picked by the user (its paths are highlighted).
+    pub highlight: Option<usize>,
+    pub(super) cache: Option<Cache>,
+    /// The batch JSON of the Users tab: (batch, epoch, dark, layout).
+    pub(super) batch_cache: Option<(u32, u64, bool, LayoutJob)>,
+}
+
+impl DetailState {
+    /// Forces the JSON to be laid out again.
+    pub fn invalidate(&mut self) {
+        self.cache = None;
+        self.batch_cache = None;
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct CacheKey {
+    pub(super) epoch: u64,
+    pub(super) record: Option<u32>,
+    pub(super) batch: Option<u32>,
+    pub(super) highlight: Option<usize>,
+    pub(super) dark: bool,
+    pub(super) batches: usize,
+}
+
+#[derive(Debug)]
+pub(super) struct Cache {
+    pub(super) key: CacheKey,
+    pub(super) trace: Vec<TraceEntry>,
+    pub(super) source: Option<LayoutJob>,
+    pub(super) event: Option<LayoutJob>,
+    pub(super) batch: Option<LayoutJob>,
+}
