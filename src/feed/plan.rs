@@ -136,11 +136,7 @@ impl SendPlan {
             outcomes,
             |index, outcome| {
                 selected(index, outcome)
-                    && match outcome.status {
-                        RecordStatus::Mapped | RecordStatus::Warned => true,
-                        RecordStatus::Held => send_held,
-                        RecordStatus::Dropped | RecordStatus::Unreadable => false,
-                    }
+                    && crate::records::sendable_status(outcome.status, send_held)
             },
             environment,
             now_millis,

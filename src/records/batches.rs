@@ -34,9 +34,20 @@ pub struct BatchIndex {
     pub record_batch: Vec<u32>,
 }
 
-/// Whether a record is sent by default (mapped, with or without warnings).
+/// The one policy for which records are sent: mapped ones (with or without warnings), held
+/// ones only when the user asks (`send_held`); never dropped or unreadable ones. `map`, the
+/// window's batches, export and the send plan all ask this.
+pub fn sendable_status(status: RecordStatus, send_held: bool) -> bool {
+    match status {
+        RecordStatus::Mapped | RecordStatus::Warned => true,
+        RecordStatus::Held => send_held,
+        RecordStatus::Dropped | RecordStatus::Unreadable => false,
+    }
+}
+
+/// Whether a record is sent by default ([`sendable_status`] without held records).
 pub fn sendable(outcome: &Outcome) -> bool {
-    matches!(outcome.status, RecordStatus::Mapped | RecordStatus::Warned)
+    sendable_status(outcome.status, false)
 }
 
 /// [`sendable`], from a row of the index.
@@ -174,10 +185,7 @@ pub fn export(
     });
     let plan = build_batches(
         &outcomes,
-        |index, outcome| {
-            include(index)
-                && (sendable(outcome) || (include_held && outcome.status == RecordStatus::Held))
-        },
+        |index, outcome| include(index) && sendable_status(outcome.status, include_held),
         environment,
         now_millis,
     );

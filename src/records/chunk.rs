@@ -8,9 +8,7 @@ use uuid::Uuid;
 
 use super::CoverageCounts;
 use super::{Interner, NO_TIME, RowMeta, sent_name, severity_code, status_code, tab_of};
-use crate::mapping::{
-    MappedRecord, Outcome, RecordStatus, Rules, UserFacts, UserFactsRef, event_bytes,
-};
+use crate::mapping::{MappedRecord, Outcome, Rules, UserFacts, UserFactsRef, event_bytes};
 use crate::pipeline::Accounting;
 
 /// Where a row's record is: its place in its file and its text inside its block.
@@ -186,7 +184,7 @@ impl RowChunk {
             let plan = outcome
                 .mapped
                 .as_ref()
-                .filter(|_| matches!(outcome.status, RecordStatus::Mapped | RecordStatus::Warned))
+                .filter(|_| super::sendable(&outcome))
                 .map(|mapped| chunk.plan_row(&mut facts_ids, mapped));
             chunk.plans.push(plan);
             let start = text.len();

@@ -25,7 +25,9 @@ use crate::mapping::{
 };
 use crate::pipeline::{self, Accounting};
 
-pub use batches::{BatchIndex, BatchInfo, ExportFormat, NO_BATCH, sendable, sendable_row};
+pub use batches::{
+    BatchIndex, BatchInfo, ExportFormat, NO_BATCH, sendable, sendable_row, sendable_status,
+};
 pub use chunk::RowChunk;
 use chunk::{Block, PlanRow, RowSource, find_facts};
 pub use coverage::{CoverageCounts, EventCoverage};
