@@ -1,5 +1,6 @@
 //! The window's state, the frame (panels in order) and the draining of worker messages.
 
+use std::cell::Cell;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -94,7 +95,7 @@ impl App {
             selection: Selection::default(),
             focus: None,
             focus_batch: None,
-            scroll_to_focus: false,
+            scroll_to_focus: Cell::new(false),
             filter_bar,
             detail: DetailState::default(),
             errors,
@@ -507,8 +508,10 @@ impl App {
         }
         self.drain();
         self.schedule();
-        super::shortcuts::read(ui.ctx(), self);
-        super::layout::window_ui(ui, self);
+        let shortcuts = super::shortcuts::read(ui.ctx(), self);
+        self.commands.extend(shortcuts);
+        let asked = super::layout::window_ui(ui, self);
+        self.commands.extend(asked);
         let commands = std::mem::take(&mut self.commands);
         if !commands.is_empty() {
             // What the commands changed is drawn on the next frame.

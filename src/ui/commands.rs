@@ -87,6 +87,8 @@ pub enum Command {
     SortBy(SortColumn),
     /// Apply a filter.
     SetFilter(Filter),
+    /// The filter bar's fields changed (applied with [`Command::SetFilter`] once valid).
+    SetFilterDraft(Filter),
     /// Export batches to a file.
     Export(Scope, ExportFormat, PathBuf),
     /// Copy the focused record's event as JSON.

@@ -153,7 +153,7 @@ fn record_cache(
 }
 
 /// Draws the detail of the focused record (or, in the Users tab, of the focused batch).
-pub fn detail_ui(ui: &mut egui::Ui, app: &mut App, commands: &mut Vec<Command>) {
+pub fn detail_ui(ui: &mut egui::Ui, app: &App, commands: &mut Vec<Command>) {
     let Some(record) = app.focus else {
         ui.vertical_centered(|ui| {
             ui.add_space(20.0);
@@ -173,11 +173,18 @@ pub fn detail_ui(ui: &mut egui::Ui, app: &mut App, commands: &mut Vec<Command>) 
     let Some(outcome) = app.records.store().outcome(record as usize) else {
         return;
     };
-    if app.detail.cache.as_ref().is_none_or(|c| c.key != key) {
+    let stale = app
+        .detail
+        .cache
+        .borrow()
+        .as_ref()
+        .is_none_or(|c| c.key != key);
+    if stale {
         let cache = record_cache(app, key, &outcome, batches.as_deref());
-        app.detail.cache = Some(cache);
+        app.detail.cache.replace(Some(cache));
     }
-    let Some(cache) = &app.detail.cache else {
+    let cached = app.detail.cache.borrow();
+    let Some(cache) = cached.as_ref() else {
         return;
     };
     let dark = ui.visuals().dark_mode;

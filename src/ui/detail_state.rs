@@ -1,25 +1,28 @@
 //! What the detail view remembers between frames: the highlighted trace entry and the laid-out
 //! JSON of the record shown (so a frame does not lay it out again).
 
+use std::cell::RefCell;
+
 use egui::text::LayoutJob;
 
 use crate::mapping::TraceEntry;
 
-/// What the detail view remembers between frames.
+/// What the detail view remembers between frames. The laid-out JSON is a cache the view fills
+/// as it draws (behind a `RefCell`, since panels only read the state).
 #[derive(Debug, Default)]
 pub struct DetailState {
     /// The trace entry picked by the user (its paths are highlighted).
     pub highlight: Option<usize>,
-    pub(super) cache: Option<Cache>,
+    pub(super) cache: RefCell<Option<Cache>>,
     /// The batch JSON of the Users tab: (batch, epoch, dark, layout).
-    pub(super) batch_cache: Option<(u32, u64, bool, LayoutJob)>,
+    pub(super) batch_cache: RefCell<Option<(u32, u64, bool, LayoutJob)>>,
 }
 
 impl DetailState {
     /// Forces the JSON to be laid out again.
     pub fn invalidate(&mut self) {
-        self.cache = None;
-        self.batch_cache = None;
+        self.cache.replace(None);
+        self.batch_cache.replace(None);
     }
 }
 

@@ -11,9 +11,10 @@ use crate::records::STATUSES;
 const EVENT_MENU_MAX: usize = 500;
 
 /// Draws the filter bar and proposes the filter when it changed.
-pub fn filter_ui(ui: &mut egui::Ui, app: &mut App, commands: &mut Vec<Command>) {
+pub fn filter_ui(ui: &mut egui::Ui, app: &App, commands: &mut Vec<Command>) {
     let store = app.records.store();
-    let draft = &mut app.filter_bar.draft;
+    let mut edited = app.filter_bar.draft.clone();
+    let draft = &mut edited;
     let mut time_error = None;
     ui.horizontal_wrapped(|ui| {
         let label = ui.label("Search");
@@ -24,7 +25,7 @@ pub fn filter_ui(ui: &mut egui::Ui, app: &mut App, commands: &mut Vec<Command>) 
                     .desired_width(200.0),
             )
             .labelled_by(label.id);
-        if std::mem::take(&mut app.filter_bar.request_focus) {
+        if app.filter_bar.request_focus.take() {
             search.request_focus();
         }
 
@@ -127,7 +128,10 @@ pub fn filter_ui(ui: &mut egui::Ui, app: &mut App, commands: &mut Vec<Command>) 
             );
         }
     });
-    if time_error.is_none() && app.filter_bar.draft != app.query.filter {
-        commands.push(Command::SetFilter(app.filter_bar.draft.clone()));
+    if edited != app.filter_bar.draft {
+        commands.push(Command::SetFilterDraft(edited.clone()));
+    }
+    if time_error.is_none() && edited != app.query.filter {
+        commands.push(Command::SetFilter(edited));
     }
 }

@@ -175,7 +175,8 @@ impl App {
             }
             Command::KeyringLoad => self.keyring(false),
             Command::KeyringStore => self.keyring(true),
-            Command::FocusSearch => self.filter_bar.request_focus = true,
+            Command::FocusSearch => self.filter_bar.request_focus.set(true),
+            Command::SetFilterDraft(draft) => self.filter_bar.draft = draft,
         }
     }
 
@@ -190,7 +191,7 @@ impl App {
             if !in_tab {
                 self.focus = self.tab_rows().first().copied();
             }
-            self.scroll_to_focus = true;
+            self.scroll_to_focus.set(true);
         }
     }
 
@@ -230,7 +231,7 @@ impl App {
                     (p as i64 + delta).clamp(0, batches.len() as i64 - 1) as usize
                 });
             self.focus_batch = batches.get(at).copied();
-            self.scroll_to_focus = true;
+            self.scroll_to_focus.set(true);
             return;
         }
         let rows = self.tab_rows();
@@ -244,7 +245,7 @@ impl App {
                 (p as i64 + delta).clamp(0, rows.len() as i64 - 1) as usize
             });
         self.click_row(at, false, false);
-        self.scroll_to_focus = true;
+        self.scroll_to_focus.set(true);
     }
 
     fn focus_record(&mut self, record: u32) {
@@ -262,7 +263,7 @@ impl App {
             self.tab = Tab::Records(meta.tab);
         }
         self.focus = Some(record);
-        self.scroll_to_focus = true;
+        self.scroll_to_focus.set(true);
         self.detail.highlight = None;
     }
 

@@ -11,8 +11,8 @@ use super::tab::Tab;
 use crate::records::batches::ExportFormat;
 use crate::records::{RECORD_TABS, record_tab_always_shown};
 
-/// Draws the whole window; panels push commands into the app's queue.
-pub fn window_ui(ui: &mut egui::Ui, app: &mut App) {
+/// Draws the whole window from the state, read only; returns what the panels asked for.
+pub fn window_ui(ui: &mut egui::Ui, app: &App) -> Vec<Command> {
     let mut commands = Vec::new();
     egui::Panel::top("menu").show(ui, |ui| menu_ui(ui, app, &mut commands));
     egui::Panel::top("toolbar").show(ui, |ui| {
@@ -63,9 +63,7 @@ pub fn window_ui(ui: &mut egui::Ui, app: &mut App) {
     if let Some(path_box) = &app.path_box {
         super::path_box::path_box_ui(ui.ctx(), path_box, &mut commands);
     }
-    for command in commands {
-        app.push(command);
-    }
+    commands
 }
 
 fn menu_ui(ui: &mut egui::Ui, app: &App, commands: &mut Vec<Command>) {

@@ -15,8 +15,9 @@ use crate::records::{NO_TIME, RECORD_TABS, RowMeta, Store};
 pub struct FilterBar {
     /// What the fields hold.
     pub draft: Filter,
-    /// Move the keyboard focus to the search field on the next frame.
-    pub request_focus: bool,
+    /// Move the keyboard focus to the search field on the next frame (a one-shot flag the
+    /// filter bar takes when it draws).
+    pub request_focus: std::cell::Cell<bool>,
 }
 
 /// Rows above which filtering and sorting leave the UI thread.

@@ -17,8 +17,8 @@ const EXPORT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::
 const RELOAD: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::R);
 const COPY: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::C);
 
-/// Reads the shortcuts of this frame and queues their commands.
-pub fn read(ctx: &egui::Context, app: &mut App) {
+/// Reads the shortcuts of this frame and returns their commands.
+pub fn read(ctx: &egui::Context, app: &App) -> Vec<Command> {
     let typing = ctx.egui_wants_keyboard_input();
     let mut commands = Vec::new();
     ctx.input_mut(|input| {
@@ -76,7 +76,5 @@ pub fn read(ctx: &egui::Context, app: &mut App) {
             commands.push(Command::MoveFocus(-20));
         }
     });
-    for command in commands {
-        app.push(command);
-    }
+    commands
 }

@@ -111,7 +111,8 @@ pub struct App {
     pub(super) selection: Selection,
     pub(super) focus: Option<u32>,
     pub(super) focus_batch: Option<u32>,
-    pub(super) scroll_to_focus: bool,
+    /// Scroll the table to the focused row on its next drawing (a one-shot flag it takes).
+    pub(super) scroll_to_focus: std::cell::Cell<bool>,
     pub(super) filter_bar: FilterBar,
     pub(super) detail: DetailState,
     pub(super) errors: Vec<String>,

@@ -120,7 +120,7 @@ const COLUMNS: [ColumnSpec; 12] = [
 ];
 
 /// Draws the records table of the current tab.
-pub fn records_table_ui(ui: &mut egui::Ui, app: &mut App, commands: &mut Vec<Command>) {
+pub fn records_table_ui(ui: &mut egui::Ui, app: &App, commands: &mut Vec<Command>) {
     let Tab::Records(tab_index) = app.tab else {
         return;
     };
@@ -129,7 +129,7 @@ pub fn records_table_ui(ui: &mut egui::Ui, app: &mut App, commands: &mut Vec<Com
         empty_ui(ui, app);
         return;
     }
-    let scroll_to = if std::mem::take(&mut app.scroll_to_focus) {
+    let scroll_to = if app.scroll_to_focus.take() {
         app.focus
             .and_then(|focus| app.tab_rows().iter().position(|&r| r == focus))
     } else {

@@ -24,7 +24,7 @@ const TITLES: [(&str, f32); 8] = [
 ];
 
 /// Draws the batches table.
-pub fn users_table_ui(ui: &mut egui::Ui, app: &mut App, commands: &mut Vec<Command>) {
+pub fn users_table_ui(ui: &mut egui::Ui, app: &App, commands: &mut Vec<Command>) {
     let Some(index) = app.batches.shown().cloned() else {
         ui.vertical_centered(|ui| {
             ui.add_space(40.0);
@@ -44,7 +44,7 @@ pub fn users_table_ui(ui: &mut egui::Ui, app: &mut App, commands: &mut Vec<Comma
         );
         return;
     }
-    let scroll_to = if std::mem::take(&mut app.scroll_to_focus) {
+    let scroll_to = if app.scroll_to_focus.take() {
         app.focus_batch
             .and_then(|b| batches.iter().position(|&x| x == b))
     } else {
@@ -186,7 +186,7 @@ pub fn users_table_ui(ui: &mut egui::Ui, app: &mut App, commands: &mut Vec<Comma
 }
 
 /// The detail of the focused batch: its JSON and its records.
-pub fn batch_detail_ui(ui: &mut egui::Ui, app: &mut App, commands: &mut Vec<Command>) {
+pub fn batch_detail_ui(ui: &mut egui::Ui, app: &App, commands: &mut Vec<Command>) {
     let (Some(batch), Some(index)) = (app.focus_batch, app.batches.shown().cloned()) else {
         ui.vertical_centered(|ui| {
             ui.add_space(20.0);
@@ -202,14 +202,16 @@ pub fn batch_detail_ui(ui: &mut egui::Ui, app: &mut App, commands: &mut Vec<Comm
     };
     let dark = ui.visuals().dark_mode;
     let epoch = app.records.epoch;
-    if app
+    let stale = app
         .detail
         .batch_cache
+        .borrow()
         .as_ref()
-        .is_none_or(|(b, e, d, _)| *b != batch || *e != epoch || *d != dark)
-    {
-        app.detail.batch_cache =
+        .is_none_or(|(b, e, d, _)| *b != batch || *e != epoch || *d != dark);
+    if stale {
+        let job =
             super::detail::batch_job(app, &index, batch, dark).map(|job| (batch, epoch, dark, job));
+        app.detail.batch_cache.replace(job);
     }
     ui.horizontal_wrapped(|ui| {
         ui.label(RichText::new(format!("Batch {} of {}", batch + 1, index.batches.len())).strong());
@@ -241,7 +243,7 @@ pub fn batch_detail_ui(ui: &mut egui::Ui, app: &mut App, commands: &mut Vec<Comm
             .auto_shrink(false)
             .max_height(height - 30.0)
             .show(&mut columns[0], |ui| {
-                if let Some((_, _, _, job)) = &app.detail.batch_cache {
+                if let Some((_, _, _, job)) = app.detail.batch_cache.borrow().as_ref() {
                     ui.add(egui::Label::new(job.clone()).extend());
                 }
             });
