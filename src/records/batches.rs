@@ -168,6 +168,16 @@ impl ExportFormat {
     }
 }
 
+/// Why an export could not be written.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write {}: {source}", path.display())]
+pub struct ExportError {
+    /// The file asked for.
+    pub path: std::path::PathBuf,
+    /// What the system said.
+    pub source: std::io::Error,
+}
+
 /// Builds the batches of the chosen records and writes them; returns (batches, events).
 pub fn export(
     store: &Store,
@@ -177,7 +187,7 @@ pub fn export(
     now_millis: i64,
     format: ExportFormat,
     path: &Path,
-) -> Result<(usize, usize), String> {
+) -> Result<(usize, usize), ExportError> {
     let outcomes = store.outcomes_where(|row, meta| {
         include(row)
             && (sendable_row(meta)
@@ -208,6 +218,9 @@ pub fn export(
         }
         out.flush()
     };
-    write().map_err(|error| format!("cannot write {}: {error}", path.display()))?;
+    write().map_err(|source| ExportError {
+        path: path.to_path_buf(),
+        source,
+    })?;
     Ok((plan.batches.len(), events))
 }

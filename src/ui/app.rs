@@ -16,6 +16,7 @@ use super::query::{self, FilterBar, Query, QueryWorker};
 use super::send_state::SendState;
 use super::state::{App, Msg, Reselect, ScreenshotPlan, StartOptions};
 use super::tab::Tab;
+use crate::mapping::RulesError;
 use crate::records::batches::BatchIndex;
 use crate::records::selection::Selection;
 use crate::records::{LoadedFile, PlaceKey, Records};
@@ -36,7 +37,7 @@ impl App {
     pub fn new(
         storage: Option<&dyn eframe::Storage>,
         options: StartOptions,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, RulesError> {
         let prefs: Prefs = match storage {
             Some(storage) if !options.fresh => {
                 eframe::get_value(storage, prefs::KEY).unwrap_or_default()
@@ -53,7 +54,7 @@ impl App {
         ) {
             Ok(engine) => engine,
             Err(message) => {
-                errors.push(message);
+                errors.push(message.to_string());
                 super::rules::builtin_engine(options.timezone, options.event_name.clone())?
             }
         };
@@ -115,7 +116,10 @@ impl App {
     }
 
     /// A window over records already in memory (benchmarks and tests): no files are read.
-    pub fn from_store(store: crate::records::Store, files: Vec<PathBuf>) -> Result<Self, String> {
+    pub fn from_store(
+        store: crate::records::Store,
+        files: Vec<PathBuf>,
+    ) -> Result<Self, RulesError> {
         let mut app = Self::new(
             None,
             StartOptions {
@@ -273,7 +277,7 @@ impl App {
             }
             Msg::Picked(pick, paths) => self.on_picked(pick, paths),
             Msg::Exported(Ok(message)) => self.status = message,
-            Msg::Exported(Err(message)) => self.errors.push(message),
+            Msg::Exported(Err(error)) => self.errors.push(error.to_string()),
             Msg::Planned(generation, planned, journal_error) => {
                 self.on_planned(generation, planned, journal_error)
             }

@@ -297,7 +297,7 @@ impl App {
                 self.status = format!("rules: {}", self.engine.rules().source_name);
                 self.remap();
             }
-            Err(message) => self.errors.push(message),
+            Err(error) => self.errors.push(error.to_string()),
         }
     }
 

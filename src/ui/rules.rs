@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::mapping::{Engine, MapOptions, Rules};
+use crate::mapping::{Engine, MapOptions, Rules, RulesError};
 
 fn options(timezone: Option<chrono_tz::Tz>, event_name: Option<String>) -> MapOptions {
     MapOptions {
@@ -20,12 +20,11 @@ pub fn engine(
     path: Option<&Path>,
     timezone: Option<chrono_tz::Tz>,
     event_name: Option<String>,
-) -> Result<Engine, String> {
+) -> Result<Engine, RulesError> {
     let rules = match path {
         Some(path) => Rules::load(path),
         None => Rules::default_rules(),
-    }
-    .map_err(|error| error.to_string())?;
+    }?;
     Ok(Engine::new(Arc::new(rules), options(timezone, event_name)))
 }
 
@@ -33,6 +32,6 @@ pub fn engine(
 pub fn builtin_engine(
     timezone: Option<chrono_tz::Tz>,
     event_name: Option<String>,
-) -> Result<Engine, String> {
+) -> Result<Engine, RulesError> {
     engine(None, timezone, event_name)
 }

@@ -44,7 +44,7 @@ pub enum Msg {
     /// A file dialog closed.
     Picked(super::commands::Pick, Vec<PathBuf>),
     /// An export ended (message for the status line, or an error).
-    Exported(Result<String, String>),
+    Exported(Result<String, crate::records::batches::ExportError>),
     /// A send plan was built (generation, plan, why the journal could not be read).
     Planned(u64, Arc<PlannedSend>, Option<String>),
     /// The keyring answered.
