@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use super::{print_received, usage_error};
-use crate::cli::EXIT_OK;
+use super::send::print_received;
+use super::{EXIT_OK, usage_error};
 use crate::feed::{Credentials, Faults, LocalFeed, LocalFeedConfig, LocalFeedHandle};
 
 /// `feedlens serve` options.

@@ -1,4 +1,4 @@
-//! `feedlens send` and `feedlens serve`.
+//! `feedlens send`: map, plan and send to a feed, with the journal and resend.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -7,16 +7,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-mod serve;
-
-pub use serve::{ServeArgs, serve};
-
-use super::{
+use super::{EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, InputArgs, engine_for, usage_error};
+use crate::feed::{
     AttemptStatus, Credentials, FeedSettings, FeedTarget, LocalFeed, LocalFeedConfig, Pod,
     ReceivedSnapshot, RequestOutcome, SendEvent, SendJob, SendPlan, SendSummary, SendTuning,
     Sender, default_journal_path, read_journal,
 };
-use crate::cli::{EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, InputArgs, engine_for};
 use crate::mparticle::Environment;
 
 const SEND_AFTER_HELP: &str = "\
@@ -105,11 +101,6 @@ pub struct SendArgs {
     pub timeout: u64,
 }
 
-fn usage_error(message: &str) -> ExitCode {
-    eprintln!("feedlens: {message}");
-    ExitCode::from(EXIT_USAGE)
-}
-
 /// Runs `feedlens send`.
 pub fn send(args: &SendArgs) -> ExitCode {
     match run_send(args) {
@@ -149,7 +140,7 @@ fn confirm_production(args: &SendArgs) -> Result<bool, String> {
 }
 
 fn run_send(args: &SendArgs) -> Result<ExitCode, String> {
-    crate::cli::check_paths(&args.input.files)?;
+    super::check_paths(&args.input.files)?;
     let environment: Environment = args.environment.parse()?;
     let pod = args.pod.as_deref().map(str::parse::<Pod>).transpose()?;
     let target = match (&pod, &args.url) {
@@ -166,7 +157,7 @@ fn run_send(args: &SendArgs) -> Result<ExitCode, String> {
     };
     // Check the URL before reading anything: refuse insecure targets at once.
     if let FeedTarget::Url(url) = &settings.target {
-        super::check_url(url).map_err(|error| error.to_string())?;
+        crate::feed::check_url(url).map_err(|error| error.to_string())?;
     }
     let credentials = match Credentials::from_env() {
         Some(credentials) => credentials,
@@ -174,8 +165,8 @@ fn run_send(args: &SendArgs) -> Result<ExitCode, String> {
         None => {
             return Err(format!(
                 "set {} and {} to the feed's key and secret",
-                super::KEY_ENV,
-                super::SECRET_ENV
+                crate::feed::KEY_ENV,
+                crate::feed::SECRET_ENV
             ));
         }
     };
@@ -364,7 +355,7 @@ fn dry_run_output(
 }
 
 /// Prints progress and problems until the send finishes; returns its summary.
-fn follow(handle: &super::SendHandle, plan: &SendPlan) -> Option<SendSummary> {
+fn follow(handle: &crate::feed::SendHandle, plan: &SendPlan) -> Option<SendSummary> {
     let terminal = std::io::stderr().is_terminal();
     let bar = terminal.then(|| {
         let bar = indicatif::ProgressBar::new(plan.batch_count() as u64);
@@ -483,7 +474,7 @@ fn print_summary(summary: &SendSummary, journal: &Path) {
     }
 }
 
-fn print_received(snapshot: &ReceivedSnapshot, record: Option<&Path>) {
+pub(super) fn print_received(snapshot: &ReceivedSnapshot, record: Option<&Path>) {
     eprintln!(
         "local feed received: {} requests, {} batches taken ({} events), {} duplicates ignored, {} rejected{}",
         snapshot.requests,
