@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 
 use super::{EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, InputArgs, engine_for, usage_error};
 use crate::feed::{
-    AttemptStatus, Credentials, FeedSettings, FeedTarget, LocalFeed, LocalFeedConfig, Pod,
-    ReceivedSnapshot, RequestOutcome, SendEvent, SendJob, SendPlan, SendSummary, SendTuning,
-    Sender, default_journal_path, read_journal,
+    AttemptStatus, Credentials, FeedSettings, FeedTarget, LocalFeed, LocalFeedConfig,
+    LocalFeedHandle, Pod, ReceivedSnapshot, RequestOutcome, SendEvent, SendJob, SendPlan,
+    SendSummary, SendTuning, Sender, default_journal_path, read_journal,
 };
 use crate::mparticle::Environment;
 
@@ -219,7 +219,10 @@ fn run_send(args: &SendArgs) -> Result<ExitCode, String> {
         None
     };
     let resolved = settings
-        .resolve(&credentials, local.as_ref())
+        .resolve(
+            &credentials,
+            local.as_ref().map(LocalFeedHandle::endpoint).as_ref(),
+        )
         .map_err(|error| error.to_string())?;
     let mut plan = plan;
     if args.resend_failed {

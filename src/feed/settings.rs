@@ -12,7 +12,6 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroize;
 
-use super::local::LocalFeedHandle;
 use crate::mparticle::Environment;
 
 /// Environment variable holding the feed's key (the Basic auth user name).
@@ -309,6 +308,16 @@ pub enum SettingsError {
     LocalFeedNotRunning,
 }
 
+/// Where a running local feed listens and what it accepts: all [`FeedSettings::resolve`] needs
+/// of it (the running server's handle gives one with `LocalFeedHandle::endpoint`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalEndpoint {
+    /// Its base URL, `http://127.0.0.1:PORT/v2`.
+    pub url: String,
+    /// The key and secret it accepts.
+    pub credentials: Credentials,
+}
+
 /// A target ready to send to: base URL checked, credentials chosen.
 #[derive(Debug, Clone)]
 pub struct ResolvedTarget {
@@ -333,11 +342,12 @@ impl ResolvedTarget {
 
 impl FeedSettings {
     /// Checks the settings and picks the credentials: for the local feed, its own pair (the
-    /// running `local` handle is required); otherwise `credentials`, which must not be empty.
+    /// running feed's `local` endpoint is required); otherwise `credentials`, which must not be
+    /// empty.
     pub fn resolve(
         &self,
         credentials: &Credentials,
-        local: Option<&LocalFeedHandle>,
+        local: Option<&LocalEndpoint>,
     ) -> Result<ResolvedTarget, SettingsError> {
         if self.environment == Environment::Production && !self.production_confirmed {
             return Err(SettingsError::ProductionNotConfirmed);
@@ -345,7 +355,11 @@ impl FeedSettings {
         let (url_text, journal_target, credentials) = match &self.target {
             FeedTarget::Local => {
                 let feed = local.ok_or(SettingsError::LocalFeedNotRunning)?;
-                (feed.url(), "local".to_string(), feed.credentials().clone())
+                (
+                    feed.url.clone(),
+                    "local".to_string(),
+                    feed.credentials.clone(),
+                )
             }
             FeedTarget::Pod(pod) => {
                 let url = pod.base_url().to_string();
