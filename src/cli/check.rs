@@ -6,7 +6,7 @@ use super::input::{
     InputArgs, check_paths, engine_for, exit_code, report_failures, run_with_progress,
 };
 use super::output::{CheckChunk, CheckOutput};
-use super::usage_error;
+use super::{CliError, finish};
 use crate::mapping::Outcome;
 use crate::mparticle::Environment;
 use crate::pipeline::Accounting;
@@ -23,19 +23,15 @@ pub struct CheckArgs {
 
 /// `feedlens check`: the accounting, counts per category and event, and every finding.
 pub fn check(args: &CheckArgs) -> ExitCode {
-    if let Err(message) = check_paths(&args.input.files) {
-        return usage_error(&message);
-    }
-    let engine = match engine_for(&args.input, Environment::Development) {
-        Ok(engine) => engine,
-        Err(message) => return usage_error(&message),
-    };
+    finish(run_check(args))
+}
+
+fn run_check(args: &CheckArgs) -> Result<ExitCode, CliError> {
+    check_paths(&args.input.files)?;
+    let engine = engine_for(&args.input, Environment::Development)?;
     let mut accounting = Accounting::default();
     let stdout = std::io::BufWriter::new(std::io::stdout().lock());
-    let mut output = match CheckOutput::start(stdout, args.json) {
-        Ok(output) => output,
-        Err(error) => return usage_error(&format!("cannot write to standard output: {error}")),
-    };
+    let mut output = CheckOutput::start(stdout, args.json).map_err(CliError::WriteStdout)?;
     let mut written = Ok(());
     let digest = |chunk: Vec<Outcome>| {
         let mut counted = Accounting::default();
@@ -48,9 +44,9 @@ pub fn check(args: &CheckArgs) -> ExitCode {
             written = output.chunk(chunk);
         }
     });
-    if let Err(error) = written.and_then(|()| output.finish(&accounting, &summary)) {
-        return usage_error(&format!("cannot write to standard output: {error}"));
-    }
+    written
+        .and_then(|()| output.finish(&accounting, &summary))
+        .map_err(CliError::WriteStdout)?;
     report_failures(&summary);
-    exit_code(&summary, &accounting)
+    Ok(exit_code(&summary, &accounting))
 }

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
-use super::{EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE};
+use super::{CliError, EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE};
 use crate::mapping::{Engine, MapOptions, Outcome, Rules};
 use crate::mparticle::Environment;
 use crate::pipeline::{self, Accounting, Progress, RunSummary};
@@ -33,17 +33,17 @@ pub struct InputArgs {
 }
 
 /// Builds the engine from the input arguments, or explains what is wrong.
-pub fn engine_for(input: &InputArgs, environment: Environment) -> Result<Engine, String> {
+pub fn engine_for(input: &InputArgs, environment: Environment) -> Result<Engine, CliError> {
     let rules = match &input.rules {
         Some(path) => Rules::load(path),
         None => Rules::default_rules(),
-    }
-    .map_err(|error| error.to_string())?;
+    }?;
     let timezone = input
         .timezone
         .as_deref()
         .map(crate::mapping::parse_timezone)
-        .transpose()?;
+        .transpose()
+        .map_err(CliError::Timezone)?;
     let options = MapOptions {
         event_name: input.event_name.clone(),
         timezone,
@@ -54,16 +54,13 @@ pub fn engine_for(input: &InputArgs, environment: Environment) -> Result<Engine,
 }
 
 /// Paths that do not exist or are directories: a usage error before anything is read.
-pub fn check_paths(files: &[PathBuf]) -> Result<(), String> {
+pub fn check_paths(files: &[PathBuf]) -> Result<(), CliError> {
     for path in files {
         if path.is_dir() {
-            return Err(format!(
-                "{} is a directory: give the export files inside it",
-                path.display()
-            ));
+            return Err(CliError::Directory { path: path.clone() });
         }
         if !path.exists() {
-            return Err(format!("cannot open {}: no such file", path.display()));
+            return Err(CliError::NoSuchFile { path: path.clone() });
         }
     }
     Ok(())

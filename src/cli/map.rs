@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use super::input::{
     InputArgs, check_paths, engine_for, exit_code, report_failures, run_with_progress,
 };
-use super::{output, usage_error};
+use super::{CliError, finish, output};
 use crate::mapping::{Outcome, PlanEvent, PlanItem, RecordStatus, UserFacts, plan_items};
 use crate::pipeline::Accounting;
 use uuid::Uuid;
@@ -74,14 +74,13 @@ impl Kept {
 
 /// `feedlens map`: writes one batch per line.
 pub fn map(args: &MapArgs) -> ExitCode {
-    if let Err(message) = check_paths(&args.input.files) {
-        return usage_error(&message);
-    }
+    finish(run_map(args))
+}
+
+fn run_map(args: &MapArgs) -> Result<ExitCode, CliError> {
+    check_paths(&args.input.files)?;
     let environment = args.environment.parse().unwrap_or_default();
-    let engine = match engine_for(&args.input, environment) {
-        Ok(engine) => engine,
-        Err(message) => return usage_error(&message),
-    };
+    let engine = engine_for(&args.input, environment)?;
     let mut chunks = Vec::new();
     let mut accounting = Accounting::default();
     let digest = |chunk: Vec<Outcome>| {
@@ -136,16 +135,16 @@ pub fn map(args: &MapArgs) -> ExitCode {
         now,
     );
     let events = |i: usize| kept.get(i)?.event.as_deref();
-    let written = match &args.output {
+    match &args.output {
         Some(path) => std::fs::File::create(path)
             .and_then(|file| output::write_batches(std::io::BufWriter::new(file), &plan, events))
-            .map_err(|error| format!("cannot write {}: {error}", path.display())),
+            .map_err(|source| CliError::WriteFile {
+                path: path.clone(),
+                source,
+            }),
         None => output::write_batches(std::io::stdout().lock(), &plan, events)
-            .map_err(|error| format!("cannot write to standard output: {error}")),
-    };
-    if let Err(message) = written {
-        return usage_error(&message);
-    }
+            .map_err(CliError::WriteStdout),
+    }?;
     let requests = crate::mapping::split_requests(&plan.batches).len();
     eprintln!(
         "feedlens map: {} records read: {} mapped, {} with warnings, {} held, {} dropped, {} unreadable; {} batches ({} bulk requests)",
@@ -162,5 +161,5 @@ pub fn map(args: &MapArgs) -> ExitCode {
     // The process ends here: the system takes the memory back at once, where dropping a million
     // records one by one takes a second.
     std::mem::forget((kept, plan));
-    exit_code(&summary, &accounting)
+    Ok(exit_code(&summary, &accounting))
 }

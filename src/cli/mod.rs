@@ -2,6 +2,7 @@
 //! The core (reading, mapping, the feed) is a library; this is its command-line edge.
 
 mod check;
+mod error;
 mod input;
 mod map;
 mod output;
@@ -11,6 +12,7 @@ mod serve;
 use std::process::ExitCode;
 
 pub use check::{CheckArgs, check};
+pub use error::CliError;
 pub use input::{InputArgs, check_paths, engine_for};
 pub use map::{MapArgs, map};
 pub use output::{CheckChunk, CheckOutput, FindingRow};
@@ -34,7 +36,13 @@ pub fn init_logging() {
         .try_init();
 }
 
-fn usage_error(message: &str) -> ExitCode {
-    eprintln!("feedlens: {message}");
+/// Prints a usage error; exit status 2.
+fn usage_error(error: &CliError) -> ExitCode {
+    eprintln!("feedlens: {error}");
     ExitCode::from(EXIT_USAGE)
+}
+
+/// A command's run: its exit status, or the usage error printed.
+fn finish(run: Result<ExitCode, CliError>) -> ExitCode {
+    run.unwrap_or_else(|error| usage_error(&error))
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use super::{EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, InputArgs, engine_for, usage_error};
+use super::{CliError, EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, InputArgs, engine_for, finish};
 use crate::feed::{
     AttemptStatus, Credentials, FeedSettings, FeedTarget, LocalFeed, LocalFeedConfig,
     LocalFeedHandle, Pod, ReceivedSnapshot, RequestOutcome, SendEvent, SendJob, SendPlan,
@@ -103,10 +103,7 @@ pub struct SendArgs {
 
 /// Runs `feedlens send`.
 pub fn send(args: &SendArgs) -> ExitCode {
-    match run_send(args) {
-        Ok(code) => code,
-        Err(message) => usage_error(&message),
-    }
+    finish(run_send(args))
 }
 
 fn tuning(args: &SendArgs) -> SendTuning {
@@ -121,28 +118,31 @@ fn tuning(args: &SendArgs) -> SendTuning {
 }
 
 /// Asks for production on a terminal; elsewhere `--confirm-production` is required.
-fn confirm_production(args: &SendArgs) -> Result<bool, String> {
+fn confirm_production(args: &SendArgs) -> Result<bool, CliError> {
     if args.confirm_production {
         return Ok(true);
     }
     if !std::io::stdin().is_terminal() {
-        return Err(
-            "sending to production needs --confirm-production (no terminal to ask on)".into(),
-        );
+        return Err(CliError::ProductionNeedsConfirmation);
     }
     eprint!("Send to the PRODUCTION environment? Type production to confirm: ");
     let _ = std::io::stderr().flush();
     let mut answer = String::new();
     std::io::stdin()
         .read_line(&mut answer)
-        .map_err(|error| format!("cannot read the confirmation: {error}"))?;
+        .map_err(CliError::Confirmation)?;
     Ok(answer.trim() == "production")
 }
 
-fn run_send(args: &SendArgs) -> Result<ExitCode, String> {
+fn run_send(args: &SendArgs) -> Result<ExitCode, CliError> {
     super::check_paths(&args.input.files)?;
-    let environment: Environment = args.environment.parse()?;
-    let pod = args.pod.as_deref().map(str::parse::<Pod>).transpose()?;
+    let environment: Environment = args.environment.parse().map_err(CliError::Environment)?;
+    let pod = args
+        .pod
+        .as_deref()
+        .map(str::parse::<Pod>)
+        .transpose()
+        .map_err(CliError::Pod)?;
     let target = match (&pod, &args.url) {
         (Some(pod), _) => FeedTarget::Pod(*pod),
         (None, Some(url)) => FeedTarget::Url(url.clone()),
@@ -157,23 +157,17 @@ fn run_send(args: &SendArgs) -> Result<ExitCode, String> {
     };
     // Check the URL before reading anything: refuse insecure targets at once.
     if let FeedTarget::Url(url) = &settings.target {
-        crate::feed::check_url(url).map_err(|error| error.to_string())?;
+        crate::feed::check_url(url)?;
     }
     let credentials = match Credentials::from_env() {
         Some(credentials) => credentials,
         None if args.local => Credentials::demo(),
-        None => {
-            return Err(format!(
-                "set {} and {} to the feed's key and secret",
-                crate::feed::KEY_ENV,
-                crate::feed::SECRET_ENV
-            ));
-        }
+        None => return Err(CliError::MissingCredentials),
     };
     let dry_run = args.dry_run || args.show_body.is_some();
     if environment == Environment::Production && !dry_run {
         if !confirm_production(args)? {
-            return Err("not confirmed: nothing sent".into());
+            return Err(CliError::NotConfirmed);
         }
         settings.production_confirmed = true;
     }
@@ -197,13 +191,7 @@ fn run_send(args: &SendArgs) -> Result<ExitCode, String> {
     let journal_path = args.journal.clone().unwrap_or_else(default_journal_path);
 
     if dry_run {
-        return Ok(dry_run_output(
-            args,
-            &settings,
-            &credentials,
-            plan,
-            &journal_path,
-        ));
+        return dry_run_output(args, &settings, &credentials, plan, &journal_path);
     }
 
     let local = if matches!(settings.target, FeedTarget::Local) {
@@ -211,22 +199,19 @@ fn run_send(args: &SendArgs) -> Result<ExitCode, String> {
             credentials: credentials.clone(),
             record: args.record.clone(),
             ..LocalFeedConfig::default()
-        })
-        .map_err(|error| error.to_string())?;
+        })?;
         eprintln!("feedlens send: local feed started at {}", feed.url());
         Some(feed)
     } else {
         None
     };
-    let resolved = settings
-        .resolve(
-            &credentials,
-            local.as_ref().map(LocalFeedHandle::endpoint).as_ref(),
-        )
-        .map_err(|error| error.to_string())?;
+    let resolved = settings.resolve(
+        &credentials,
+        local.as_ref().map(LocalFeedHandle::endpoint).as_ref(),
+    )?;
     let mut plan = plan;
     if args.resend_failed {
-        let contents = read_journal(&journal_path).map_err(|error| error.to_string())?;
+        let contents = read_journal(&journal_path)?;
         if let Some(line) = contents.torn_last_line {
             eprintln!(
                 "feedlens send: the journal's line {line} was cut short (a crash mid-write); it is ignored: {}",
@@ -259,8 +244,7 @@ fn run_send(args: &SendArgs) -> Result<ExitCode, String> {
             journal: Some(journal_path.clone()),
         },
         || {},
-    )
-    .map_err(|error| error.to_string())?;
+    )?;
     let cancel = handle.cancel_flag();
     let interrupted = Arc::new(AtomicBool::new(false));
     let interrupted_flag = Arc::clone(&interrupted);
@@ -301,7 +285,7 @@ fn dry_run_output(
     credentials: &Credentials,
     plan: SendPlan,
     journal_path: &Path,
-) -> ExitCode {
+) -> Result<ExitCode, CliError> {
     // The local feed is not started for a dry run: resolve against its would-be URL label.
     let resolved = match settings.target {
         FeedTarget::Local => None,
@@ -322,12 +306,12 @@ fn dry_run_output(
         return match plan.request_body(index) {
             Some(body) => {
                 println!("{body}");
-                ExitCode::from(EXIT_OK)
+                Ok(ExitCode::from(EXIT_OK))
             }
-            None => usage_error(&format!(
-                "the plan has {} requests: there is no request {index}",
-                plan.requests.len()
-            )),
+            None => Err(CliError::NoSuchRequest {
+                count: plan.requests.len(),
+                index,
+            }),
         };
     }
     let mut out = std::io::stdout().lock();
@@ -354,7 +338,7 @@ fn dry_run_output(
         out,
         "dry run: nothing sent (--show-body N prints a request's exact body)"
     );
-    ExitCode::from(EXIT_OK)
+    Ok(ExitCode::from(EXIT_OK))
 }
 
 /// Prints progress and problems until the send finishes; returns its summary.

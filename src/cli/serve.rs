@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use super::send::print_received;
-use super::{EXIT_OK, usage_error};
+use super::{CliError, EXIT_OK, finish};
 use crate::feed::{Credentials, Faults, LocalFeed, LocalFeedConfig, LocalFeedHandle};
 
 /// `feedlens serve` options.
@@ -79,7 +79,7 @@ pub fn serve(args: &ServeArgs) -> ExitCode {
     };
     let feed = match LocalFeed::start(config) {
         Ok(feed) => feed,
-        Err(error) => return usage_error(&error.to_string()),
+        Err(error) => return finish(Err(CliError::LocalFeed(error))),
     };
     println!("feedlens serve: listening on {}", feed.url());
     if demo {
