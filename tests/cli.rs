@@ -148,9 +148,24 @@ fn usage_errors_and_unopenable_files_exit_2() {
         feedlens(&["map", "no/such/file.jsonl"]).status.code(),
         Some(2)
     );
-    let output = feedlens(&["check", "samples"]);
-    assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("is a directory"));
+    // A folder with nothing to read is named.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("notes.md"), "# notes").unwrap();
+    std::fs::write(dir.path().join(".hidden.jsonl"), "{}").unwrap();
+    let folder = dir.path().to_str().unwrap();
+    for args in [
+        vec!["map", folder],
+        vec!["check", folder],
+        vec!["send", "--local", "--dry-run", folder],
+    ] {
+        let output = feedlens(&args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let err = stderr(&output);
+        assert!(
+            err.contains(&format!("{folder} holds no CleverTap files")),
+            "{args:?}: {err}"
+        );
+    }
     assert_eq!(
         feedlens(&["map", "--environment", "staging", "samples/events.jsonl"])
             .status
@@ -235,4 +250,67 @@ fn help_documents_the_commands() {
     ] {
         assert!(text.contains(flag), "{text}");
     }
+}
+
+#[test]
+fn a_folder_is_read_as_its_files_in_name_order() {
+    let mut files: Vec<String> =
+        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("samples"))
+            .unwrap()
+            .map(|e| format!("samples/{}", e.unwrap().file_name().to_string_lossy()))
+            .collect();
+    files.sort();
+    let mut by_file = vec!["check"];
+    by_file.extend(files.iter().map(String::as_str));
+    let expected = feedlens(&by_file);
+    let output = feedlens(&["check", "samples"]);
+    assert_eq!(
+        output.status.code(),
+        expected.status.code(),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(stdout(&output), stdout(&expected));
+    assert!(stdout(&output).contains("samples/events.jsonl: NDJSON"));
+    let mapped = feedlens(&["map", "samples/"]);
+    let mut by_file = vec!["map"];
+    by_file.extend(files.iter().map(String::as_str));
+    assert_eq!(mapped.stdout, feedlens(&by_file).stdout);
+    assert!(!mapped.stdout.is_empty());
+    let planned = feedlens(&["send", "--local", "--dry-run", "samples"]);
+    assert_eq!(planned.status.code(), Some(0), "{}", stderr(&planned));
+    assert!(stdout(&planned).contains("dry run: nothing sent"));
+}
+
+#[test]
+fn each_file_line_says_what_the_file_held() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("picture.png");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots/summary.png"),
+        &png,
+    )
+    .unwrap();
+    let empty = dir.path().join("empty.jsonl");
+    std::fs::write(&empty, "").unwrap();
+    let output = feedlens(&["check", png.to_str().unwrap(), empty.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let text = stdout(&output);
+    let line_of = |path: &Path| {
+        let start = format!("{}: ", path.display());
+        text.lines()
+            .filter(|line| line.starts_with(&start) && !line.contains(": error: "))
+            .map(|line| line[start.len()..].to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(line_of(&png), ["binary data, not CleverTap text"], "{text}");
+    assert_eq!(line_of(&empty), ["empty file: no records"], "{text}");
+    assert!(text.contains("1 unreadable"), "{text}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&feedlens(&["check", "--json", png.to_str().unwrap()]).stdout)
+            .unwrap();
+    assert_eq!(
+        report["files"][0]["shape"],
+        "binary data, not CleverTap text"
+    );
 }

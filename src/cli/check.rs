@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use super::input::{
-    InputArgs, check_paths, engine_for, exit_code, report_failures, run_with_progress,
+    InputArgs, engine_for, exit_code, input_files, report_failures, run_with_progress,
 };
 use super::output::{CheckChunk, CheckOutput};
 use super::{CliError, finish};
@@ -27,7 +27,7 @@ pub fn check(args: &CheckArgs) -> ExitCode {
 }
 
 fn run_check(args: &CheckArgs) -> Result<ExitCode, CliError> {
-    check_paths(&args.input.files)?;
+    let files = input_files(&args.input.files)?;
     let engine = engine_for(&args.input, Environment::Development)?;
     let mut accounting = Accounting::default();
     let stdout = std::io::BufWriter::new(std::io::stdout().lock());
@@ -38,7 +38,7 @@ fn run_check(args: &CheckArgs) -> Result<ExitCode, CliError> {
         chunk.iter().for_each(|outcome| counted.add(outcome));
         (counted, CheckChunk::render(&chunk, args.json))
     };
-    let summary = run_with_progress(&args.input.files, &engine, digest, |(counted, chunk)| {
+    let summary = run_with_progress(&files, &engine, digest, |(counted, chunk)| {
         accounting.merge(counted);
         if written.is_ok() {
             written = output.chunk(chunk);

@@ -15,11 +15,22 @@ pub enum CliError {
         /// The path as given.
         path: PathBuf,
     },
-    /// An input path that is a folder.
-    #[error("{} is a directory: give the export files inside it", path.display())]
-    Directory {
+    /// An input folder that holds no file that may be CleverTap input.
+    #[error(
+        "{} holds no CleverTap files (sub-folders, hidden files and .toml, .md, .txt files are skipped): give the export files, or a folder that holds them",
+        path.display()
+    )]
+    EmptyFolder {
         /// The folder as given.
         path: PathBuf,
+    },
+    /// An input folder that cannot be listed.
+    #[error("cannot list the folder {}: {source}", path.display())]
+    Folder {
+        /// The folder as given.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
     },
     /// The rules file cannot be read or is broken.
     #[error(transparent)]

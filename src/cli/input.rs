@@ -16,7 +16,8 @@ use crate::pipeline::{self, Accounting, Progress, RunSummary};
 #[derive(Debug, Clone, clap::Args)]
 pub struct InputArgs {
     /// CleverTap files: export NDJSON, Get Events API pages, JSON arrays, CSV, profile exports,
-    /// any of them gzip-compressed. The shape is detected from the content.
+    /// any of them gzip-compressed. The shape is detected from the content. A folder stands for
+    /// the files directly inside it, in name order (hidden, .toml, .md and .txt files skipped).
     #[arg(value_name = "FILE", required = true)]
     pub files: Vec<PathBuf>,
     /// A mapping rules file (a copy of the built-in assets/mapping.toml, edited).
@@ -53,17 +54,29 @@ pub fn engine_for(input: &InputArgs, environment: Environment) -> Result<Engine,
     Ok(Engine::new(Arc::new(rules), options))
 }
 
-/// Paths that do not exist or are directories: a usage error before anything is read.
-pub fn check_paths(files: &[PathBuf]) -> Result<(), CliError> {
-    for path in files {
+/// The files to read: each folder stands for the CleverTap files inside it, sorted by name, as
+/// the window opens it ([`crate::clevertap::folder_files`]). A path that does not exist, or a
+/// folder with no CleverTap files, is a usage error before anything is read.
+pub fn input_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
+    let mut files = Vec::with_capacity(paths.len());
+    for path in paths {
         if path.is_dir() {
-            return Err(CliError::Directory { path: path.clone() });
-        }
-        if !path.exists() {
+            let inside =
+                crate::clevertap::folder_files(path).map_err(|source| CliError::Folder {
+                    path: path.clone(),
+                    source,
+                })?;
+            if inside.is_empty() {
+                return Err(CliError::EmptyFolder { path: path.clone() });
+            }
+            files.extend(inside);
+        } else if path.exists() {
+            files.push(path.clone());
+        } else {
             return Err(CliError::NoSuchFile { path: path.clone() });
         }
     }
-    Ok(())
+    Ok(files)
 }
 
 /// Runs the pipeline with a progress bar on a terminal: each chunk of outcomes is digested on

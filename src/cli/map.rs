@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use super::input::{
-    InputArgs, check_paths, engine_for, exit_code, report_failures, run_with_progress,
+    InputArgs, engine_for, exit_code, input_files, report_failures, run_with_progress,
 };
 use super::{CliError, finish, output};
 use crate::mapping::{Outcome, PlanEvent, PlanItem, RecordStatus, UserFacts, plan_items};
@@ -78,7 +78,7 @@ pub fn map(args: &MapArgs) -> ExitCode {
 }
 
 fn run_map(args: &MapArgs) -> Result<ExitCode, CliError> {
-    check_paths(&args.input.files)?;
+    let files = input_files(&args.input.files)?;
     let environment = args.environment.parse().unwrap_or_default();
     let engine = engine_for(&args.input, environment)?;
     let mut chunks = Vec::new();
@@ -110,16 +110,11 @@ fn run_map(args: &MapArgs) -> Result<ExitCode, CliError> {
         }
         (counted, messages, kept)
     };
-    let summary = run_with_progress(
-        &args.input.files,
-        &engine,
-        digest,
-        |(counted, messages, kept)| {
-            accounting.merge(counted);
-            eprint!("{messages}");
-            chunks.push(kept);
-        },
-    );
+    let summary = run_with_progress(&files, &engine, digest, |(counted, messages, kept)| {
+        accounting.merge(counted);
+        eprint!("{messages}");
+        chunks.push(kept);
+    });
     // Put together once at their final size: growing one vector of a million records as they
     // arrive copies them over and over.
     let mut kept = Vec::with_capacity(chunks.iter().map(Vec::len).sum());

@@ -13,7 +13,7 @@ use std::process::ExitCode;
 
 pub use check::{CheckArgs, check};
 pub use error::CliError;
-pub use input::{InputArgs, check_paths, engine_for};
+pub use input::{InputArgs, engine_for, input_files};
 pub use map::{MapArgs, map};
 pub use output::{CheckChunk, CheckOutput, FindingRow};
 pub use send::{SendArgs, send};

@@ -135,7 +135,7 @@ fn confirm_production(args: &SendArgs) -> Result<bool, CliError> {
 }
 
 fn run_send(args: &SendArgs) -> Result<ExitCode, CliError> {
-    super::check_paths(&args.input.files)?;
+    let files = super::input_files(&args.input.files)?;
     let environment: Environment = args.environment.parse().map_err(CliError::Environment)?;
     let pod = args
         .pod
@@ -172,7 +172,7 @@ fn run_send(args: &SendArgs) -> Result<ExitCode, CliError> {
         settings.production_confirmed = true;
     }
     let engine = engine_for(&args.input, environment)?;
-    let (outcomes, read_summary) = crate::pipeline::load(&args.input.files, &engine);
+    let (outcomes, read_summary) = crate::pipeline::load(&files, &engine);
     for failure in &read_summary.failures {
         eprintln!("feedlens: {}", failure.error);
     }
