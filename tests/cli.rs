@@ -314,3 +314,40 @@ fn each_file_line_says_what_the_file_held() {
         "binary data, not CleverTap text"
     );
 }
+
+#[test]
+fn held_records_count_under_unmapped_and_only_unreadable_ones_as_unreadable() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("held.jsonl");
+    std::fs::write(
+        &path,
+        [
+            r#"{"ts":1700000000,"profile":{"identity":"u1"},"eventProps":{}}"#,
+            r#"{"ts":1700000000,"eventName":"App Launched"}"#,
+            r#"{"ts":1700000000,"eventName":"App Launched","profile":{"identity":"u1"}}"#,
+            r#"{"ts":"garbage","eventName":"UTM Visited","profile":{"identity":"u1"}}"#,
+            r#"{"ts":1700000000,"eventName":"#,
+        ]
+        .join("\n"),
+    )
+    .unwrap();
+    let output = feedlens(&["check", "--json", path.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        (report["held"].as_u64(), report["unreadable"].as_u64()),
+        (Some(3), Some(1))
+    );
+    assert_eq!(
+        report["by_category"],
+        serde_json::json!({"Other": 1, "Unmapped": 4}),
+        "held and unreadable records count under Unmapped, as in the window"
+    );
+    assert_eq!(
+        report["by_event"],
+        serde_json::json!({"(no event name)": 1, "(unreadable)": 1, "App Launched": 2, "UTM Visited": 1})
+    );
+    let text = stdout(&feedlens(&["check", path.to_str().unwrap()]));
+    assert!(text.contains("       1  (no event name)\n"), "{text}");
+    assert!(text.contains("       4  Unmapped\n"), "{text}");
+}
