@@ -351,3 +351,122 @@ fn held_records_count_under_unmapped_and_only_unreadable_ones_as_unreadable() {
     assert!(text.contains("       1  (no event name)\n"), "{text}");
     assert!(text.contains("       4  Unmapped\n"), "{text}");
 }
+
+/// The severities of the finding lines of `check`'s text output.
+fn finding_severities(text: &str) -> Vec<&'static str> {
+    text.lines()
+        .filter_map(|line| {
+            ["info", "warning", "error"]
+                .into_iter()
+                .find(|severity| line.contains(&format!(": {severity}: ")))
+        })
+        .collect()
+}
+
+/// The text after the findings: files, accounting, counts, the findings summary.
+fn counts_part(text: &str) -> &str {
+    text.find("\n\n").map_or(text, |at| &text[at..])
+}
+
+#[test]
+fn check_lists_findings_by_severity_and_up_to_a_most_but_counts_them_all() {
+    let inputs = ["samples/broken_lines.jsonl", "samples/events.jsonl"];
+    let run = |extra: &[&str]| {
+        let mut args = vec!["check"];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&inputs);
+        let output = feedlens(&args);
+        assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+        stdout(&output)
+    };
+    let everything = run(&[]);
+    assert_eq!(
+        everything,
+        run(&["--severity", "info"]),
+        "info is the default"
+    );
+    let all = finding_severities(&everything);
+    let errors = all.iter().filter(|s| **s == "error").count();
+    let serious = all.iter().filter(|s| **s != "info").count();
+    assert!(
+        errors > 0 && serious > errors && all.len() > serious,
+        "{everything}"
+    );
+    let summary = |text: &str| {
+        text.lines()
+            .find(|l| l.starts_with("Findings: "))
+            .map(|l| l.split(" (").next().unwrap().to_string())
+            .unwrap()
+    };
+    let accounting = |text: &str| {
+        let part = counts_part(text);
+        part[part.find("records read").unwrap()..part.find("\nFindings: ").unwrap()].to_string()
+    };
+
+    let errors_only = run(&["--severity", "error"]);
+    assert_eq!(finding_severities(&errors_only), vec!["error"; errors]);
+    let warnings_up = run(&["--severity", "warn"]);
+    assert_eq!(finding_severities(&warnings_up).len(), serious);
+    assert!(!finding_severities(&warnings_up).contains(&"info"));
+    for text in [&errors_only, &warnings_up] {
+        assert_eq!(
+            summary(text),
+            summary(&everything),
+            "the counts stay complete"
+        );
+        assert_eq!(accounting(text), accounting(&everything));
+        assert!(!text.contains("more findings"), "{text}");
+    }
+
+    let capped = run(&["--max-findings", "2"]);
+    assert_eq!(finding_severities(&capped), all[..2]);
+    assert!(
+        capped.contains(&format!(
+            "\n… and {} more findings (use --max-findings to see more)\n",
+            all.len() - 2
+        )),
+        "{capped}"
+    );
+    assert_eq!(summary(&capped), summary(&everything));
+    assert_eq!(accounting(&capped), accounting(&everything));
+    let both = run(&["--max-findings", "1", "--severity", "warn"]);
+    assert_eq!(finding_severities(&both).len(), 1);
+    assert!(
+        both.contains(&format!("… and {} more findings", serious - 1)),
+        "{both}"
+    );
+
+    let json = |extra: &[&str]| -> serde_json::Value {
+        let mut args = vec!["check", "--json"];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&inputs);
+        serde_json::from_slice(&feedlens(&args).stdout).unwrap()
+    };
+    let full = json(&[]);
+    assert!(
+        full.get("findings_left_out").is_none(),
+        "the default report is unchanged"
+    );
+    let listed = json(&["--severity", "warn", "--max-findings", "3"]);
+    let findings = listed["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 3);
+    assert!(findings.iter().all(|f| f["severity"] != "info"));
+    assert_eq!(listed["findings_left_out"], all.len() - 3);
+    for key in [
+        "records_read",
+        "held",
+        "unreadable",
+        "by_category",
+        "by_event",
+        "files",
+    ] {
+        assert_eq!(listed[key], full[key], "{key}");
+    }
+    assert_eq!(
+        json(&["--severity", "error"])["findings"]
+            .as_array()
+            .unwrap()
+            .len(),
+        errors
+    );
+}

@@ -11,11 +11,11 @@ mod serve;
 
 use std::process::ExitCode;
 
-pub use check::{CheckArgs, check};
+pub use check::{CheckArgs, SeverityArg, check};
 pub use error::CliError;
 pub use input::{InputArgs, engine_for, input_files};
 pub use map::{MapArgs, map};
-pub use output::{CheckChunk, CheckOutput, FindingRow};
+pub use output::{CheckChunk, CheckOutput, FindingFilter, FindingRow};
 pub use send::{SendArgs, send};
 pub use serve::{ServeArgs, serve};
 
