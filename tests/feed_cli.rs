@@ -371,3 +371,79 @@ fn the_secret_appears_in_no_file_and_no_output() {
         );
     }
 }
+
+/// Starts `feedlens serve` and reads its first two lines: the URL and what it accepts.
+fn start_serve(command: &mut Command, args: &[&str]) -> (Child, String, String) {
+    let mut server = command
+        .arg("serve")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(server.stdout.take().unwrap());
+    let (mut first, mut second) = (String::new(), String::new());
+    out.read_line(&mut first).unwrap();
+    out.read_line(&mut second).unwrap();
+    let _rest = collect(out);
+    let url = first
+        .trim()
+        .strip_prefix("feedlens serve: listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {first}"))
+        .to_string();
+    (server, url, second)
+}
+
+#[test]
+fn serve_takes_the_key_and_secret_from_flags_or_the_environment_and_says_which() {
+    const SECRET: &str = "Serve-Env-Secret-3301";
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_export(dir.path(), "export.jsonl", 20, 5, 0);
+    // --key with the secret from the environment: no --secret needed.
+    let (mut server, url, said) = start_serve(
+        feedlens_command(dir.path()).env("FEEDLENS_API_SECRET", SECRET),
+        &["--key", "flag-key"],
+    );
+    assert_eq!(
+        said.trim(),
+        "feedlens serve: accepting the key flag-key (from --key) and the secret from FEEDLENS_API_SECRET"
+    );
+    let output = run(feedlens_command(dir.path())
+        .env("FEEDLENS_API_KEY", "flag-key")
+        .env("FEEDLENS_API_SECRET", SECRET)
+        .args(["send", "--url", &url])
+        .arg(&file));
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    server.kill().unwrap();
+    server.wait().unwrap();
+    // Both from the environment.
+    let (mut server, _, said) = start_serve(
+        feedlens_command(dir.path())
+            .env("FEEDLENS_API_KEY", "env-key")
+            .env("FEEDLENS_API_SECRET", SECRET),
+        &[],
+    );
+    assert_eq!(
+        said.trim(),
+        "feedlens serve: accepting the key env-key (from FEEDLENS_API_KEY) and the secret from FEEDLENS_API_SECRET"
+    );
+    assert!(!said.contains(SECRET));
+    server.kill().unwrap();
+    server.wait().unwrap();
+    // Neither: the demo pair, as before.
+    let (mut server, _, said) = start_serve(&mut feedlens_command(dir.path()), &[]);
+    assert!(
+        said.contains("accepting the demo key feedlens-local-key"),
+        "{said}"
+    );
+    server.kill().unwrap();
+    server.wait().unwrap();
+    // Half a pair is a usage error that says what is missing.
+    let output = run(feedlens_command(dir.path()).args(["serve", "--key", "k"]));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stderr).contains("pass --secret or set FEEDLENS_API_SECRET"),
+        "{}",
+        text(&output.stderr)
+    );
+}

@@ -83,6 +83,18 @@ pub enum CliError {
     /// The sender cannot start.
     #[error(transparent)]
     Send(#[from] SendError),
+    /// `serve` given a key without a secret, or a secret without a key.
+    #[error(
+        "a {given} to accept but no {missing}: pass --{missing} or set {env} (or give neither, for the demo pair)"
+    )]
+    ServeHalfCredentials {
+        /// What was given: `key` or `secret`.
+        given: &'static str,
+        /// What is missing: `secret` or `key`.
+        missing: &'static str,
+        /// The environment variable that would give it.
+        env: &'static str,
+    },
     /// `--show-body N` beyond the plan's last request.
     #[error("the plan has {count} requests: there is no request {index}")]
     NoSuchRequest {
