@@ -447,3 +447,59 @@ fn serve_takes_the_key_and_secret_from_flags_or_the_environment_and_says_which()
         text(&output.stderr)
     );
 }
+
+#[test]
+fn a_one_letter_secret_leaves_every_message_readable() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_export(dir.path(), "export.jsonl", 50, 10, 0);
+    let (mut server, url, _) = start_serve(
+        feedlens_command(dir.path())
+            .env("FEEDLENS_API_KEY", "k")
+            .env("FEEDLENS_API_SECRET", "s"),
+        &[],
+    );
+    let send = |secret: &str, journal: &str| {
+        run(feedlens_command(dir.path())
+            .env("FEEDLENS_API_KEY", "k")
+            .env("FEEDLENS_API_SECRET", secret)
+            .args(["send", "--url", &url, "--journal"])
+            .arg(dir.path().join(journal))
+            .arg(&file))
+    };
+    // A wrong secret `e`: the feed's answer is shown as it was sent, not with every "e" masked.
+    let refused = send("e", "refused.ndjson");
+    assert_eq!(refused.status.code(), Some(1));
+    let said = text(&refused.stderr);
+    assert!(
+        said.contains("HTTP 403")
+            && said.contains("the key and secret are not valid for this feed"),
+        "{said}"
+    );
+    // The right secret `s`: the summary reads as it should.
+    let sent = send("s", "sent.ndjson");
+    assert_eq!(sent.status.code(), Some(0), "{}", text(&sent.stderr));
+    let said = format!("{said}{}{}", text(&sent.stdout), text(&sent.stderr));
+    assert!(
+        said.contains(" requests: 1 accepted, 0 rejected, 0 given up"),
+        "{said}"
+    );
+    assert!(
+        !said.contains("***"),
+        "nothing was masked after the fact: {said}"
+    );
+    server.kill().unwrap();
+    server.wait().unwrap();
+    // The Authorization header (the only place the secret goes) is in no file.
+    use base64::Engine as _;
+    let mut written = Vec::new();
+    files_under(dir.path(), &mut written);
+    assert!(written.iter().any(|p| p.ends_with("refused.ndjson")));
+    for pair in ["k:s", "k:e"] {
+        let encoded = base64::engine::general_purpose::STANDARD.encode(pair);
+        assert!(!said.contains(&encoded));
+        for path in &written {
+            let bytes = std::fs::read_to_string(path).unwrap();
+            assert!(!bytes.contains(&encoded), "{pair} in {}", path.display());
+        }
+    }
+}
