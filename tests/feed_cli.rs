@@ -503,3 +503,56 @@ fn a_one_letter_secret_leaves_every_message_readable() {
         }
     }
 }
+
+#[test]
+fn a_dry_run_plans_without_credentials_and_says_which_the_send_needs() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_export(dir.path(), "export.jsonl", 30, 6, 0);
+    let output = run(feedlens_command(dir.path())
+        .args(["send", "--dry-run", "--pod", "US1"])
+        .arg(&file));
+    let plan = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(
+        plan.contains("-> POST https://s2s.mparticle.com/v2/bulkevents"),
+        "{plan}"
+    );
+    assert!(plan.contains("dry run: nothing sent"), "{plan}");
+    assert!(
+        plan.contains(
+            "credentials: FEEDLENS_API_KEY and FEEDLENS_API_SECRET are not set; the real send needs them"
+        ),
+        "{plan}"
+    );
+    // Only the missing one is named; --url plans the same way.
+    let output = run(feedlens_command(dir.path())
+        .env("FEEDLENS_API_KEY", "k")
+        .args(["send", "--dry-run", "--url", "https://feed.example.com/v2"])
+        .arg(&file));
+    let plan = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(
+        plan.contains("-> POST https://feed.example.com/v2/bulkevents"),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("credentials: FEEDLENS_API_SECRET is not set; the real send needs it"),
+        "{plan}"
+    );
+    // A request's body needs no credentials either.
+    let output = run(feedlens_command(dir.path())
+        .args(["send", "--pod", "EU1", "--show-body", "0"])
+        .arg(&file));
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(serde_json::from_slice::<Vec<serde_json::Value>>(&output.stdout).is_ok());
+    // The real send still refuses at once.
+    let output = run(feedlens_command(dir.path())
+        .args(["send", "--pod", "US1"])
+        .arg(&file));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stderr).contains("set FEEDLENS_API_KEY and FEEDLENS_API_SECRET"),
+        "{}",
+        text(&output.stderr)
+    );
+}

@@ -159,12 +159,14 @@ fn run_send(args: &SendArgs) -> Result<ExitCode, CliError> {
     if let FeedTarget::Url(url) = &settings.target {
         crate::feed::check_url(url)?;
     }
+    let dry_run = args.dry_run || args.show_body.is_some();
+    // A dry run sends nothing, so it plans without credentials and says which are missing.
     let credentials = match Credentials::from_env() {
-        Some(credentials) => credentials,
-        None if args.local => Credentials::demo(),
+        Some(credentials) => Some(credentials),
+        None if args.local => Some(Credentials::demo()),
+        None if dry_run => None,
         None => return Err(CliError::MissingCredentials),
     };
-    let dry_run = args.dry_run || args.show_body.is_some();
     if environment == Environment::Production && !dry_run {
         if !confirm_production(args)? {
             return Err(CliError::NotConfirmed);
@@ -191,8 +193,11 @@ fn run_send(args: &SendArgs) -> Result<ExitCode, CliError> {
     let journal_path = args.journal.clone().unwrap_or_else(default_journal_path);
 
     if dry_run {
-        return dry_run_output(args, &settings, &credentials, plan, &journal_path);
+        return dry_run_output(args, &settings, credentials.as_ref(), plan, &journal_path);
     }
+    let Some(credentials) = credentials else {
+        return Err(CliError::MissingCredentials);
+    };
 
     let local = if matches!(settings.target, FeedTarget::Local) {
         let feed = LocalFeed::start(LocalFeedConfig {
@@ -282,19 +287,23 @@ fn run_send(args: &SendArgs) -> Result<ExitCode, CliError> {
 fn dry_run_output(
     args: &SendArgs,
     settings: &FeedSettings,
-    credentials: &Credentials,
+    credentials: Option<&Credentials>,
     plan: SendPlan,
     journal_path: &Path,
 ) -> Result<ExitCode, CliError> {
     // The local feed is not started for a dry run: resolve against its would-be URL label.
-    let resolved = match settings.target {
-        FeedTarget::Local => None,
-        _ => {
+    let resolved = match (&settings.target, credentials) {
+        (FeedTarget::Local, _) | (_, None) => None,
+        (_, Some(credentials)) => {
             let mut preview = settings.clone();
             preview.production_confirmed = true;
             preview.resolve(credentials, None).ok()
         }
     };
+    let base_url = resolved
+        .as_ref()
+        .map(|resolved| resolved.base_url.to_string())
+        .or_else(|| settings.target.base_url());
     let mut plan = plan;
     if args.resend_failed
         && let Some(resolved) = &resolved
@@ -315,13 +324,13 @@ fn dry_run_output(
         };
     }
     let mut out = std::io::stdout().lock();
-    if resolved.is_none() {
+    if base_url.is_none() {
         let _ = writeln!(
             out,
             "target: the built-in local feed (started on 127.0.0.1 when sending)"
         );
     }
-    let _ = write!(out, "{}", plan.describe(resolved.as_ref()));
+    let _ = write!(out, "{}", plan.describe_at(base_url.as_deref()));
     for request in &plan.requests {
         let _ = writeln!(
             out,
@@ -334,11 +343,36 @@ fn dry_run_output(
             request.request_id
         );
     }
+    if credentials.is_none() {
+        let _ = writeln!(out, "{}", missing_credentials());
+        if args.resend_failed {
+            let _ = writeln!(
+                out,
+                "--resend-failed: without the key the journal cannot tell what this feed accepted; every batch is listed"
+            );
+        }
+    }
     let _ = writeln!(
         out,
         "dry run: nothing sent (--show-body N prints a request's exact body)"
     );
     Ok(ExitCode::from(EXIT_OK))
+}
+
+/// Which of the key and secret the environment lacks, for a dry run's plan.
+fn missing_credentials() -> String {
+    let unset = |name: &str| std::env::var(name).map_or(true, |value| value.is_empty());
+    let missing: Vec<&str> = [crate::feed::KEY_ENV, crate::feed::SECRET_ENV]
+        .into_iter()
+        .filter(|name| unset(name))
+        .collect();
+    match missing.as_slice() {
+        [one] => format!("credentials: {one} is not set; the real send needs it"),
+        _ => format!(
+            "credentials: {} are not set; the real send needs them",
+            missing.join(" and ")
+        ),
+    }
 }
 
 /// Prints progress and problems until the send finishes; returns its summary.

@@ -92,6 +92,16 @@ impl FeedTarget {
             FeedTarget::Url(url) => url.trim().trim_end_matches('/').to_string(),
         }
     }
+
+    /// The base URL batches go to, as given (not yet checked: [`check_url`]); `None` for the
+    /// local feed, whose URL is known once it runs.
+    pub fn base_url(&self) -> Option<String> {
+        match self {
+            FeedTarget::Local => None,
+            FeedTarget::Pod(pod) => Some(pod.base_url().to_string()),
+            FeedTarget::Url(url) => Some(url.trim().trim_end_matches('/').to_string()),
+        }
+    }
 }
 
 impl fmt::Display for FeedTarget {
@@ -352,8 +362,8 @@ impl FeedSettings {
         if self.environment == Environment::Production && !self.production_confirmed {
             return Err(SettingsError::ProductionNotConfirmed);
         }
-        let (url_text, journal_target, credentials) = match &self.target {
-            FeedTarget::Local => {
+        let (url_text, journal_target, credentials) = match self.target.base_url() {
+            None => {
                 let feed = local.ok_or(SettingsError::LocalFeedNotRunning)?;
                 (
                     feed.url.clone(),
@@ -361,14 +371,7 @@ impl FeedSettings {
                     feed.credentials.clone(),
                 )
             }
-            FeedTarget::Pod(pod) => {
-                let url = pod.base_url().to_string();
-                (url.clone(), url, credentials.clone())
-            }
-            FeedTarget::Url(url) => {
-                let url = url.trim().trim_end_matches('/').to_string();
-                (url.clone(), url, credentials.clone())
-            }
+            Some(url) => (url.clone(), url, credentials.clone()),
         };
         let base_url = check_url(&url_text)?;
         if credentials.is_empty() {
