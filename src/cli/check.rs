@@ -2,10 +2,10 @@
 
 use std::process::ExitCode;
 
+use super::check_output::{CheckChunk, CheckOutput, FindingFilter};
 use super::input::{
     InputArgs, engine_for, exit_code, input_files, report_failures, run_with_progress,
 };
-use super::output::{CheckChunk, CheckOutput, FindingFilter};
 use super::{CliError, finish};
 use crate::mapping::{Outcome, Severity};
 use crate::mparticle::Environment;

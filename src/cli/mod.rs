@@ -2,20 +2,23 @@
 //! The core (reading, mapping, the feed) is a library; this is its command-line edge.
 
 mod check;
+mod check_output;
 mod error;
 mod input;
 mod map;
 mod output;
 mod send;
+mod send_report;
 mod serve;
 
 use std::process::ExitCode;
 
 pub use check::{CheckArgs, SeverityArg, check};
+pub use check_output::{CheckChunk, CheckOutput, FindingFilter};
 pub use error::CliError;
 pub use input::{InputArgs, engine_for, input_files};
 pub use map::{MapArgs, map};
-pub use output::{CheckChunk, CheckOutput, FindingFilter, FindingRow};
+pub use output::FindingRow;
 pub use send::{SendArgs, send};
 pub use serve::{ServeArgs, serve};
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use super::send::print_received;
+use super::send_report::print_received;
 use super::{CliError, EXIT_OK, finish};
 use crate::feed::{
     Credentials, Faults, KEY_ENV, LocalFeed, LocalFeedConfig, LocalFeedHandle, SECRET_ENV, Secret,
