@@ -16,7 +16,8 @@ use crate::feed::{
 use crate::mparticle::Environment;
 
 const SEND_AFTER_HELP: &str = "\
-Credentials: FEEDLENS_API_KEY and FEEDLENS_API_SECRET (with --local, a demo pair when unset).
+Credentials: FEEDLENS_API_KEY and FEEDLENS_API_SECRET (with --local, a demo pair when unset;
+  a dry run plans without them and says which are missing).
 Journal: every attempt is appended to --journal FILE, by default
   $XDG_DATA_HOME/feedlens/send-journal.ndjson (~/.local/share/feedlens/ on Linux,
   ~/Library/Application Support/feedlens/ on macOS, %APPDATA%\\feedlens\\ on Windows).
@@ -66,7 +67,8 @@ pub struct SendArgs {
     /// Confirms sending to production without a prompt.
     #[arg(long)]
     pub confirm_production: bool,
-    /// Print the plan (requests, batches, bytes, target URL, what is held back) and send nothing.
+    /// Print the plan (requests, batches, bytes, target URL, what is held back) and send nothing;
+    /// needs no credentials.
     #[arg(long)]
     pub dry_run: bool,
     /// Print the exact body of request N of the plan (0-based) and send nothing.
