@@ -29,9 +29,9 @@ enum Command {
     /// Read, map and check CleverTap files; print the accounting and every finding.
     Check(feedlens::cli::CheckArgs),
     /// Send the mapped batches to a feed (mParticle, a URL, or the local feed).
-    Send(feedlens::feed::cli::SendArgs),
+    Send(feedlens::cli::SendArgs),
     /// Run a local mParticle-compatible feed on 127.0.0.1 for trying and testing sends.
-    Serve(feedlens::feed::cli::ServeArgs),
+    Serve(feedlens::cli::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -40,8 +40,8 @@ fn main() -> ExitCode {
     match cli.command {
         Some(Command::Map(args)) => feedlens::cli::map(&args),
         Some(Command::Check(args)) => feedlens::cli::check(&args),
-        Some(Command::Send(args)) => feedlens::feed::cli::send(&args),
-        Some(Command::Serve(args)) => feedlens::feed::cli::serve(&args),
+        Some(Command::Send(args)) => feedlens::cli::send(&args),
+        Some(Command::Serve(args)) => feedlens::cli::serve(&args),
         None => feedlens::ui::run(cli.window),
     }
 }

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use serde::Serialize;
 
 use crate::clevertap::{self, FileInfo, RawPayload, ReadError, ReadItem};
-use crate::mapping::{Engine, Outcome, RecordStatus};
+use crate::mapping::{Category, Engine, Outcome, RecordStatus};
 
 /// Records parsed and mapped together on all cores: enough to amortise the hand-off, few
 /// enough that a chunk's records, values and outcomes stay in the processor's caches.
@@ -69,8 +69,8 @@ pub struct Accounting {
     pub dropped: u64,
     /// Not readable.
     pub unreadable: u64,
-    /// Records per category label (`Other`, …, `Users` for profile records, `Unmapped` for
-    /// records with no category).
+    /// Records per category label ([`category_label`]: `Other`, …, `Users` for profile
+    /// records, `Unmapped` for records that are not sent or have no category).
     pub by_category: BTreeMap<String, u64>,
     /// Records per event name as sent (or as written, when not mapped).
     pub by_event: BTreeMap<String, u64>,
@@ -145,17 +145,56 @@ fn sent_event_name(outcome: &Outcome) -> Option<&str> {
         .as_deref()
 }
 
-/// The tab an outcome belongs to: its category, `Users` for profile records, `Unmapped` for
-/// records that are held, dropped or unreadable with no category.
-pub fn category_label(outcome: &Outcome) -> &'static str {
-    match &outcome.mapped {
-        Some(mapped) if mapped.event.is_none() => "Users",
-        Some(mapped) => mapped.category.map_or("Unmapped", |c| c.label()),
-        None => "Unmapped",
+/// Where a record is counted and shown: `check`'s counts per category, the window's tabs and
+/// everything else that groups records by category follow this one rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RecordCategory {
+    /// A mapped event of this category.
+    Event(Category),
+    /// A mapped profile record (user attributes, no event).
+    Users,
+    /// A record that is not sent (held, dropped or unreadable, whatever its event), or a mapped
+    /// event with no category.
+    Unmapped,
+}
+
+impl RecordCategory {
+    /// The category's label (`Other`, …), `Users` or `Unmapped`.
+    pub fn label(self) -> &'static str {
+        match self {
+            RecordCategory::Event(category) => category.label(),
+            RecordCategory::Users => "Users",
+            RecordCategory::Unmapped => "Unmapped",
+        }
     }
 }
 
-/// The event name to count an outcome under.
+/// The category an outcome is counted and shown under: a record that is held, dropped or
+/// unreadable is `Unmapped` (the window's Unmapped/Held tab), even when its event has a
+/// category; a profile record is `Users`; otherwise its event's category.
+pub fn record_category(outcome: &Outcome) -> RecordCategory {
+    if matches!(
+        outcome.status,
+        RecordStatus::Held | RecordStatus::Dropped | RecordStatus::Unreadable
+    ) {
+        return RecordCategory::Unmapped;
+    }
+    match &outcome.mapped {
+        Some(mapped) if mapped.event.is_none() => RecordCategory::Users,
+        Some(mapped) => mapped
+            .category
+            .map_or(RecordCategory::Unmapped, RecordCategory::Event),
+        None => RecordCategory::Unmapped,
+    }
+}
+
+/// The label of [`record_category`]: what `check` counts an outcome under.
+pub fn category_label(outcome: &Outcome) -> &'static str {
+    record_category(outcome).label()
+}
+
+/// The event name to count an outcome under: the name as sent, else as written; `(unreadable)`
+/// only for an unreadable record, `(no event name)` for a readable one without a name.
 pub fn event_label(outcome: &Outcome) -> String {
     let sent = outcome
         .mapped
@@ -166,10 +205,11 @@ pub fn event_label(outcome: &Outcome) -> String {
         (_, Some(name)) => name,
         (Some(mapped), None) if mapped.event.is_none() => "(profile)".to_string(),
         (Some(_), None) => "App Uninstalled".to_string(),
-        (None, _) => outcome
-            .source_event_name
-            .clone()
-            .unwrap_or_else(|| "(unreadable)".to_string()),
+        (None, _) => match (&outcome.source_event_name, outcome.status) {
+            (Some(name), _) => name.clone(),
+            (None, RecordStatus::Unreadable) => "(unreadable)".to_string(),
+            (None, _) => "(no event name)".to_string(),
+        },
     }
 }
 

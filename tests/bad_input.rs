@@ -102,7 +102,7 @@ fn empty_blank_and_bom_only_files_read_as_empty() {
     assert_eq!(summary.files.len(), paths.len());
     for info in &summary.files {
         assert_eq!(info.shape, Shape::Empty, "{}", info.path.display());
-        assert_eq!(info.shape.label(), "empty");
+        assert_eq!(info.shape.label(), "empty file: no records");
     }
 }
 

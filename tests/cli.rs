@@ -148,9 +148,24 @@ fn usage_errors_and_unopenable_files_exit_2() {
         feedlens(&["map", "no/such/file.jsonl"]).status.code(),
         Some(2)
     );
-    let output = feedlens(&["check", "samples"]);
-    assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("is a directory"));
+    // A folder with nothing to read is named.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("notes.md"), "# notes").unwrap();
+    std::fs::write(dir.path().join(".hidden.jsonl"), "{}").unwrap();
+    let folder = dir.path().to_str().unwrap();
+    for args in [
+        vec!["map", folder],
+        vec!["check", folder],
+        vec!["send", "--local", "--dry-run", folder],
+    ] {
+        let output = feedlens(&args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let err = stderr(&output);
+        assert!(
+            err.contains(&format!("{folder} holds no CleverTap files")),
+            "{args:?}: {err}"
+        );
+    }
     assert_eq!(
         feedlens(&["map", "--environment", "staging", "samples/events.jsonl"])
             .status
@@ -235,4 +250,223 @@ fn help_documents_the_commands() {
     ] {
         assert!(text.contains(flag), "{text}");
     }
+}
+
+#[test]
+fn a_folder_is_read_as_its_files_in_name_order() {
+    let mut files: Vec<String> =
+        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("samples"))
+            .unwrap()
+            .map(|e| format!("samples/{}", e.unwrap().file_name().to_string_lossy()))
+            .collect();
+    files.sort();
+    let mut by_file = vec!["check"];
+    by_file.extend(files.iter().map(String::as_str));
+    let expected = feedlens(&by_file);
+    let output = feedlens(&["check", "samples"]);
+    assert_eq!(
+        output.status.code(),
+        expected.status.code(),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(stdout(&output), stdout(&expected));
+    assert!(stdout(&output).contains("samples/events.jsonl: NDJSON"));
+    let mapped = feedlens(&["map", "samples/"]);
+    let mut by_file = vec!["map"];
+    by_file.extend(files.iter().map(String::as_str));
+    assert_eq!(mapped.stdout, feedlens(&by_file).stdout);
+    assert!(!mapped.stdout.is_empty());
+    let planned = feedlens(&["send", "--local", "--dry-run", "samples"]);
+    assert_eq!(planned.status.code(), Some(0), "{}", stderr(&planned));
+    assert!(stdout(&planned).contains("dry run: nothing sent"));
+}
+
+#[test]
+fn each_file_line_says_what_the_file_held() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("picture.png");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots/summary.png"),
+        &png,
+    )
+    .unwrap();
+    let empty = dir.path().join("empty.jsonl");
+    std::fs::write(&empty, "").unwrap();
+    let output = feedlens(&["check", png.to_str().unwrap(), empty.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let text = stdout(&output);
+    let line_of = |path: &Path| {
+        let start = format!("{}: ", path.display());
+        text.lines()
+            .filter(|line| line.starts_with(&start) && !line.contains(": error: "))
+            .map(|line| line[start.len()..].to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(line_of(&png), ["binary data, not CleverTap text"], "{text}");
+    assert_eq!(line_of(&empty), ["empty file: no records"], "{text}");
+    assert!(text.contains("1 unreadable"), "{text}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&feedlens(&["check", "--json", png.to_str().unwrap()]).stdout)
+            .unwrap();
+    assert_eq!(
+        report["files"][0]["shape"],
+        "binary data, not CleverTap text"
+    );
+}
+
+#[test]
+fn held_records_count_under_unmapped_and_only_unreadable_ones_as_unreadable() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("held.jsonl");
+    std::fs::write(
+        &path,
+        [
+            r#"{"ts":1700000000,"profile":{"identity":"u1"},"eventProps":{}}"#,
+            r#"{"ts":1700000000,"eventName":"App Launched"}"#,
+            r#"{"ts":1700000000,"eventName":"App Launched","profile":{"identity":"u1"}}"#,
+            r#"{"ts":"garbage","eventName":"UTM Visited","profile":{"identity":"u1"}}"#,
+            r#"{"ts":1700000000,"eventName":"#,
+        ]
+        .join("\n"),
+    )
+    .unwrap();
+    let output = feedlens(&["check", "--json", path.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        (report["held"].as_u64(), report["unreadable"].as_u64()),
+        (Some(3), Some(1))
+    );
+    assert_eq!(
+        report["by_category"],
+        serde_json::json!({"Other": 1, "Unmapped": 4}),
+        "held and unreadable records count under Unmapped, as in the window"
+    );
+    assert_eq!(
+        report["by_event"],
+        serde_json::json!({"(no event name)": 1, "(unreadable)": 1, "App Launched": 2, "UTM Visited": 1})
+    );
+    let text = stdout(&feedlens(&["check", path.to_str().unwrap()]));
+    assert!(text.contains("       1  (no event name)\n"), "{text}");
+    assert!(text.contains("       4  Unmapped\n"), "{text}");
+}
+
+/// The severities of the finding lines of `check`'s text output.
+fn finding_severities(text: &str) -> Vec<&'static str> {
+    text.lines()
+        .filter_map(|line| {
+            ["info", "warning", "error"]
+                .into_iter()
+                .find(|severity| line.contains(&format!(": {severity}: ")))
+        })
+        .collect()
+}
+
+/// The text after the findings: files, accounting, counts, the findings summary.
+fn counts_part(text: &str) -> &str {
+    text.find("\n\n").map_or(text, |at| &text[at..])
+}
+
+#[test]
+fn check_lists_findings_by_severity_and_up_to_a_most_but_counts_them_all() {
+    let inputs = ["samples/broken_lines.jsonl", "samples/events.jsonl"];
+    let run = |extra: &[&str]| {
+        let mut args = vec!["check"];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&inputs);
+        let output = feedlens(&args);
+        assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+        stdout(&output)
+    };
+    let everything = run(&[]);
+    assert_eq!(
+        everything,
+        run(&["--severity", "info"]),
+        "info is the default"
+    );
+    let all = finding_severities(&everything);
+    let errors = all.iter().filter(|s| **s == "error").count();
+    let serious = all.iter().filter(|s| **s != "info").count();
+    assert!(
+        errors > 0 && serious > errors && all.len() > serious,
+        "{everything}"
+    );
+    let summary = |text: &str| {
+        text.lines()
+            .find(|l| l.starts_with("Findings: "))
+            .map(|l| l.split(" (").next().unwrap().to_string())
+            .unwrap()
+    };
+    let accounting = |text: &str| {
+        let part = counts_part(text);
+        part[part.find("records read").unwrap()..part.find("\nFindings: ").unwrap()].to_string()
+    };
+
+    let errors_only = run(&["--severity", "error"]);
+    assert_eq!(finding_severities(&errors_only), vec!["error"; errors]);
+    let warnings_up = run(&["--severity", "warn"]);
+    assert_eq!(finding_severities(&warnings_up).len(), serious);
+    assert!(!finding_severities(&warnings_up).contains(&"info"));
+    for text in [&errors_only, &warnings_up] {
+        assert_eq!(
+            summary(text),
+            summary(&everything),
+            "the counts stay complete"
+        );
+        assert_eq!(accounting(text), accounting(&everything));
+        assert!(!text.contains("more findings"), "{text}");
+    }
+
+    let capped = run(&["--max-findings", "2"]);
+    assert_eq!(finding_severities(&capped), all[..2]);
+    assert!(
+        capped.contains(&format!(
+            "\n… and {} more findings (use --max-findings to see more)\n",
+            all.len() - 2
+        )),
+        "{capped}"
+    );
+    assert_eq!(summary(&capped), summary(&everything));
+    assert_eq!(accounting(&capped), accounting(&everything));
+    let both = run(&["--max-findings", "1", "--severity", "warn"]);
+    assert_eq!(finding_severities(&both).len(), 1);
+    assert!(
+        both.contains(&format!("… and {} more findings", serious - 1)),
+        "{both}"
+    );
+
+    let json = |extra: &[&str]| -> serde_json::Value {
+        let mut args = vec!["check", "--json"];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&inputs);
+        serde_json::from_slice(&feedlens(&args).stdout).unwrap()
+    };
+    let full = json(&[]);
+    assert!(
+        full.get("findings_left_out").is_none(),
+        "the default report is unchanged"
+    );
+    let listed = json(&["--severity", "warn", "--max-findings", "3"]);
+    let findings = listed["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 3);
+    assert!(findings.iter().all(|f| f["severity"] != "info"));
+    assert_eq!(listed["findings_left_out"], all.len() - 3);
+    for key in [
+        "records_read",
+        "held",
+        "unreadable",
+        "by_category",
+        "by_event",
+        "files",
+    ] {
+        assert_eq!(listed[key], full[key], "{key}");
+    }
+    assert_eq!(
+        json(&["--severity", "error"])["findings"]
+            .as_array()
+            .unwrap()
+            .len(),
+        errors
+    );
 }

@@ -25,7 +25,7 @@ fn measure(label: &str, records: usize, faults: Faults, tuning: SendTuning) {
     })
     .unwrap();
     let target = FeedSettings::default()
-        .resolve(&Credentials::default(), Some(&feed))
+        .resolve(&Credentials::default(), Some(&feed.endpoint()))
         .unwrap();
     let requests = plan.requests.len();
     let bytes = plan.total_bytes();

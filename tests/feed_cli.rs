@@ -371,3 +371,188 @@ fn the_secret_appears_in_no_file_and_no_output() {
         );
     }
 }
+
+/// Starts `feedlens serve` and reads its first two lines: the URL and what it accepts.
+fn start_serve(command: &mut Command, args: &[&str]) -> (Child, String, String) {
+    let mut server = command
+        .arg("serve")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(server.stdout.take().unwrap());
+    let (mut first, mut second) = (String::new(), String::new());
+    out.read_line(&mut first).unwrap();
+    out.read_line(&mut second).unwrap();
+    let _rest = collect(out);
+    let url = first
+        .trim()
+        .strip_prefix("feedlens serve: listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {first}"))
+        .to_string();
+    (server, url, second)
+}
+
+#[test]
+fn serve_takes_the_key_and_secret_from_flags_or_the_environment_and_says_which() {
+    const SECRET: &str = "Serve-Env-Secret-3301";
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_export(dir.path(), "export.jsonl", 20, 5, 0);
+    // --key with the secret from the environment: no --secret needed.
+    let (mut server, url, said) = start_serve(
+        feedlens_command(dir.path()).env("FEEDLENS_API_SECRET", SECRET),
+        &["--key", "flag-key"],
+    );
+    assert_eq!(
+        said.trim(),
+        "feedlens serve: accepting the key flag-key (from --key) and the secret from FEEDLENS_API_SECRET"
+    );
+    let output = run(feedlens_command(dir.path())
+        .env("FEEDLENS_API_KEY", "flag-key")
+        .env("FEEDLENS_API_SECRET", SECRET)
+        .args(["send", "--url", &url])
+        .arg(&file));
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    server.kill().unwrap();
+    server.wait().unwrap();
+    // Both from the environment.
+    let (mut server, _, said) = start_serve(
+        feedlens_command(dir.path())
+            .env("FEEDLENS_API_KEY", "env-key")
+            .env("FEEDLENS_API_SECRET", SECRET),
+        &[],
+    );
+    assert_eq!(
+        said.trim(),
+        "feedlens serve: accepting the key env-key (from FEEDLENS_API_KEY) and the secret from FEEDLENS_API_SECRET"
+    );
+    assert!(!said.contains(SECRET));
+    server.kill().unwrap();
+    server.wait().unwrap();
+    // Neither: the demo pair, as before.
+    let (mut server, _, said) = start_serve(&mut feedlens_command(dir.path()), &[]);
+    assert!(
+        said.contains("accepting the demo key feedlens-local-key"),
+        "{said}"
+    );
+    server.kill().unwrap();
+    server.wait().unwrap();
+    // Half a pair is a usage error that says what is missing.
+    let output = run(feedlens_command(dir.path()).args(["serve", "--key", "k"]));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stderr).contains("pass --secret or set FEEDLENS_API_SECRET"),
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+#[test]
+fn a_one_letter_secret_leaves_every_message_readable() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_export(dir.path(), "export.jsonl", 50, 10, 0);
+    let (mut server, url, _) = start_serve(
+        feedlens_command(dir.path())
+            .env("FEEDLENS_API_KEY", "k")
+            .env("FEEDLENS_API_SECRET", "s"),
+        &[],
+    );
+    let send = |secret: &str, journal: &str| {
+        run(feedlens_command(dir.path())
+            .env("FEEDLENS_API_KEY", "k")
+            .env("FEEDLENS_API_SECRET", secret)
+            .args(["send", "--url", &url, "--journal"])
+            .arg(dir.path().join(journal))
+            .arg(&file))
+    };
+    // A wrong secret `e`: the feed's answer is shown as it was sent, not with every "e" masked.
+    let refused = send("e", "refused.ndjson");
+    assert_eq!(refused.status.code(), Some(1));
+    let said = text(&refused.stderr);
+    assert!(
+        said.contains("HTTP 403")
+            && said.contains("the key and secret are not valid for this feed"),
+        "{said}"
+    );
+    // The right secret `s`: the summary reads as it should.
+    let sent = send("s", "sent.ndjson");
+    assert_eq!(sent.status.code(), Some(0), "{}", text(&sent.stderr));
+    let said = format!("{said}{}{}", text(&sent.stdout), text(&sent.stderr));
+    assert!(
+        said.contains(" requests: 1 accepted, 0 rejected, 0 given up"),
+        "{said}"
+    );
+    assert!(
+        !said.contains("***"),
+        "nothing was masked after the fact: {said}"
+    );
+    server.kill().unwrap();
+    server.wait().unwrap();
+    // The Authorization header (the only place the secret goes) is in no file.
+    use base64::Engine as _;
+    let mut written = Vec::new();
+    files_under(dir.path(), &mut written);
+    assert!(written.iter().any(|p| p.ends_with("refused.ndjson")));
+    for pair in ["k:s", "k:e"] {
+        let encoded = base64::engine::general_purpose::STANDARD.encode(pair);
+        assert!(!said.contains(&encoded));
+        for path in &written {
+            let bytes = std::fs::read_to_string(path).unwrap();
+            assert!(!bytes.contains(&encoded), "{pair} in {}", path.display());
+        }
+    }
+}
+
+#[test]
+fn a_dry_run_plans_without_credentials_and_says_which_the_send_needs() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_export(dir.path(), "export.jsonl", 30, 6, 0);
+    let output = run(feedlens_command(dir.path())
+        .args(["send", "--dry-run", "--pod", "US1"])
+        .arg(&file));
+    let plan = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(
+        plan.contains("-> POST https://s2s.mparticle.com/v2/bulkevents"),
+        "{plan}"
+    );
+    assert!(plan.contains("dry run: nothing sent"), "{plan}");
+    assert!(
+        plan.contains(
+            "credentials: FEEDLENS_API_KEY and FEEDLENS_API_SECRET are not set; the real send needs them"
+        ),
+        "{plan}"
+    );
+    // Only the missing one is named; --url plans the same way.
+    let output = run(feedlens_command(dir.path())
+        .env("FEEDLENS_API_KEY", "k")
+        .args(["send", "--dry-run", "--url", "https://feed.example.com/v2"])
+        .arg(&file));
+    let plan = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(
+        plan.contains("-> POST https://feed.example.com/v2/bulkevents"),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("credentials: FEEDLENS_API_SECRET is not set; the real send needs it"),
+        "{plan}"
+    );
+    // A request's body needs no credentials either.
+    let output = run(feedlens_command(dir.path())
+        .args(["send", "--pod", "EU1", "--show-body", "0"])
+        .arg(&file));
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(serde_json::from_slice::<Vec<serde_json::Value>>(&output.stdout).is_ok());
+    // The real send still refuses at once.
+    let output = run(feedlens_command(dir.path())
+        .args(["send", "--pod", "US1"])
+        .arg(&file));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stderr).contains("set FEEDLENS_API_KEY and FEEDLENS_API_SECRET"),
+        "{}",
+        text(&output.stderr)
+    );
+}

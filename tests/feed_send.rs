@@ -30,7 +30,7 @@ fn send_with_faults(dir: &Path, plan: SendPlan, faults: Faults, tuning: SendTuni
     .unwrap();
     let settings = FeedSettings::default();
     let target = settings
-        .resolve(&Credentials::default(), Some(&feed))
+        .resolve(&Credentials::default(), Some(&feed.endpoint()))
         .unwrap();
     let planned = planned_ids(&plan);
     let handle = Sender::start(
@@ -201,7 +201,7 @@ fn a_request_that_keeps_failing_is_given_up_after_the_allowed_tries() {
     })
     .unwrap();
     let target = FeedSettings::default()
-        .resolve(&Credentials::default(), Some(&feed))
+        .resolve(&Credentials::default(), Some(&feed.endpoint()))
         .unwrap();
     let journal = dir.path().join("journal.ndjson");
     let tuning = SendTuning {
@@ -294,7 +294,7 @@ fn an_invalid_batch_is_rejected_with_400_and_the_error_body() {
     plan.batches[0].batch.events[0].data.custom_event_type = Some("Other".into());
     let feed = LocalFeed::start(LocalFeedConfig::default()).unwrap();
     let target = FeedSettings::default()
-        .resolve(&Credentials::default(), Some(&feed))
+        .resolve(&Credentials::default(), Some(&feed.endpoint()))
         .unwrap();
     let handle = Sender::start(
         SendJob {
@@ -344,7 +344,7 @@ fn cancel_ends_every_request_and_resend_failed_completes_without_duplicates() {
     })
     .unwrap();
     let target = FeedSettings::default()
-        .resolve(&Credentials::default(), Some(&feed))
+        .resolve(&Credentials::default(), Some(&feed.endpoint()))
         .unwrap();
     let tuning = SendTuning {
         concurrency: 2,

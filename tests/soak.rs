@@ -43,7 +43,7 @@ fn soak_with_every_fault_at_once_delivers_each_batch_exactly_once() {
     })
     .unwrap();
     let target = FeedSettings::default()
-        .resolve(&Credentials::default(), Some(&feed))
+        .resolve(&Credentials::default(), Some(&feed.endpoint()))
         .unwrap();
     let started = Instant::now();
     let handle = Sender::start(

@@ -3,8 +3,8 @@
 
 use memchr::{memchr, memchr3, memrchr};
 
-use super::Shape;
 use super::source::{Fill, Source};
+use super::{NotText, Shape};
 
 /// Peeked at least this much for detection (webhook keys may sit a few lines down).
 const PEEK_BYTES: usize = 64 * 1024;
@@ -63,8 +63,7 @@ pub(crate) fn detect(src: &mut Source) -> Detected {
     if head.starts_with(&[0xef, 0xbb, 0xbf]) {
         src.consume(3);
     } else if head.starts_with(&[0xff, 0xfe]) || head.starts_with(&[0xfe, 0xff]) {
-        let message = "the file is UTF-16 text; CleverTap exports are UTF-8: save or convert the file as UTF-8 and open it again";
-        return read(Plan::Refuse(message.to_string()), Shape::Empty, None, start);
+        return refuse(NotText::Utf16, start);
     }
     match skip_blank(src, &mut start) {
         Blank::Content => {}
@@ -78,8 +77,8 @@ pub(crate) fn detect(src: &mut Source) -> Detected {
     // A first line that is not JSON: a CSV header, or the event name of an older export.
     let line = first_line(src);
     let head = src.buffer();
-    if let Some(message) = not_text(&line, head.get(..BINARY_SNIFF_BYTES).unwrap_or(head)) {
-        return read(Plan::Refuse(message.to_string()), Shape::Empty, None, start);
+    if let Some(what) = not_text(&line, head.get(..BINARY_SNIFF_BYTES).unwrap_or(head)) {
+        return refuse(what, start);
     }
     if line.contains(&b',') {
         return read(Plan::Csv, Shape::Csv, None, start);
@@ -106,28 +105,34 @@ pub(crate) fn detect(src: &mut Source) -> Detected {
     }
 }
 
-/// Why a first line (or the `head` of the file it starts) shows that the file is not a text
-/// export at all.
-fn not_text(line: &[u8], head: &[u8]) -> Option<&'static str> {
+/// What a first line (or the `head` of the file it starts) shows the file holds instead of a
+/// text export, if it is not one.
+fn not_text(line: &[u8], head: &[u8]) -> Option<NotText> {
     if line.starts_with(b"PK\x03\x04") {
-        Some("the file is a ZIP archive: unzip it and open the files inside")
+        Some(NotText::Zip)
     } else if line.starts_with(b"PAR1") {
-        Some(
-            "the file is Parquet, which is not read: export the events from CleverTap as JSON or CSV",
-        )
+        Some(NotText::Parquet)
     } else if line.starts_with(&[0x1f, 0x8b]) {
-        Some("the file is gzip-compressed twice: decompress it once (gunzip) and open the result")
+        Some(NotText::GzipTwice)
     } else if line
         .iter()
         .chain(head)
         .any(|&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0b | 0x0c))
     {
-        Some(
-            "the file is not text (it holds binary data): open a CleverTap export (NDJSON, JSON or CSV, optionally gzip-compressed)",
-        )
+        Some(NotText::Binary)
     } else {
         None
     }
+}
+
+/// A file that is not CleverTap text: one unreadable record that says what it holds.
+fn refuse(what: NotText, start: Start) -> Detected {
+    read(
+        Plan::Refuse(what.message().to_string()),
+        Shape::NotText(what),
+        None,
+        start,
+    )
 }
 
 fn read(plan: Plan, shape: Shape, first_line_event_name: Option<String>, start: Start) -> Detected {
@@ -455,7 +460,7 @@ mod tests {
 
     #[test]
     fn binary_first_lines() {
-        let alone = |line: &[u8]| not_text(line, line);
+        let alone = |line: &[u8]| not_text(line, line).map(NotText::message);
         assert!(alone(b"PK\x03\x04abc").is_some_and(|m| m.contains("ZIP")));
         assert!(alone(b"PAR1\x15").is_some_and(|m| m.contains("Parquet")));
         assert!(alone(&[0x1f, 0x8b, 8]).is_some_and(|m| m.contains("twice")));
@@ -464,7 +469,7 @@ mod tests {
         assert_eq!(alone(b"App \xffLaunched"), None);
         // A PNG's first line is clean; the bytes after it are not.
         let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
-        assert!(not_text(b"\x89PNG\r", png).is_some_and(|m| m.contains("binary")));
+        assert_eq!(not_text(b"\x89PNG\r", png), Some(NotText::Binary));
         let name_then_json = b"App Launched\r\n{\"ts\": 1,\t\"a\": 2}\n\x0c\n";
         assert_eq!(not_text(b"App Launched\r", name_then_json), None);
     }

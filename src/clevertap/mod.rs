@@ -7,6 +7,7 @@ mod file_name;
 mod limit;
 mod lines;
 mod parse;
+mod paths;
 mod place;
 mod reader;
 mod scan;
@@ -18,8 +19,11 @@ pub use parse::parse_record as parse_text;
 #[cfg(test)]
 pub(crate) use parse::parse_record;
 pub use parse::{Json, JsonObject, MAX_DEPTH, json_from_serde};
+pub use paths::{expand_paths, folder_files};
 pub use place::Place;
-pub use reader::{FileInfo, RawPayload, RawRecord, ReadError, ReadItem, RecordReader, Shape, open};
+pub use reader::{
+    FileInfo, NotText, RawPayload, RawRecord, ReadError, ReadItem, RecordReader, Shape, open,
+};
 
 #[cfg(test)]
 mod tests;

@@ -37,6 +37,57 @@ pub enum Shape {
     Csv,
     /// A file with no records at all (empty, or only whitespace / a first line).
     Empty,
+    /// Not CleverTap text at all (binary data, an archive, UTF-16): the file is one unreadable
+    /// record that says what it is.
+    NotText(NotText),
+}
+
+/// What a file that is not CleverTap text holds instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotText {
+    /// Bytes that are not text (an image, a PDF, an executable…).
+    Binary,
+    /// UTF-16 text; CleverTap exports are UTF-8.
+    Utf16,
+    /// A ZIP archive.
+    Zip,
+    /// A Parquet file.
+    Parquet,
+    /// gzip inside gzip.
+    GzipTwice,
+}
+
+impl NotText {
+    /// What the file holds, for the list of files read.
+    pub fn label(self) -> &'static str {
+        match self {
+            NotText::Binary => "binary data, not CleverTap text",
+            NotText::Utf16 => "UTF-16 text, not UTF-8",
+            NotText::Zip => "ZIP archive, not CleverTap text",
+            NotText::Parquet => "Parquet file, not CleverTap text",
+            NotText::GzipTwice => "gzip-compressed twice",
+        }
+    }
+
+    /// Why the file is refused and what to do: its one unreadable record's message.
+    pub fn message(self) -> &'static str {
+        match self {
+            NotText::Binary => {
+                "the file is not text (it holds binary data): open a CleverTap export (NDJSON, JSON or CSV, optionally gzip-compressed)"
+            }
+            NotText::Utf16 => {
+                "the file is UTF-16 text; CleverTap exports are UTF-8: save or convert the file as UTF-8 and open it again"
+            }
+            NotText::Zip => "the file is a ZIP archive: unzip it and open the files inside",
+            NotText::Parquet => {
+                "the file is Parquet, which is not read: export the events from CleverTap as JSON or CSV"
+            }
+            NotText::GzipTwice => {
+                "the file is gzip-compressed twice: decompress it once (gunzip) and open the result"
+            }
+        }
+    }
 }
 
 impl Shape {
@@ -49,7 +100,8 @@ impl Shape {
             Shape::JsonDocument => "JSON document",
             Shape::UploadPayload => "upload API payload",
             Shape::Csv => "CSV export",
-            Shape::Empty => "empty",
+            Shape::Empty => "empty file: no records",
+            Shape::NotText(what) => what.label(),
         }
     }
 }

@@ -16,7 +16,7 @@
 //! let local = LocalFeed::start(LocalFeedConfig::default())?;
 //!
 //! // 3. Resolve: checks http:// vs loopback, production confirmation, credentials.
-//! let target = settings.resolve(&credentials, Some(&local))?;
+//! let target = settings.resolve(&credentials, Some(&local.endpoint()))?;
 //!
 //! // 4. Plan (this is also the dry run): batches, requests, bytes, held back and why.
 //! let plan = SendPlan::from_outcomes(&outcomes, |_, _| true, settings.environment,
@@ -45,7 +45,6 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-pub mod cli;
 mod client;
 mod journal;
 pub mod keyring;
@@ -68,6 +67,6 @@ pub use plan::{Endpoint, HeldBatch, HeldSummary, PlannedRequest, SendPlan};
 pub use report::{AttemptReport, RequestOutcome, SendEvent, SendProgress, SendSummary};
 pub use sender::{SendError, SendHandle, SendJob, Sender};
 pub use settings::{
-    Credentials, DEMO_KEY, DEMO_SECRET, FeedSettings, FeedTarget, KEY_ENV, Pod, ResolvedTarget,
-    SECRET_ENV, Secret, SendTuning, SettingsError, check_url,
+    Credentials, DEMO_KEY, DEMO_SECRET, FeedSettings, FeedTarget, KEY_ENV, LocalEndpoint, Pod,
+    ResolvedTarget, SECRET_ENV, Secret, SendTuning, SettingsError, check_url,
 };

@@ -257,6 +257,12 @@ impl SendPlan {
 
     /// The plan as text for a person (the dry run and the send panel's summary).
     pub fn describe(&self, target: Option<&ResolvedTarget>) -> String {
+        self.describe_at(target.map(|t| t.base_url.as_str()))
+    }
+
+    /// [`SendPlan::describe`] for a target known by its base URL only (a dry run without
+    /// credentials): the endpoints are shown under `base_url`, or as paths when it is `None`.
+    pub fn describe_at(&self, base_url: Option<&str>) -> String {
         let mut text = String::new();
         let _ = writeln!(
             text,
@@ -268,9 +274,9 @@ impl SendPlan {
             self.environment.as_str()
         );
         for (endpoint, (requests, batches)) in self.per_endpoint() {
-            let url = target.map_or_else(
+            let url = base_url.map_or_else(
                 || endpoint.path().to_string(),
-                |t| t.endpoint_url(endpoint.path()),
+                |base| format!("{}{}", base.trim_end_matches('/'), endpoint.path()),
             );
             let why = match endpoint {
                 Endpoint::Bulk => "",

@@ -12,7 +12,6 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroize;
 
-use super::local::LocalFeedHandle;
 use crate::mparticle::Environment;
 
 /// Environment variable holding the feed's key (the Basic auth user name).
@@ -91,6 +90,16 @@ impl FeedTarget {
             FeedTarget::Local => "local".to_string(),
             FeedTarget::Pod(pod) => pod.as_str().to_string(),
             FeedTarget::Url(url) => url.trim().trim_end_matches('/').to_string(),
+        }
+    }
+
+    /// The base URL batches go to, as given (not yet checked: [`check_url`]); `None` for the
+    /// local feed, whose URL is known once it runs.
+    pub fn base_url(&self) -> Option<String> {
+        match self {
+            FeedTarget::Local => None,
+            FeedTarget::Pod(pod) => Some(pod.base_url().to_string()),
+            FeedTarget::Url(url) => Some(url.trim().trim_end_matches('/').to_string()),
         }
     }
 }
@@ -309,6 +318,16 @@ pub enum SettingsError {
     LocalFeedNotRunning,
 }
 
+/// Where a running local feed listens and what it accepts: all [`FeedSettings::resolve`] needs
+/// of it (the running server's handle gives one with `LocalFeedHandle::endpoint`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalEndpoint {
+    /// Its base URL, `http://127.0.0.1:PORT/v2`.
+    pub url: String,
+    /// The key and secret it accepts.
+    pub credentials: Credentials,
+}
+
 /// A target ready to send to: base URL checked, credentials chosen.
 #[derive(Debug, Clone)]
 pub struct ResolvedTarget {
@@ -333,28 +352,26 @@ impl ResolvedTarget {
 
 impl FeedSettings {
     /// Checks the settings and picks the credentials: for the local feed, its own pair (the
-    /// running `local` handle is required); otherwise `credentials`, which must not be empty.
+    /// running feed's `local` endpoint is required); otherwise `credentials`, which must not be
+    /// empty.
     pub fn resolve(
         &self,
         credentials: &Credentials,
-        local: Option<&LocalFeedHandle>,
+        local: Option<&LocalEndpoint>,
     ) -> Result<ResolvedTarget, SettingsError> {
         if self.environment == Environment::Production && !self.production_confirmed {
             return Err(SettingsError::ProductionNotConfirmed);
         }
-        let (url_text, journal_target, credentials) = match &self.target {
-            FeedTarget::Local => {
+        let (url_text, journal_target, credentials) = match self.target.base_url() {
+            None => {
                 let feed = local.ok_or(SettingsError::LocalFeedNotRunning)?;
-                (feed.url(), "local".to_string(), feed.credentials().clone())
+                (
+                    feed.url.clone(),
+                    "local".to_string(),
+                    feed.credentials.clone(),
+                )
             }
-            FeedTarget::Pod(pod) => {
-                let url = pod.base_url().to_string();
-                (url.clone(), url, credentials.clone())
-            }
-            FeedTarget::Url(url) => {
-                let url = url.trim().trim_end_matches('/').to_string();
-                (url.clone(), url, credentials.clone())
-            }
+            Some(url) => (url.clone(), url, credentials.clone()),
         };
         let base_url = check_url(&url_text)?;
         if credentials.is_empty() {

@@ -1,7 +1,7 @@
 //! Background loading: runs the core pipeline on a thread and streams chunks of outcomes,
 //! progress and the end of the run to the window, which stays responsive and can cancel.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -10,6 +10,9 @@ use crate::clevertap::FileInfo;
 use crate::mapping::Engine;
 use crate::pipeline::{self, Progress};
 use crate::records::RowChunk;
+
+/// Folders open as the CleverTap files inside them, as on the command line.
+pub use crate::clevertap::expand_paths;
 
 /// What the loading thread reports.
 #[derive(Debug)]
@@ -124,42 +127,6 @@ pub fn start(
         started,
         cancelling: false,
     }
-}
-
-/// Expands folders into the files inside them (one level, sorted), so a samples folder opens
-/// like its files. Hidden files and the rules file are skipped.
-pub fn expand_paths(paths: &[PathBuf]) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for path in paths {
-        if path.is_dir() {
-            let mut inside: Vec<PathBuf> = std::fs::read_dir(path)
-                .map(|entries| {
-                    entries
-                        .filter_map(Result::ok)
-                        .map(|e| e.path())
-                        .filter(|p| p.is_file() && is_sample_file(p))
-                        .collect()
-                })
-                .unwrap_or_default();
-            inside.sort();
-            out.extend(inside);
-        } else {
-            out.push(path.clone());
-        }
-    }
-    out
-}
-
-fn is_sample_file(path: &Path) -> bool {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_lowercase())
-        .unwrap_or_default();
-    !name.starts_with('.')
-        && !name.ends_with(".toml")
-        && !name.ends_with(".md")
-        && !name.ends_with(".txt")
-        && !name.contains(".expected")
 }
 
 /// The bundled samples folder: next to the executable's repository, then `samples/` in the

@@ -70,7 +70,14 @@ impl App {
         let store = self.records.share();
         let now = self.engine_now();
         let settings = self.send.form.settings.clone();
-        let target = settings.resolve(&self.send.form.credentials(), self.send.local.as_ref());
+        let target = settings.resolve(
+            &self.send.form.credentials(),
+            self.send
+                .local
+                .as_ref()
+                .map(|local| local.endpoint())
+                .as_ref(),
+        );
         let send = self.sender();
         let spawned = spawn_named("plan", move || {
             let wanted = |row: usize| chosen.as_ref().is_none_or(|s| s.contains(row as u32));
@@ -180,12 +187,14 @@ impl App {
             return;
         }
         self.ensure_local_feed();
-        let target = match self
-            .send
-            .form
-            .settings
-            .resolve(&self.send.form.credentials(), self.send.local.as_ref())
-        {
+        let target = match self.send.form.settings.resolve(
+            &self.send.form.credentials(),
+            self.send
+                .local
+                .as_ref()
+                .map(|local| local.endpoint())
+                .as_ref(),
+        ) {
             Ok(target) => target,
             Err(error) => {
                 self.send.error = Some(error.to_string());

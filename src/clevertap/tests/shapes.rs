@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::support::{Fixture, gzip, places, read_items, read_outcomes, read_values};
-use crate::clevertap::{ReadError, ReadItem, Shape, open};
+use crate::clevertap::{NotText, ReadError, ReadItem, Shape, open};
 
 #[test]
 fn ndjson_records_with_places() {
@@ -343,15 +343,41 @@ fn first_line_refinements() {
     let (info, values) = read_values(&page);
     assert_eq!((info.shape, values.len()), (Shape::EventsPage, 2));
 
-    // Binary files say what they are, once.
-    for (name, bytes, says) in [
-        ("z.zip", b"PK\x03\x04\x14\x00rest".to_vec(), "ZIP"),
-        ("p.parquet", b"PAR1\x15\x04".to_vec(), "Parquet"),
-        ("twice.gz", gzip(&gzip(b"{}\n")), "twice"),
-        ("bin", vec![0x7f, b'E', b'L', b'F', 2, 1, 1, 0], "binary"),
+    // Binary files say what they are, once, and are not called empty.
+    for (name, bytes, says, what) in [
+        (
+            "z.zip",
+            b"PK\x03\x04\x14\x00rest".to_vec(),
+            "ZIP",
+            NotText::Zip,
+        ),
+        (
+            "p.parquet",
+            b"PAR1\x15\x04".to_vec(),
+            "Parquet",
+            NotText::Parquet,
+        ),
+        (
+            "twice.gz",
+            gzip(&gzip(b"{}\n")),
+            "twice",
+            NotText::GzipTwice,
+        ),
+        (
+            "bin",
+            vec![0x7f, b'E', b'L', b'F', 2, 1, 1, 0],
+            "binary",
+            NotText::Binary,
+        ),
+        (
+            "u16.json",
+            b"\xff\xfe{\x00}\x00".to_vec(),
+            "UTF-16",
+            NotText::Utf16,
+        ),
     ] {
         let (info, items) = read_items(&fx.file(name, bytes));
-        assert_eq!(info.shape, Shape::Empty, "{name}");
+        assert_eq!(info.shape, Shape::NotText(what), "{name}");
         assert!(
             matches!(&items[..], [ReadItem::Unreadable { message, .. }] if message.contains(says)),
             "{name}: {items:?}"

@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use super::settings::Credentials;
+use super::settings::{Credentials, LocalEndpoint};
 
 pub use validate::{Route, validate_body};
 
@@ -242,6 +242,14 @@ impl LocalFeedHandle {
     /// The credentials it accepts.
     pub fn credentials(&self) -> &Credentials {
         &self.shared.config.credentials
+    }
+
+    /// Its URL and credentials, for [`super::FeedSettings::resolve`].
+    pub fn endpoint(&self) -> LocalEndpoint {
+        LocalEndpoint {
+            url: self.url(),
+            credentials: self.credentials().clone(),
+        }
     }
 
     /// The faults it injects.

@@ -1,26 +1,23 @@
-//! `feedlens send` and `feedlens serve`.
+//! `feedlens send`: map, plan and send to a feed, with the journal and resend.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-mod serve;
-
-pub use serve::{ServeArgs, serve};
-
-use super::{
-    AttemptStatus, Credentials, FeedSettings, FeedTarget, LocalFeed, LocalFeedConfig, Pod,
-    ReceivedSnapshot, RequestOutcome, SendEvent, SendJob, SendPlan, SendSummary, SendTuning,
-    Sender, default_journal_path, read_journal,
+use super::send_report::{follow, print_received, print_summary};
+use super::{CliError, EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, InputArgs, engine_for, finish};
+use crate::feed::{
+    Credentials, FeedSettings, FeedTarget, LocalFeed, LocalFeedConfig, LocalFeedHandle, Pod,
+    SendJob, SendPlan, SendTuning, Sender, default_journal_path, read_journal,
 };
-use crate::cli::{EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, InputArgs, engine_for};
 use crate::mparticle::Environment;
 
 const SEND_AFTER_HELP: &str = "\
-Credentials: FEEDLENS_API_KEY and FEEDLENS_API_SECRET (with --local, a demo pair when unset).
+Credentials: FEEDLENS_API_KEY and FEEDLENS_API_SECRET (with --local, a demo pair when unset;
+  a dry run plans without them and says which are missing).
 Journal: every attempt is appended to --journal FILE, by default
   $XDG_DATA_HOME/feedlens/send-journal.ndjson (~/.local/share/feedlens/ on Linux,
   ~/Library/Application Support/feedlens/ on macOS, %APPDATA%\\feedlens\\ on Windows).
@@ -70,7 +67,8 @@ pub struct SendArgs {
     /// Confirms sending to production without a prompt.
     #[arg(long)]
     pub confirm_production: bool,
-    /// Print the plan (requests, batches, bytes, target URL, what is held back) and send nothing.
+    /// Print the plan (requests, batches, bytes, target URL, what is held back) and send nothing;
+    /// needs no credentials.
     #[arg(long)]
     pub dry_run: bool,
     /// Print the exact body of request N of the plan (0-based) and send nothing.
@@ -105,17 +103,9 @@ pub struct SendArgs {
     pub timeout: u64,
 }
 
-fn usage_error(message: &str) -> ExitCode {
-    eprintln!("feedlens: {message}");
-    ExitCode::from(EXIT_USAGE)
-}
-
 /// Runs `feedlens send`.
 pub fn send(args: &SendArgs) -> ExitCode {
-    match run_send(args) {
-        Ok(code) => code,
-        Err(message) => usage_error(&message),
-    }
+    finish(run_send(args))
 }
 
 fn tuning(args: &SendArgs) -> SendTuning {
@@ -130,28 +120,31 @@ fn tuning(args: &SendArgs) -> SendTuning {
 }
 
 /// Asks for production on a terminal; elsewhere `--confirm-production` is required.
-fn confirm_production(args: &SendArgs) -> Result<bool, String> {
+fn confirm_production(args: &SendArgs) -> Result<bool, CliError> {
     if args.confirm_production {
         return Ok(true);
     }
     if !std::io::stdin().is_terminal() {
-        return Err(
-            "sending to production needs --confirm-production (no terminal to ask on)".into(),
-        );
+        return Err(CliError::ProductionNeedsConfirmation);
     }
     eprint!("Send to the PRODUCTION environment? Type production to confirm: ");
     let _ = std::io::stderr().flush();
     let mut answer = String::new();
     std::io::stdin()
         .read_line(&mut answer)
-        .map_err(|error| format!("cannot read the confirmation: {error}"))?;
+        .map_err(CliError::Confirmation)?;
     Ok(answer.trim() == "production")
 }
 
-fn run_send(args: &SendArgs) -> Result<ExitCode, String> {
-    crate::cli::check_paths(&args.input.files)?;
-    let environment: Environment = args.environment.parse()?;
-    let pod = args.pod.as_deref().map(str::parse::<Pod>).transpose()?;
+fn run_send(args: &SendArgs) -> Result<ExitCode, CliError> {
+    let files = super::input_files(&args.input.files)?;
+    let environment: Environment = args.environment.parse().map_err(CliError::Environment)?;
+    let pod = args
+        .pod
+        .as_deref()
+        .map(str::parse::<Pod>)
+        .transpose()
+        .map_err(CliError::Pod)?;
     let target = match (&pod, &args.url) {
         (Some(pod), _) => FeedTarget::Pod(*pod),
         (None, Some(url)) => FeedTarget::Url(url.clone()),
@@ -166,28 +159,24 @@ fn run_send(args: &SendArgs) -> Result<ExitCode, String> {
     };
     // Check the URL before reading anything: refuse insecure targets at once.
     if let FeedTarget::Url(url) = &settings.target {
-        super::check_url(url).map_err(|error| error.to_string())?;
+        crate::feed::check_url(url)?;
     }
-    let credentials = match Credentials::from_env() {
-        Some(credentials) => credentials,
-        None if args.local => Credentials::demo(),
-        None => {
-            return Err(format!(
-                "set {} and {} to the feed's key and secret",
-                super::KEY_ENV,
-                super::SECRET_ENV
-            ));
-        }
-    };
     let dry_run = args.dry_run || args.show_body.is_some();
+    // A dry run sends nothing, so it plans without credentials and says which are missing.
+    let credentials = match Credentials::from_env() {
+        Some(credentials) => Some(credentials),
+        None if args.local => Some(Credentials::demo()),
+        None if dry_run => None,
+        None => return Err(CliError::MissingCredentials),
+    };
     if environment == Environment::Production && !dry_run {
         if !confirm_production(args)? {
-            return Err("not confirmed: nothing sent".into());
+            return Err(CliError::NotConfirmed);
         }
         settings.production_confirmed = true;
     }
     let engine = engine_for(&args.input, environment)?;
-    let (outcomes, read_summary) = crate::pipeline::load(&args.input.files, &engine);
+    let (outcomes, read_summary) = crate::pipeline::load(&files, &engine);
     for failure in &read_summary.failures {
         eprintln!("feedlens: {}", failure.error);
     }
@@ -206,33 +195,30 @@ fn run_send(args: &SendArgs) -> Result<ExitCode, String> {
     let journal_path = args.journal.clone().unwrap_or_else(default_journal_path);
 
     if dry_run {
-        return Ok(dry_run_output(
-            args,
-            &settings,
-            &credentials,
-            plan,
-            &journal_path,
-        ));
+        return dry_run_output(args, &settings, credentials.as_ref(), plan, &journal_path);
     }
+    let Some(credentials) = credentials else {
+        return Err(CliError::MissingCredentials);
+    };
 
     let local = if matches!(settings.target, FeedTarget::Local) {
         let feed = LocalFeed::start(LocalFeedConfig {
             credentials: credentials.clone(),
             record: args.record.clone(),
             ..LocalFeedConfig::default()
-        })
-        .map_err(|error| error.to_string())?;
+        })?;
         eprintln!("feedlens send: local feed started at {}", feed.url());
         Some(feed)
     } else {
         None
     };
-    let resolved = settings
-        .resolve(&credentials, local.as_ref())
-        .map_err(|error| error.to_string())?;
+    let resolved = settings.resolve(
+        &credentials,
+        local.as_ref().map(LocalFeedHandle::endpoint).as_ref(),
+    )?;
     let mut plan = plan;
     if args.resend_failed {
-        let contents = read_journal(&journal_path).map_err(|error| error.to_string())?;
+        let contents = read_journal(&journal_path)?;
         if let Some(line) = contents.torn_last_line {
             eprintln!(
                 "feedlens send: the journal's line {line} was cut short (a crash mid-write); it is ignored: {}",
@@ -265,8 +251,7 @@ fn run_send(args: &SendArgs) -> Result<ExitCode, String> {
             journal: Some(journal_path.clone()),
         },
         || {},
-    )
-    .map_err(|error| error.to_string())?;
+    )?;
     let cancel = handle.cancel_flag();
     let interrupted = Arc::new(AtomicBool::new(false));
     let interrupted_flag = Arc::clone(&interrupted);
@@ -304,19 +289,23 @@ fn run_send(args: &SendArgs) -> Result<ExitCode, String> {
 fn dry_run_output(
     args: &SendArgs,
     settings: &FeedSettings,
-    credentials: &Credentials,
+    credentials: Option<&Credentials>,
     plan: SendPlan,
     journal_path: &Path,
-) -> ExitCode {
+) -> Result<ExitCode, CliError> {
     // The local feed is not started for a dry run: resolve against its would-be URL label.
-    let resolved = match settings.target {
-        FeedTarget::Local => None,
-        _ => {
+    let resolved = match (&settings.target, credentials) {
+        (FeedTarget::Local, _) | (_, None) => None,
+        (_, Some(credentials)) => {
             let mut preview = settings.clone();
             preview.production_confirmed = true;
             preview.resolve(credentials, None).ok()
         }
     };
+    let base_url = resolved
+        .as_ref()
+        .map(|resolved| resolved.base_url.to_string())
+        .or_else(|| settings.target.base_url());
     let mut plan = plan;
     if args.resend_failed
         && let Some(resolved) = &resolved
@@ -328,22 +317,22 @@ fn dry_run_output(
         return match plan.request_body(index) {
             Some(body) => {
                 println!("{body}");
-                ExitCode::from(EXIT_OK)
+                Ok(ExitCode::from(EXIT_OK))
             }
-            None => usage_error(&format!(
-                "the plan has {} requests: there is no request {index}",
-                plan.requests.len()
-            )),
+            None => Err(CliError::NoSuchRequest {
+                count: plan.requests.len(),
+                index,
+            }),
         };
     }
     let mut out = std::io::stdout().lock();
-    if resolved.is_none() {
+    if base_url.is_none() {
         let _ = writeln!(
             out,
             "target: the built-in local feed (started on 127.0.0.1 when sending)"
         );
     }
-    let _ = write!(out, "{}", plan.describe(resolved.as_ref()));
+    let _ = write!(out, "{}", plan.describe_at(base_url.as_deref()));
     for request in &plan.requests {
         let _ = writeln!(
             out,
@@ -356,144 +345,34 @@ fn dry_run_output(
             request.request_id
         );
     }
+    if credentials.is_none() {
+        let _ = writeln!(out, "{}", missing_credentials());
+        if args.resend_failed {
+            let _ = writeln!(
+                out,
+                "--resend-failed: without the key the journal cannot tell what this feed accepted; every batch is listed"
+            );
+        }
+    }
     let _ = writeln!(
         out,
         "dry run: nothing sent (--show-body N prints a request's exact body)"
     );
-    ExitCode::from(EXIT_OK)
+    Ok(ExitCode::from(EXIT_OK))
 }
 
-/// Prints progress and problems until the send finishes; returns its summary.
-fn follow(handle: &super::SendHandle, plan: &SendPlan) -> Option<SendSummary> {
-    let terminal = std::io::stderr().is_terminal();
-    let bar = terminal.then(|| {
-        let bar = indicatif::ProgressBar::new(plan.batch_count() as u64);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} [{bar:30}] {pos}/{len} batches {msg}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        bar
-    });
-    let mut last_line = Instant::now();
-    let summary = loop {
-        let event = handle.next_event(Duration::from_millis(200));
-        match event {
-            Some(SendEvent::Finished(summary)) => break Some(summary),
-            Some(SendEvent::Attempt(report)) => {
-                let request = &plan.requests[report.request];
-                let message = match report.status {
-                    AttemptStatus::Rejected => Some(format!(
-                        "request {} ({} batches) rejected: HTTP {}: {}",
-                        report.request,
-                        request.batches.len(),
-                        report.http_status.unwrap_or_default(),
-                        report.error.clone().unwrap_or_default()
-                    )),
-                    AttemptStatus::GivenUp => Some(format!(
-                        "request {} ({} batches) given up after {} tries: {}",
-                        report.request,
-                        request.batches.len(),
-                        report.attempt,
-                        report.error.clone().unwrap_or_default()
-                    )),
-                    AttemptStatus::Retrying => {
-                        tracing::info!(
-                            "request {} try {} failed ({}), retrying in {} ms",
-                            report.request,
-                            report.attempt,
-                            report.error.clone().unwrap_or_default(),
-                            report.retry_in.unwrap_or_default().as_millis()
-                        );
-                        None
-                    }
-                    _ => None,
-                };
-                if let Some(message) = message {
-                    match &bar {
-                        Some(bar) => bar.println(format!("feedlens send: {message}")),
-                        None => eprintln!("feedlens send: {message}"),
-                    }
-                }
-            }
-            Some(SendEvent::JournalFailed(message)) => {
-                eprintln!("feedlens send: {message}: stopping");
-            }
-            Some(SendEvent::RequestFinished { .. }) => {}
-            None if handle.is_finished() => break None,
-            None => {}
-        }
-        let progress = handle.progress();
-        if let Some(bar) = &bar {
-            bar.set_position(progress.batches_accepted as u64);
-            bar.set_message(format!(
-                "{}/{} requests, {} retries, {:.0} batches/s",
-                progress.requests_done(),
-                progress.requests_total,
-                progress.retries,
-                progress.batches_per_second()
-            ));
-        } else if last_line.elapsed() >= Duration::from_secs(5) {
-            last_line = Instant::now();
-            eprintln!(
-                "feedlens send: {}/{} requests done, {}/{} batches accepted, {} retries, {:.0} batches/s",
-                progress.requests_done(),
-                progress.requests_total,
-                progress.batches_accepted,
-                progress.batches_total,
-                progress.retries,
-                progress.batches_per_second()
-            );
-        }
-    };
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
+/// Which of the key and secret the environment lacks, for a dry run's plan.
+fn missing_credentials() -> String {
+    let unset = |name: &str| std::env::var(name).map_or(true, |value| value.is_empty());
+    let missing: Vec<&str> = [crate::feed::KEY_ENV, crate::feed::SECRET_ENV]
+        .into_iter()
+        .filter(|name| unset(name))
+        .collect();
+    match missing.as_slice() {
+        [one] => format!("credentials: {one} is not set; the real send needs it"),
+        _ => format!(
+            "credentials: {} are not set; the real send needs them",
+            missing.join(" and ")
+        ),
     }
-    summary
-}
-
-fn print_summary(summary: &SendSummary, journal: &Path) {
-    let progress = &summary.progress;
-    let count =
-        |wanted: fn(&RequestOutcome) -> bool| summary.outcomes.iter().filter(|o| wanted(o)).count();
-    eprintln!(
-        "feedlens send: {} requests: {} accepted, {} rejected, {} given up, {} cancelled; {}/{} batches and {} events accepted, {} bytes sent ({} retries) in {:.1} s, {:.0} batches/s",
-        summary.outcomes.len(),
-        count(|o| matches!(o, RequestOutcome::Accepted)),
-        count(|o| matches!(o, RequestOutcome::Rejected { .. })),
-        count(|o| matches!(o, RequestOutcome::GivenUp { .. })),
-        count(|o| matches!(o, RequestOutcome::Cancelled)),
-        progress.batches_accepted,
-        progress.batches_total,
-        progress.events_accepted,
-        progress.bytes_sent,
-        progress.retries,
-        progress.elapsed.as_secs_f64(),
-        progress.batches_per_second()
-    );
-    if let Some(error) = &summary.journal_error {
-        eprintln!("feedlens send: the journal failed: {error}");
-    }
-    if !summary.all_accepted() {
-        eprintln!(
-            "feedlens send: run again with --resend-failed to send what was not accepted (journal: {})",
-            journal.display()
-        );
-    }
-}
-
-fn print_received(snapshot: &ReceivedSnapshot, record: Option<&Path>) {
-    eprintln!(
-        "local feed received: {} requests, {} batches taken ({} events), {} duplicates ignored, {} rejected{}",
-        snapshot.requests,
-        snapshot.accepted_batches,
-        snapshot.events,
-        snapshot.duplicate_batches,
-        snapshot.bad_requests + snapshot.unauthorized + snapshot.forbidden + snapshot.too_large,
-        record.map_or_else(String::new, |path| format!(
-            "; recorded to {}",
-            path.display()
-        ))
-    );
 }

@@ -7,9 +7,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use super::{print_received, usage_error};
-use crate::cli::EXIT_OK;
-use crate::feed::{Credentials, Faults, LocalFeed, LocalFeedConfig, LocalFeedHandle};
+use super::send_report::print_received;
+use super::{CliError, EXIT_OK, finish};
+use crate::feed::{
+    Credentials, Faults, KEY_ENV, LocalFeed, LocalFeedConfig, LocalFeedHandle, SECRET_ENV, Secret,
+};
 
 /// `feedlens serve` options.
 ///
@@ -17,18 +19,20 @@ use crate::feed::{Credentials, Faults, LocalFeed, LocalFeedConfig, LocalFeedHand
 /// /v2/bulkevents/historical, /v2/events) until Ctrl-C. It checks Basic auth (401/403), parses
 /// and validates bodies (400 with mParticle's error body), enforces the size limits (413),
 /// answers 202, and counts a repeated source_request_id as a duplicate instead of taking it
-/// twice. The key and secret default to FEEDLENS_API_KEY / FEEDLENS_API_SECRET, else a demo pair.
+/// twice. The key and secret come from --key / --secret, else FEEDLENS_API_KEY /
+/// FEEDLENS_API_SECRET; with neither, the demo pair.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ServeArgs {
     /// Port on 127.0.0.1 (0: any free port; the URL is printed).
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub port: u16,
-    /// The key to accept.
-    #[arg(long, value_name = "K", requires = "secret")]
+    /// The key to accept (default: FEEDLENS_API_KEY).
+    #[arg(long, value_name = "K")]
     pub key: Option<String>,
-    /// The secret to accept (prefer FEEDLENS_API_SECRET: a command line is visible to others).
-    #[arg(long, value_name = "S", requires = "key")]
-    pub secret: Option<String>,
+    /// The secret to accept (default: FEEDLENS_API_SECRET, which is better: a command line is
+    /// visible to others).
+    #[arg(long, value_name = "S", value_parser = secret_arg)]
+    pub secret: Option<Secret>,
     /// Write every accepted batch to this NDJSON file (one batch per line).
     #[arg(long, value_name = "FILE")]
     pub record: Option<PathBuf>,
@@ -57,13 +61,53 @@ fn probability(text: &str) -> Result<f64, String> {
     }
 }
 
+/// `--secret`, kept as a [`Secret`] from the moment it is parsed.
+fn secret_arg(text: &str) -> Result<Secret, std::convert::Infallible> {
+    Ok(Secret::new(text))
+}
+
+/// A variable of the environment, when set and not empty.
+fn from_env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|value| !value.is_empty())
+}
+
+/// The key and secret to accept, and a line saying where they came from (`None`: the demo pair).
+fn serve_credentials(args: &ServeArgs) -> Result<(Credentials, Option<String>), CliError> {
+    let key = match &args.key {
+        Some(key) => Some((key.clone(), "--key")),
+        None => from_env(KEY_ENV).map(|key| (key, KEY_ENV)),
+    };
+    let secret = match &args.secret {
+        Some(secret) => Some((secret.clone(), "--secret")),
+        None => from_env(SECRET_ENV).map(|secret| (Secret::new(secret), SECRET_ENV)),
+    };
+    match (key, secret) {
+        (None, None) => Ok((Credentials::demo(), None)),
+        (Some((key, key_from)), Some((secret, secret_from))) => {
+            let said = format!(
+                "feedlens serve: accepting the key {key} (from {key_from}) and the secret from {secret_from}"
+            );
+            Ok((Credentials { key, secret }, Some(said)))
+        }
+        (Some(_), None) => Err(CliError::ServeHalfCredentials {
+            given: "key",
+            missing: "secret",
+            env: SECRET_ENV,
+        }),
+        (None, Some(_)) => Err(CliError::ServeHalfCredentials {
+            given: "secret",
+            missing: "key",
+            env: KEY_ENV,
+        }),
+    }
+}
+
 /// Runs `feedlens serve`.
 pub fn serve(args: &ServeArgs) -> ExitCode {
-    let credentials = match (&args.key, &args.secret) {
-        (Some(key), Some(secret)) => Credentials::new(key.clone(), secret.clone()),
-        _ => Credentials::from_env().unwrap_or_else(Credentials::demo),
+    let (credentials, said) = match serve_credentials(args) {
+        Ok(credentials) => credentials,
+        Err(error) => return finish(Err(error)),
     };
-    let demo = credentials == Credentials::demo();
     let config = LocalFeedConfig {
         port: args.port,
         credentials,
@@ -79,14 +123,15 @@ pub fn serve(args: &ServeArgs) -> ExitCode {
     };
     let feed = match LocalFeed::start(config) {
         Ok(feed) => feed,
-        Err(error) => return usage_error(&error.to_string()),
+        Err(error) => return finish(Err(CliError::LocalFeed(error))),
     };
     println!("feedlens serve: listening on {}", feed.url());
-    if demo {
-        println!(
+    match said {
+        Some(said) => println!("{said}"),
+        None => println!(
             "feedlens serve: accepting the demo key {} (set FEEDLENS_API_KEY / FEEDLENS_API_SECRET or --key/--secret for others)",
             crate::feed::DEMO_KEY
-        );
+        ),
     }
     let _ = std::io::stdout().flush();
     let stop = Arc::new(AtomicBool::new(false));

@@ -1,0 +1,135 @@
+//! What the commands that read CleverTap files share: the input arguments, the engine they
+//! build, the files they read, and the run with a progress bar.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use super::{CliError, EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE};
+use crate::mapping::{Engine, MapOptions, Outcome, Rules};
+use crate::mparticle::Environment;
+use crate::pipeline::{self, Accounting, Progress, RunSummary};
+
+/// Inputs and mapping settings shared by the commands that read CleverTap files.
+#[derive(Debug, Clone, clap::Args)]
+pub struct InputArgs {
+    /// CleverTap files: export NDJSON, Get Events API pages, JSON arrays, CSV, profile exports,
+    /// any of them gzip-compressed. The shape is detected from the content. A folder stands for
+    /// the files directly inside it, in name order (hidden, .toml, .md and .txt files skipped).
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+    /// A mapping rules file (a copy of the built-in assets/mapping.toml, edited).
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+    /// Event name for records that have none (Get Events API pages), used when neither the
+    /// file's first line nor its export file name gives one.
+    #[arg(long, value_name = "NAME")]
+    pub event_name: Option<String>,
+    /// The CleverTap account's time zone for 14-digit `ts` values (IANA name, default: the
+    /// rules' timezone, UTC).
+    #[arg(long = "tz", value_name = "ZONE")]
+    pub timezone: Option<String>,
+}
+
+/// Builds the engine from the input arguments, or explains what is wrong.
+pub fn engine_for(input: &InputArgs, environment: Environment) -> Result<Engine, CliError> {
+    let rules = match &input.rules {
+        Some(path) => Rules::load(path),
+        None => Rules::default_rules(),
+    }?;
+    let timezone = input
+        .timezone
+        .as_deref()
+        .map(crate::mapping::parse_timezone)
+        .transpose()
+        .map_err(CliError::Timezone)?;
+    let options = MapOptions {
+        event_name: input.event_name.clone(),
+        timezone,
+        environment,
+        ..MapOptions::default()
+    };
+    Ok(Engine::new(Arc::new(rules), options))
+}
+
+/// The files to read: each folder stands for the CleverTap files inside it, sorted by name, as
+/// the window opens it ([`crate::clevertap::folder_files`]). A path that does not exist, or a
+/// folder with no CleverTap files, is a usage error before anything is read.
+pub fn input_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
+    let mut files = Vec::with_capacity(paths.len());
+    for path in paths {
+        if path.is_dir() {
+            let inside =
+                crate::clevertap::folder_files(path).map_err(|source| CliError::Folder {
+                    path: path.clone(),
+                    source,
+                })?;
+            if inside.is_empty() {
+                return Err(CliError::EmptyFolder { path: path.clone() });
+            }
+            files.extend(inside);
+        } else if path.exists() {
+            files.push(path.clone());
+        } else {
+            return Err(CliError::NoSuchFile { path: path.clone() });
+        }
+    }
+    Ok(files)
+}
+
+/// Runs the pipeline with a progress bar on a terminal: each chunk of outcomes is digested on
+/// the thread that mapped it, then handed to `sink` in input order.
+pub(crate) fn run_with_progress<T: Send>(
+    files: &[PathBuf],
+    engine: &Engine,
+    digest: impl Fn(Vec<Outcome>) -> T + Sync,
+    mut sink: impl FnMut(T),
+) -> RunSummary {
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} {msg} [{bar:30}] {bytes}/{total_bytes} ({eta})",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let on_progress = |progress: &Progress| {
+        if let Some(bar) = &bar {
+            bar.set_length(progress.bytes_total);
+            bar.set_position(progress.bytes_read);
+            bar.set_message(format!("{} records", progress.records));
+        }
+    };
+    let summary = pipeline::run_with(
+        files,
+        engine,
+        &AtomicBool::new(false),
+        on_progress,
+        |_, chunk| digest(chunk),
+        |_, digested| sink(digested),
+    );
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    summary
+}
+
+pub(crate) fn report_failures(summary: &RunSummary) {
+    for failure in &summary.failures {
+        eprintln!("feedlens: {}", failure.error);
+    }
+}
+
+pub(crate) fn exit_code(summary: &RunSummary, accounting: &Accounting) -> ExitCode {
+    if !summary.failures.is_empty() {
+        ExitCode::from(EXIT_USAGE)
+    } else if accounting.all_mapped() {
+        ExitCode::from(EXIT_OK)
+    } else {
+        ExitCode::from(EXIT_INCOMPLETE)
+    }
+}
