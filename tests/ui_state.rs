@@ -39,7 +39,7 @@ fn harness(files: Vec<PathBuf>, send_panel: bool) -> Harness<'static, App> {
 }
 
 fn settle(harness: &mut Harness<'static, App>) {
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + Duration::from_secs(90);
     harness.step();
     while harness.state().is_busy() {
         assert!(Instant::now() < deadline, "the window stayed busy");
@@ -155,7 +155,7 @@ fn a_filter_that_hides_the_focused_record_clears_the_detail() {
 #[test]
 fn the_tab_row_stays_put_while_files_load() {
     let dir = tempfile::tempdir().unwrap();
-    let big = export(dir.path(), "big", 60_000);
+    let big = export(dir.path(), "big", 40_000);
     let mut harness = harness(vec![big], false);
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut while_loading = None;

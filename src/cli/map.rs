@@ -89,23 +89,21 @@ fn run_map(args: &MapArgs) -> Result<ExitCode, CliError> {
         let mut kept = Vec::with_capacity(chunk.len());
         for outcome in chunk {
             counted.add(&outcome);
-            match outcome.status {
-                RecordStatus::Mapped | RecordStatus::Warned => {
-                    // Batches need only what batching reads and the event's text.
-                    kept.extend(Kept::of(outcome));
-                }
-                RecordStatus::Held | RecordStatus::Unreadable => {
-                    if let Some(finding) = outcome.worst_finding() {
-                        let _ = writeln!(
-                            messages,
-                            "{}: {}: {}",
-                            outcome.place,
-                            outcome.status.as_str(),
-                            finding.message
-                        );
-                    }
-                }
-                RecordStatus::Dropped => {}
+            if crate::records::sendable(&outcome) {
+                // Batches need only what batching reads and the event's text.
+                kept.extend(Kept::of(outcome));
+            } else if matches!(
+                outcome.status,
+                RecordStatus::Held | RecordStatus::Unreadable
+            ) && let Some(finding) = outcome.worst_finding()
+            {
+                let _ = writeln!(
+                    messages,
+                    "{}: {}: {}",
+                    outcome.place,
+                    outcome.status.as_str(),
+                    finding.message
+                );
             }
         }
         (counted, messages, kept)

@@ -60,19 +60,14 @@ pub fn record_tab_always_shown(index: u8) -> bool {
 /// The tab a record belongs to: not sent (held, dropped, unreadable) → Unmapped/Held; a profile
 /// record → the Users pseudo-tab; otherwise its category.
 pub fn tab_of(outcome: &Outcome) -> u8 {
-    if matches!(
-        outcome.status,
-        RecordStatus::Held | RecordStatus::Dropped | RecordStatus::Unreadable
-    ) {
-        return UNMAPPED_TAB;
-    }
-    match &outcome.mapped {
-        Some(mapped) if mapped.event.is_none() => PROFILE_TAB,
-        Some(mapped) => mapped
-            .category
-            .and_then(|c| Category::ALL.iter().position(|x| *x == c))
+    // The same rule `check` counts by: one place decides a record's category.
+    match pipeline::record_category(outcome) {
+        pipeline::RecordCategory::Unmapped => UNMAPPED_TAB,
+        pipeline::RecordCategory::Users => PROFILE_TAB,
+        pipeline::RecordCategory::Event(category) => Category::ALL
+            .iter()
+            .position(|x| *x == category)
             .map_or(UNMAPPED_TAB, |p| p as u8),
-        None => UNMAPPED_TAB,
     }
 }
 

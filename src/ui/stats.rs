@@ -3,9 +3,9 @@
 
 use std::collections::HashMap;
 
-use crate::mapping::Rules;
+use crate::mapping::{RecordStatus, Rules};
 use crate::records::EventCoverage;
-use crate::records::{NO_TIME, RECORD_TABS, Store};
+use crate::records::{NO_TIME, RECORD_TABS, Store, status_code};
 
 /// The Summary tab's figures.
 #[derive(Debug, Clone, Default)]
@@ -32,14 +32,23 @@ pub struct Stats {
 pub fn compute(store: &Store, rules: &Rules) -> Stats {
     let mut per_tab = vec![0u64; RECORD_TABS + 1];
     let mut per_status = [0u64; 5];
-    let mut per_event: HashMap<u32, u64> = HashMap::new();
+    // Keyed by the name as sent and, for a record without one, whether it was unreadable.
+    let mut per_event: HashMap<(u32, bool), u64> = HashMap::new();
+    let unreadable = status_code(RecordStatus::Unreadable);
     let (mut min_t, mut max_t) = (i64::MAX, i64::MIN);
     for meta in &store.metas {
         if let Some(n) = per_tab.get_mut(usize::from(meta.tab)) {
             *n += 1;
         }
         per_status[usize::from(meta.status).min(4)] += 1;
-        *per_event.entry(meta.sent_name).or_default() += 1;
+        // As sent, else as written (a held record), else what stands in for a name.
+        let name = [meta.sent_name, meta.source_name]
+            .into_iter()
+            .find(|&id| !store.strings.get(id).is_empty())
+            .unwrap_or(0);
+        *per_event
+            .entry((name, name == 0 && meta.status == unreadable))
+            .or_default() += 1;
         if meta.time_ms != NO_TIME {
             min_t = min_t.min(meta.time_ms);
             max_t = max_t.max(meta.time_ms);
@@ -47,12 +56,12 @@ pub fn compute(store: &Store, rules: &Rules) -> Stats {
     }
     let mut per_event: Vec<(String, u64)> = per_event
         .into_iter()
-        .map(|(id, n)| {
-            let name = store.strings.get(id);
-            let name = if name.is_empty() {
-                "(unreadable)"
-            } else {
-                name
+        .map(|((id, unreadable), n)| {
+            // The same labels as `check`'s "By event" (pipeline::event_label).
+            let name = match store.strings.get(id) {
+                "" if unreadable => "(unreadable)",
+                "" => "(no event name)",
+                name => name,
             };
             (name.to_string(), n)
         })
