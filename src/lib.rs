@@ -2,7 +2,8 @@
 //! CleverTap feed document says, check them, and send them to a feed.
 //!
 //! The library holds no UI code: the command line, the window (`ui`), the tests and the benches
-//! all drive these modules.
+//! all drive these modules. The window is behind the default `gui` feature; without it the crate
+//! builds headless, with no egui, wgpu or windowing libraries.
 
 pub mod clevertap;
 pub mod cli;
@@ -11,4 +12,5 @@ pub mod mapping;
 pub mod mparticle;
 pub mod pipeline;
 pub mod records;
+#[cfg(feature = "gui")]
 pub mod ui;
