@@ -2,6 +2,9 @@
 //! one it opens the window on the given files (or the bundled samples). Built without the `gui`
 //! feature, it has no window and says so.
 
+// House rule: no unwrap/expect outside tests (clippy.toml allows them in test code).
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
