@@ -1,5 +1,9 @@
 //! The `feedlens` binary: with a subcommand it runs headless (map, check, send, serve); without
-//! one it opens the window on the given files (or the bundled samples).
+//! one it opens the window on the given files (or the bundled samples). Built without the `gui`
+//! feature, it has no window and says so.
+
+// House rule: no unwrap/expect outside tests (clippy.toml allows them in test code).
+#![deny(clippy::unwrap_used, clippy::expect_used)]
 
 use std::process::ExitCode;
 
@@ -18,8 +22,13 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    #[cfg(feature = "gui")]
     #[command(flatten)]
     window: feedlens::ui::WindowArgs,
+    /// Files the window would open (this build has no window: see the message it prints).
+    #[cfg(not(feature = "gui"))]
+    #[arg(value_name = "FILE", hide = true)]
+    files: Vec<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -42,6 +51,30 @@ fn main() -> ExitCode {
         Some(Command::Check(args)) => feedlens::cli::check(&args),
         Some(Command::Send(args)) => feedlens::cli::send(&args),
         Some(Command::Serve(args)) => feedlens::cli::serve(&args),
+        #[cfg(feature = "gui")]
         None => feedlens::ui::run(cli.window),
+        #[cfg(not(feature = "gui"))]
+        None => no_window(&cli.files),
     }
+}
+
+/// What a build without the `gui` feature says when asked for the window.
+#[cfg(not(feature = "gui"))]
+const NO_WINDOW: &str =
+    "feedlens: this build has no window (it was built without the `gui` feature).
+Use the headless commands:
+  feedlens check FILE...             read, map and check; print the accounting and every finding
+  feedlens map FILE... -o OUT.ndjson write the mParticle batches
+  feedlens send FILE...              send the batches to a feed
+  feedlens serve                     run a local mParticle-compatible feed on 127.0.0.1
+For the window, build with the default features: cargo build --release";
+
+/// Without the window: explains why nothing opens and what to run instead (exit 2, a usage error).
+#[cfg(not(feature = "gui"))]
+fn no_window(files: &[std::path::PathBuf]) -> ExitCode {
+    eprintln!("{NO_WINDOW}");
+    if let Some(file) = files.first() {
+        eprintln!("For example: feedlens check {}", file.display());
+    }
+    ExitCode::from(2)
 }

@@ -218,11 +218,12 @@ fn a_sender_killed_mid_run_resumes_with_resend_failed_without_duplicates() {
 
 /// Reads a child's pipe to the end on a thread.
 fn collect(mut pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<Vec<u8>> {
-    std::thread::spawn(move || {
+    feedlens::thread::spawn_named("collect-output", move || {
         let mut bytes = Vec::new();
         let _ = pipe.read_to_end(&mut bytes);
         bytes
     })
+    .unwrap()
 }
 
 fn files_under(dir: &Path, found: &mut Vec<PathBuf>) {

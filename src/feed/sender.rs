@@ -109,10 +109,9 @@ impl Sender {
             started: Instant::now(),
         });
         let supervisor_shared = Arc::clone(&shared);
-        let supervisor = std::thread::Builder::new()
-            .name("feedlens-sender".into())
-            .spawn(move || supervise(supervisor_shared))
-            .map_err(SendError::Thread)?;
+        let supervisor =
+            crate::thread::spawn_named("feedlens-sender", move || supervise(supervisor_shared))
+                .map_err(SendError::Thread)?;
         Ok(SendHandle {
             receiver,
             shared,
@@ -472,10 +471,9 @@ fn supervise(shared: Arc<Shared>) -> SendSummary {
     let mut threads = Vec::new();
     for index in 0..workers {
         let worker_shared = Arc::clone(&shared);
-        match std::thread::Builder::new()
-            .name(format!("feedlens-send-{index}"))
-            .spawn(move || worker(worker_shared))
-        {
+        match crate::thread::spawn_named(&format!("feedlens-send-{index}"), move || {
+            worker(worker_shared)
+        }) {
             Ok(thread) => threads.push(thread),
             Err(error) => tracing::error!("cannot start a sender thread: {error}"),
         }

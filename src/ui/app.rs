@@ -413,11 +413,16 @@ impl App {
             let environment = self.engine.options().environment;
             let now = self.engine.options().now_millis;
             let send = self.sender();
-            std::thread::spawn(move || {
+            let spawned = crate::thread::spawn_named("feedlens-batches", move || {
                 let index = BatchIndex::build(&store, environment, now);
                 drop(store);
                 send(Msg::Batches(generation, Arc::new(index)));
             });
+            if let Err(error) = spawned {
+                self.batches.abandon();
+                self.errors
+                    .push(crate::thread::start_failed("feedlens-batches", &error));
+            }
         }
         if idle && self.rebuild_due && !self.records.store().is_empty() {
             self.rebuild_due = false;
@@ -427,11 +432,16 @@ impl App {
             let store = self.records.share();
             let engine = self.engine.clone();
             let send = self.sender();
-            std::thread::spawn(move || {
+            let spawned = crate::thread::spawn_named("feedlens-stats", move || {
                 let stats = super::stats::compute(&store, engine.rules());
                 drop(store);
                 send(Msg::Stats(generation, Arc::new(stats)));
             });
+            if let Err(error) = spawned {
+                self.stats.abandon();
+                self.errors
+                    .push(crate::thread::start_failed("feedlens-stats", &error));
+            }
         }
     }
 

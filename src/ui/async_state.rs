@@ -37,6 +37,13 @@ impl<T> Async<T> {
         *self = Async::Pending(generation, last);
     }
 
+    /// Gives up the running computation (it could not start), showing the last result again.
+    pub fn abandon(&mut self) {
+        if let Async::Pending(_, last) = std::mem::replace(self, Async::Idle) {
+            *self = last.map_or(Async::Idle, Async::Ready);
+        }
+    }
+
     /// Takes a result if it is the one awaited.
     pub fn finish(&mut self, generation: u64, value: T) -> bool {
         if matches!(self, Async::Pending(g, _) if *g == generation) {

@@ -308,7 +308,7 @@ impl App {
         let environment = self.engine.options().environment;
         let now = self.engine.options().now_millis;
         let send = self.sender();
-        std::thread::spawn(move || {
+        let spawned = crate::thread::spawn_named("feedlens-export", move || {
             let result = batches::export(
                 &store,
                 |index| scope == Scope::All || selection.contains(index as u32),
@@ -327,11 +327,15 @@ impl App {
             drop(store);
             send(Msg::Exported(result));
         });
+        if let Err(error) = spawned {
+            self.errors
+                .push(crate::thread::start_failed("feedlens-export", &error));
+        }
     }
 
     fn show_dialog(&mut self, pick: Pick) {
         let send = self.sender();
-        std::thread::spawn(move || {
+        let spawned = crate::thread::spawn_named("feedlens-dialog", move || {
             let dialog = rfd::FileDialog::new();
             let paths: Vec<PathBuf> = match pick {
                 Pick::Open(_) => dialog
@@ -353,6 +357,10 @@ impl App {
             };
             send(Msg::Picked(pick, paths));
         });
+        if let Err(error) = spawned {
+            self.errors
+                .push(crate::thread::start_failed("feedlens-dialog", &error));
+        }
     }
 
     fn open_path_box(&mut self, pick: Pick) {

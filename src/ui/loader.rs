@@ -71,12 +71,15 @@ pub fn start(
     id: u64,
     paths: Vec<PathBuf>,
     engine: Engine,
-    send: impl Fn(u64, LoadEvent) + Send + 'static,
+    send: impl Fn(u64, LoadEvent) + Send + Clone + 'static,
 ) -> LoadHandle {
     let cancel = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&cancel);
     let started = Instant::now();
-    std::thread::spawn(move || {
+    let on_thread = send.clone();
+    let first = paths.first().cloned();
+    let spawned = crate::thread::spawn_named("feedlens-load", move || {
+        let send = on_thread;
         let mut last_progress = Instant::now() - Duration::from_secs(1);
         let summary = pipeline::run_with(
             &paths,
@@ -120,6 +123,20 @@ pub fn start(
             },
         );
     });
+    if let Err(error) = spawned {
+        let message = crate::thread::start_failed("feedlens-load", &error);
+        if let Some(path) = first {
+            send(id, LoadEvent::Failed { path, message });
+        }
+        let elapsed = started.elapsed();
+        send(
+            id,
+            LoadEvent::Finished {
+                cancelled: false,
+                elapsed,
+            },
+        );
+    }
     LoadHandle {
         id,
         cancel,

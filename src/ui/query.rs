@@ -460,17 +460,15 @@ impl QueryWorker {
     /// Starts the worker thread (if it cannot be started, each query gets a thread).
     pub fn new() -> Self {
         let (jobs, queue) = std::sync::mpsc::channel::<Job>();
-        let spawned = std::thread::Builder::new()
-            .name("feedlens-query".into())
-            .spawn(move || {
-                while let Ok(mut job) = queue.recv() {
-                    // Only the newest request matters: older ones would stop at once anyway.
-                    while let Ok(newer) = queue.try_recv() {
-                        job = newer;
-                    }
-                    job();
+        let spawned = crate::thread::spawn_named("feedlens-query", move || {
+            while let Ok(mut job) = queue.recv() {
+                // Only the newest request matters: older ones would stop at once anyway.
+                while let Ok(newer) = queue.try_recv() {
+                    job = newer;
                 }
-            });
+                job();
+            }
+        });
         Self {
             latest: Arc::default(),
             jobs: spawned.is_ok().then_some(jobs),
@@ -506,7 +504,9 @@ impl QueryWorker {
             },
             None => job,
         };
-        std::thread::spawn(job);
+        if let Err(error) = crate::thread::spawn_named("feedlens-query", job) {
+            tracing::error!("{}", crate::thread::start_failed("feedlens-query", &error));
+        }
     }
 
     /// Marks every running computation as superseded.

@@ -15,6 +15,7 @@ use crate::feed::{
     accepted_in_plan, default_journal_path,
 };
 use crate::records::Selection;
+use crate::thread::spawn_named;
 
 impl App {
     /// The stamp a plan made now would carry.
@@ -79,7 +80,7 @@ impl App {
                 .as_ref(),
         );
         let send = self.sender();
-        let spawned = spawn_named("plan", move || {
+        let spawned = spawn_named("feedlens-plan", move || {
             let wanted = |row: usize| chosen.as_ref().is_none_or(|s| s.contains(row as u32));
             let mut files = HashSet::new();
             let mut records = 0;
@@ -290,7 +291,7 @@ impl App {
         let credentials = self.send.form.credentials();
         let send = self.sender();
         self.send.keyring_busy = true;
-        let spawned = spawn_named("keyring", move || {
+        let spawned = spawn_named("feedlens-keyring", move || {
             let reply = if store {
                 KeyringReply::Stored(
                     label.clone(),
@@ -331,14 +332,4 @@ impl App {
             }
         }
     }
-}
-
-/// Starts a named background thread (the name shows in panics and profiles).
-pub(super) fn spawn_named(
-    name: &str,
-    work: impl FnOnce() + Send + 'static,
-) -> std::io::Result<std::thread::JoinHandle<()>> {
-    std::thread::Builder::new()
-        .name(name.to_string())
-        .spawn(work)
 }

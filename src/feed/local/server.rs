@@ -96,13 +96,11 @@ pub(super) fn start(config: LocalFeedConfig) -> Result<LocalFeedHandle, LocalFee
         .map_err(LocalFeedError::Start)?;
     let (signal, shutdown) = tokio::sync::watch::channel(false);
     let server_shared = Arc::clone(&shared);
-    let thread = std::thread::Builder::new()
-        .name("feedlens-local-feed".into())
-        .spawn(move || {
-            runtime.block_on(accept_loop(listener, server_shared, shutdown));
-            runtime.shutdown_timeout(Duration::from_millis(200));
-        })
-        .map_err(LocalFeedError::Start)?;
+    let thread = crate::thread::spawn_named("feedlens-local-feed", move || {
+        runtime.block_on(accept_loop(listener, server_shared, shutdown));
+        runtime.shutdown_timeout(Duration::from_millis(200));
+    })
+    .map_err(LocalFeedError::Start)?;
     tracing::info!("local feed listening on http://{addr}/v2");
     Ok(LocalFeedHandle {
         addr,
