@@ -6,6 +6,8 @@
 
 pub mod clevertap;
 pub mod cli;
+
+pub mod edits;
 pub mod feed;
 pub mod mapping;
 pub mod mparticle;

@@ -1,5 +1,6 @@
 //! The headless commands `map` and `check`: argument definitions and their runs.
 
+mod edits;
 mod output;
 
 use std::fmt::Write as _;
@@ -16,6 +17,7 @@ use crate::mparticle::Environment;
 use crate::pipeline::{self, Accounting, Progress, RunSummary};
 use uuid::Uuid;
 
+pub use edits::load_edits;
 pub use output::{CheckChunk, CheckOutput, FindingRow};
 
 /// Exit code: every record mapped (warnings allowed).
@@ -43,6 +45,10 @@ pub struct InputArgs {
     /// rules' timezone, UTC).
     #[arg(long = "tz", value_name = "ZONE")]
     pub timezone: Option<String>,
+    /// An edits file (NDJSON, written by the window): its records replace the inputs' records
+    /// at the same places. Edits of an input that changed since are not applied.
+    #[arg(long, value_name = "FILE")]
+    pub edits: Option<PathBuf>,
 }
 
 /// `feedlens map` options.
@@ -125,6 +131,7 @@ fn usage_error(message: &str) -> ExitCode {
 fn run_with_progress<T: Send>(
     files: &[PathBuf],
     engine: &Engine,
+    edits: Option<&crate::edits::AppliedEdits>,
     digest: impl Fn(Vec<Outcome>) -> T + Sync,
     mut sink: impl FnMut(T),
 ) -> RunSummary {
@@ -145,9 +152,10 @@ fn run_with_progress<T: Send>(
             bar.set_message(format!("{} records", progress.records));
         }
     };
-    let summary = pipeline::run_with(
+    let summary = pipeline::run_edited(
         files,
         engine,
+        edits,
         &AtomicBool::new(false),
         on_progress,
         |_, chunk| digest(chunk),
@@ -231,6 +239,10 @@ pub fn map(args: &MapArgs) -> ExitCode {
         Ok(engine) => engine,
         Err(message) => return usage_error(&message),
     };
+    let edits = match load_edits(args.input.edits.as_deref(), &args.input.files) {
+        Ok(edits) => edits,
+        Err(message) => return usage_error(&message),
+    };
     let mut chunks = Vec::new();
     let mut accounting = Accounting::default();
     let digest = |chunk: Vec<Outcome>| {
@@ -263,6 +275,7 @@ pub fn map(args: &MapArgs) -> ExitCode {
     let summary = run_with_progress(
         &args.input.files,
         &engine,
+        edits.as_ref(),
         digest,
         |(counted, messages, kept)| {
             accounting.merge(counted);
@@ -323,6 +336,10 @@ pub fn check(args: &CheckArgs) -> ExitCode {
         Ok(engine) => engine,
         Err(message) => return usage_error(&message),
     };
+    let edits = match load_edits(args.input.edits.as_deref(), &args.input.files) {
+        Ok(edits) => edits,
+        Err(message) => return usage_error(&message),
+    };
     let mut accounting = Accounting::default();
     let stdout = std::io::BufWriter::new(std::io::stdout().lock());
     let mut output = match CheckOutput::start(stdout, args.json) {
@@ -335,12 +352,18 @@ pub fn check(args: &CheckArgs) -> ExitCode {
         chunk.iter().for_each(|outcome| counted.add(outcome));
         (counted, CheckChunk::render(&chunk, args.json))
     };
-    let summary = run_with_progress(&args.input.files, &engine, digest, |(counted, chunk)| {
-        accounting.merge(counted);
-        if written.is_ok() {
-            written = output.chunk(chunk);
-        }
-    });
+    let summary = run_with_progress(
+        &args.input.files,
+        &engine,
+        edits.as_ref(),
+        digest,
+        |(counted, chunk)| {
+            accounting.merge(counted);
+            if written.is_ok() {
+                written = output.chunk(chunk);
+            }
+        },
+    );
     if let Err(error) = written.and_then(|()| output.finish(&accounting, &summary)) {
         return usage_error(&format!("cannot write to standard output: {error}"));
     }

@@ -187,7 +187,9 @@ fn run_send(args: &SendArgs) -> Result<ExitCode, String> {
         settings.production_confirmed = true;
     }
     let engine = engine_for(&args.input, environment)?;
-    let (outcomes, read_summary) = crate::pipeline::load(&args.input.files, &engine);
+    let edits = crate::cli::load_edits(args.input.edits.as_deref(), &args.input.files)?;
+    let (outcomes, read_summary) =
+        crate::pipeline::load_edited(&args.input.files, &engine, edits.as_ref());
     for failure in &read_summary.failures {
         eprintln!("feedlens: {}", failure.error);
     }
