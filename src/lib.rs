@@ -6,7 +6,7 @@
 
 pub mod clevertap;
 pub mod cli;
-
+pub mod diff;
 pub mod edits;
 pub mod feed;
 pub mod mapping;

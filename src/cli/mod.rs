@@ -1,5 +1,6 @@
 //! The headless commands `map` and `check`: argument definitions and their runs.
 
+mod diff;
 mod edits;
 mod output;
 
@@ -17,6 +18,7 @@ use crate::mparticle::Environment;
 use crate::pipeline::{self, Accounting, Progress, RunSummary};
 use uuid::Uuid;
 
+pub use diff::{DiffArgs, diff};
 pub use edits::load_edits;
 pub use output::{CheckChunk, CheckOutput, FindingRow};
 
