@@ -163,14 +163,12 @@ fn engine(args: &DiffArgs, rules: Option<PathBuf>, files: &[PathBuf]) -> Result<
     engine_for(&input, Environment::Development)
 }
 
-/// The files of A or B with their names in keys: a file is itself (named by its file name);
-/// a folder is every file under it, in path order, named by its path under the folder.
+/// The files of A or B with their names in keys: a file is itself (with no name: A's file and
+/// B's file are compared place by place); a folder is every file under it, in path order,
+/// named by its path under the folder.
 fn expand(path: &Path) -> Result<(Vec<PathBuf>, Vec<String>), String> {
     if path.is_file() {
-        let name = path
-            .file_name()
-            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-        return Ok((vec![path.to_path_buf()], vec![name]));
+        return Ok((vec![path.to_path_buf()], vec![String::new()]));
     }
     if !path.is_dir() {
         return Err(format!(
@@ -259,10 +257,12 @@ fn write_text(
             .as_ref()
             .map_or_else(|| "-".to_string(), |l| format!("{}:{}", l.file, l.line))
     };
-    for line in records.lines() {
+    for (index, line) in records.lines().enumerate() {
         let record: JsonRecord = serde_json::from_str(&line?)?;
         let id = record.id.as_deref().unwrap_or("(no id)");
-        writeln!(out)?;
+        if index == 0 {
+            writeln!(out, "\nRecords that differ:")?;
+        }
         match record.status.as_str() {
             "changed" => writeln!(
                 out,
