@@ -10,6 +10,8 @@
 
 pub mod clevertap;
 pub mod cli;
+pub mod diff;
+pub mod edits;
 pub mod feed;
 pub mod mapping;
 pub mod mparticle;

@@ -41,6 +41,8 @@ enum Command {
     Send(feedlens::cli::SendArgs),
     /// Run a local mParticle-compatible feed on 127.0.0.1 for trying and testing sends.
     Serve(feedlens::cli::ServeArgs),
+    /// Compare two inputs (files or folders) record by record, each under its own rules and edits.
+    Diff(feedlens::cli::DiffArgs),
 }
 
 fn main() -> ExitCode {
@@ -51,6 +53,7 @@ fn main() -> ExitCode {
         Some(Command::Check(args)) => feedlens::cli::check(&args),
         Some(Command::Send(args)) => feedlens::cli::send(&args),
         Some(Command::Serve(args)) => feedlens::cli::serve(&args),
+        Some(Command::Diff(args)) => feedlens::cli::diff(&args),
         #[cfg(feature = "gui")]
         None => feedlens::ui::run(cli.window),
         #[cfg(not(feature = "gui"))]

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use serde::Serialize;
 
 use crate::clevertap::{self, FileInfo, RawPayload, ReadError, ReadItem};
+use crate::edits::AppliedEdits;
 use crate::mapping::{Category, Engine, Outcome, RecordStatus};
 
 /// Records parsed and mapped together on all cores: enough to amortise the hand-off, few
@@ -259,6 +260,21 @@ pub fn run_with<T: Send>(
     paths: &[PathBuf],
     engine: &Engine,
     cancel: &AtomicBool,
+    progress: impl FnMut(&Progress),
+    digest: impl Fn(&FileInfo, Vec<Outcome>) -> T + Sync,
+    sink: impl FnMut(&FileInfo, T),
+) -> RunSummary {
+    run_edited(paths, engine, None, cancel, progress, digest, sink)
+}
+
+/// [`run_with`], with record edits: a record (or unreadable line) that has an edit is mapped
+/// from its edited text, at its place. Without edits, nothing per record is added; with them,
+/// one lookup by place per record.
+pub fn run_edited<T: Send>(
+    paths: &[PathBuf],
+    engine: &Engine,
+    edits: Option<&AppliedEdits>,
+    cancel: &AtomicBool,
     mut progress: impl FnMut(&Progress),
     digest: impl Fn(&FileInfo, Vec<Outcome>) -> T + Sync,
     mut sink: impl FnMut(&FileInfo, T),
@@ -291,6 +307,7 @@ pub fn run_with<T: Send>(
             }
         };
         let info = reader.info().clone();
+        let file_edits = edits.and_then(|edits| edits.for_file(path));
         let fallback: Option<Arc<str>> = info.event_name_fallback().map(Arc::from);
         state.file = Some(path.clone());
         state.file_index = file_index;
@@ -331,7 +348,10 @@ pub fn run_with<T: Send>(
                     jobs.spawn(move |_| {
                         let outcomes: Vec<Outcome> = items
                             .into_iter()
-                            .map(|item| map_item(engine, item, fallback))
+                            .map(|item| match file_edits {
+                                Some(set) => map_item(engine, set.edited(item), fallback),
+                                None => map_item(engine, item, fallback),
+                            })
                             .collect();
                         let records = outcomes.len();
                         // The receiver waits for every job it spawned.
@@ -385,12 +405,23 @@ pub fn map_item(engine: &Engine, item: ReadItem, fallback: Option<&str>) -> Outc
 
 /// Reads and maps files into memory: every outcome, in input order.
 pub fn load(paths: &[PathBuf], engine: &Engine) -> (Vec<Outcome>, RunSummary) {
+    load_edited(paths, engine, None)
+}
+
+/// [`load`], with record edits applied (see [`run_edited`]).
+pub fn load_edited(
+    paths: &[PathBuf],
+    engine: &Engine,
+    edits: Option<&AppliedEdits>,
+) -> (Vec<Outcome>, RunSummary) {
     let mut outcomes = Vec::new();
-    let summary = run(
+    let summary = run_edited(
         paths,
         engine,
+        edits,
         &AtomicBool::new(false),
         |_| {},
+        |_, outcomes| outcomes,
         |_, chunk| outcomes.extend(chunk),
     );
     (outcomes, summary)

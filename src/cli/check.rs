@@ -62,6 +62,7 @@ pub fn check(args: &CheckArgs) -> ExitCode {
 
 fn run_check(args: &CheckArgs) -> Result<ExitCode, CliError> {
     let files = input_files(&args.input.files)?;
+    let edits = super::load_edits(args.input.edits.as_deref(), &files)?;
     let engine = engine_for(&args.input, Environment::Development)?;
     let filter = args.filter();
     let mut accounting = Accounting::default();
@@ -74,12 +75,18 @@ fn run_check(args: &CheckArgs) -> Result<ExitCode, CliError> {
         chunk.iter().for_each(|outcome| counted.add(outcome));
         (counted, CheckChunk::render(&chunk, args.json, filter))
     };
-    let summary = run_with_progress(&files, &engine, digest, |(counted, chunk)| {
-        accounting.merge(counted);
-        if written.is_ok() {
-            written = output.chunk(chunk);
-        }
-    });
+    let summary = run_with_progress(
+        &files,
+        &engine,
+        edits.as_ref(),
+        digest,
+        |(counted, chunk)| {
+            accounting.merge(counted);
+            if written.is_ok() {
+                written = output.chunk(chunk);
+            }
+        },
+    );
     written
         .and_then(|()| output.finish(&accounting, &summary))
         .map_err(CliError::WriteStdout)?;

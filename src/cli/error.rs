@@ -32,6 +32,9 @@ pub enum CliError {
         /// Why.
         source: std::io::Error,
     },
+    /// The edits file cannot be read or does not fit the inputs.
+    #[error(transparent)]
+    Edits(#[from] crate::edits::EditsError),
     /// The rules file cannot be read or is broken.
     #[error(transparent)]
     Rules(#[from] RulesError),

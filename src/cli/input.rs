@@ -31,6 +31,10 @@ pub struct InputArgs {
     /// rules' timezone, UTC).
     #[arg(long = "tz", value_name = "ZONE")]
     pub timezone: Option<String>,
+    /// An edits file (NDJSON, written by the window): its records replace the inputs' records
+    /// at the same places. Edits of an input that changed since are not applied.
+    #[arg(long, value_name = "FILE")]
+    pub edits: Option<PathBuf>,
 }
 
 /// Builds the engine from the input arguments, or explains what is wrong.
@@ -84,6 +88,7 @@ pub fn input_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
 pub(crate) fn run_with_progress<T: Send>(
     files: &[PathBuf],
     engine: &Engine,
+    edits: Option<&crate::edits::AppliedEdits>,
     digest: impl Fn(Vec<Outcome>) -> T + Sync,
     mut sink: impl FnMut(T),
 ) -> RunSummary {
@@ -104,9 +109,10 @@ pub(crate) fn run_with_progress<T: Send>(
             bar.set_message(format!("{} records", progress.records));
         }
     };
-    let summary = pipeline::run_with(
+    let summary = pipeline::run_edited(
         files,
         engine,
+        edits,
         &AtomicBool::new(false),
         on_progress,
         |_, chunk| digest(chunk),

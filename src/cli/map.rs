@@ -79,6 +79,7 @@ pub fn map(args: &MapArgs) -> ExitCode {
 
 fn run_map(args: &MapArgs) -> Result<ExitCode, CliError> {
     let files = input_files(&args.input.files)?;
+    let edits = super::load_edits(args.input.edits.as_deref(), &files)?;
     let environment = args.environment.parse().unwrap_or_default();
     let engine = engine_for(&args.input, environment)?;
     let mut chunks = Vec::new();
@@ -108,11 +109,17 @@ fn run_map(args: &MapArgs) -> Result<ExitCode, CliError> {
         }
         (counted, messages, kept)
     };
-    let summary = run_with_progress(&files, &engine, digest, |(counted, messages, kept)| {
-        accounting.merge(counted);
-        eprint!("{messages}");
-        chunks.push(kept);
-    });
+    let summary = run_with_progress(
+        &files,
+        &engine,
+        edits.as_ref(),
+        digest,
+        |(counted, messages, kept)| {
+            accounting.merge(counted);
+            eprint!("{messages}");
+            chunks.push(kept);
+        },
+    );
     // Put together once at their final size: growing one vector of a million records as they
     // arrive copies them over and over.
     let mut kept = Vec::with_capacity(chunks.iter().map(Vec::len).sum());

@@ -3,6 +3,8 @@
 
 mod check;
 mod check_output;
+mod diff;
+mod edits;
 mod error;
 mod input;
 mod map;
@@ -15,6 +17,8 @@ use std::process::ExitCode;
 
 pub use check::{CheckArgs, SeverityArg, check};
 pub use check_output::{CheckChunk, CheckOutput, FindingFilter};
+pub use diff::{DiffArgs, diff};
+pub use edits::load_edits;
 pub use error::CliError;
 pub use input::{InputArgs, engine_for, input_files};
 pub use map::{MapArgs, map};

@@ -176,7 +176,8 @@ fn run_send(args: &SendArgs) -> Result<ExitCode, CliError> {
         settings.production_confirmed = true;
     }
     let engine = engine_for(&args.input, environment)?;
-    let (outcomes, read_summary) = crate::pipeline::load(&files, &engine);
+    let edits = super::load_edits(args.input.edits.as_deref(), &files)?;
+    let (outcomes, read_summary) = crate::pipeline::load_edited(&files, &engine, edits.as_ref());
     for failure in &read_summary.failures {
         eprintln!("feedlens: {}", failure.error);
     }
