@@ -131,6 +131,7 @@ impl App {
             send(Msg::Planned(generation, Arc::new(planned), journal_error));
         });
         if let Err(error) = spawned {
+            self.send.plan.abandon();
             self.send.error = Some(format!("cannot start planning: {error}"));
         }
     }
