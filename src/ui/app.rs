@@ -64,6 +64,21 @@ impl App {
             filter_bar.draft.text = text.clone();
         }
         let records = Records::new(engine.clone());
+        // Screenshots and tests (fresh) start with no edits; the window keeps its own file.
+        let edits_path = options.edits.clone().unwrap_or_else(|| {
+            if options.fresh {
+                std::env::temp_dir().join(format!(
+                    "feedlens-window-edits-{}.ndjson",
+                    std::process::id()
+                ))
+            } else {
+                super::editor::default_edits_path()
+            }
+        });
+        let edits = crate::edits::EditsFile::load(&edits_path).unwrap_or_else(|error| {
+            errors.push(format!("the window's edits are not applied: {error}"));
+            crate::edits::EditsFile::default()
+        });
         let send = SendState::new(
             options.send_panel,
             prefs.feed.clone(),
@@ -108,6 +123,8 @@ impl App {
             pending_select: None,
             reselect: None,
             path_box: None,
+            editor: None,
+            edits,
             failure_flag: None,
             rebuild_due: false,
             startup: Some(options),
@@ -204,10 +221,12 @@ impl App {
         let id = self.next_load_id;
         self.next_load_id += 1;
         let send = self.sender();
+        let edits = (!self.edits.edits().is_empty()).then(|| self.edits.clone());
         self.load = Some(loader::start(
             id,
             paths,
             self.engine.clone(),
+            edits,
             move |id, event| send(Msg::Load(id, event)),
         ));
     }
@@ -282,6 +301,7 @@ impl App {
                 self.on_planned(generation, planned, journal_error)
             }
             Msg::Keyring(reply) => self.on_keyring(reply),
+            Msg::EditSaved(result) => self.on_edit_saved(result),
         }
     }
 
@@ -354,7 +374,8 @@ impl App {
                 }
                 if reselect.focus.as_ref() == Some(&key) {
                     reselect.focus = None;
-                    self.focus = Some(row as u32);
+                    // Follow the record to its tab: a re-map (new rules, an edit) may move it.
+                    self.commands.push(Command::FocusRecord(row as u32));
                 }
             }
         }

@@ -127,6 +127,14 @@ pub enum Command {
     KeyringLoad,
     /// Keep the key and secret for the target in the operating system's keyring.
     KeyringStore,
+    /// Open the record editor on a record (a broken line: its text).
+    EditRecord(u32),
+    /// The record editor's text changed.
+    SetEditorText(String),
+    /// Keep the editor's last good text as the record's edit and map the records again.
+    ApplyEdit,
+    /// Close the record editor without keeping anything.
+    CloseEditor,
     /// Focus the search field.
     FocusSearch,
 }

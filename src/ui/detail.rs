@@ -326,7 +326,32 @@ fn header_ui(
         if app.selection.contains(record) {
             ui.label(RichText::new("selected").italics());
         }
+        if app.is_edited(record) {
+            ui.label(
+                RichText::new("edited")
+                    .italics()
+                    .color(theme::severity_color(2, dark)),
+            )
+            .on_hover_text(format!(
+                "mapped from its edit in {}",
+                app.edits.path().display()
+            ));
+        }
         ui.separator();
+        let label = if outcome.status == crate::mapping::RecordStatus::Unreadable {
+            "Repair the line…"
+        } else {
+            "Edit record…"
+        };
+        if ui
+            .button(label)
+            .on_hover_text(
+                "Edit the CleverTap record and map it again; the input file is never changed",
+            )
+            .clicked()
+        {
+            commands.push(Command::EditRecord(record));
+        }
         if outcome
             .mapped
             .as_ref()

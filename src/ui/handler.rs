@@ -175,6 +175,14 @@ impl App {
             }
             Command::KeyringLoad => self.keyring(false),
             Command::KeyringStore => self.keyring(true),
+            Command::EditRecord(row) => self.open_editor(row),
+            Command::SetEditorText(text) => {
+                if let Some(editor) = &mut self.editor {
+                    editor.set_text(text);
+                }
+            }
+            Command::ApplyEdit => self.apply_edit(),
+            Command::CloseEditor => self.editor = None,
             Command::FocusSearch => self.filter_bar.request_focus.set(true),
             Command::SetFilterDraft(draft) => self.filter_bar.draft = draft,
         }

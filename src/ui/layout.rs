@@ -60,6 +60,9 @@ pub fn window_ui(ui: &mut egui::Ui, app: &App) -> Vec<Command> {
         Tab::Summary => super::summary::summary_ui(ui, app, &mut commands),
     });
     drop_ui(ui, app, &mut commands);
+    if let Some(editor) = &app.editor {
+        super::editor::record_editor_ui(ui.ctx(), editor, app.edits.path(), &mut commands);
+    }
     if let Some(path_box) = &app.path_box {
         super::path_box::path_box_ui(ui.ctx(), path_box, &mut commands);
     }

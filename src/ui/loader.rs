@@ -71,6 +71,7 @@ pub fn start(
     id: u64,
     paths: Vec<PathBuf>,
     engine: Engine,
+    edits: Option<crate::edits::EditsFile>,
     send: impl Fn(u64, LoadEvent) + Send + Clone + 'static,
 ) -> LoadHandle {
     let cancel = Arc::new(AtomicBool::new(false));
@@ -81,9 +82,16 @@ pub fn start(
     let spawned = crate::thread::spawn_named("feedlens-load", move || {
         let send = on_thread;
         let mut last_progress = Instant::now() - Duration::from_secs(1);
-        let summary = pipeline::run_with(
+        // The window's edits of these files (an input changed since gets none of them).
+        let applied = edits.and_then(|file| {
+            crate::edits::AppliedEdits::resolve(&file, &paths)
+                .map_err(|error| tracing::warn!("the window's edits are not applied: {error}"))
+                .ok()
+        });
+        let summary = pipeline::run_edited(
             &paths,
             &engine,
+            applied.as_ref(),
             &flag,
             |progress| {
                 // Progress after every chunk is more than a window needs.

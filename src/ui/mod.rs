@@ -9,6 +9,8 @@ mod async_state;
 mod commands;
 mod detail;
 mod detail_state;
+mod edit;
+mod editor;
 mod filter;
 mod format;
 mod handler;
@@ -72,6 +74,10 @@ pub struct WindowArgs {
     /// Open the send panel.
     #[arg(long)]
     pub send_panel: bool,
+    /// The edits file the window applies and adds its edits to (default: its own, in the user's
+    /// data folder; `map`, `check` and `send` replay it with `--edits`).
+    #[arg(long, value_name = "FILE")]
+    pub edits: Option<PathBuf>,
     /// Window size in points, WIDTHxHEIGHT.
     #[arg(long, value_name = "WxH", default_value = "1500x950")]
     pub size: String,
@@ -121,6 +127,7 @@ pub fn start_options(args: &WindowArgs) -> Result<StartOptions, String> {
         select: args.select,
         filter: args.filter.clone(),
         send_panel: args.send_panel,
+        edits: args.edits.clone(),
         screenshot: args.screenshot.clone(),
         fresh: args.screenshot.is_some(),
     })

@@ -49,6 +49,8 @@ pub enum Msg {
     Planned(u64, Arc<PlannedSend>, Option<String>),
     /// The keyring answered.
     Keyring(KeyringReply),
+    /// An edit was written to the edits file (the file as it now is), or why not.
+    EditSaved(Result<crate::edits::EditsFile, String>),
 }
 
 /// The selection and focus of a re-map, by place, until their rows are read again.
@@ -79,6 +81,8 @@ pub struct StartOptions {
     pub send_panel: bool,
     /// Render, save a PNG and close.
     pub screenshot: Option<PathBuf>,
+    /// The edits file (default: the window's own, in the user's data folder).
+    pub edits: Option<PathBuf>,
     /// Ignore stored preferences (tests, screenshots).
     pub fresh: bool,
 }
@@ -124,6 +128,10 @@ pub struct App {
     pub(super) data_version: u64,
     pub(super) screenshot: Option<ScreenshotPlan>,
     pub(super) pending_select: Option<usize>,
+    /// The record editor, when one is open.
+    pub(super) editor: Option<super::editor::RecordEditor>,
+    /// The window's edits (its file in the user's data folder): applied when files are read.
+    pub(super) edits: crate::edits::EditsFile,
     /// The path box, when a path is asked for.
     pub(super) path_box: Option<PathBox>,
     /// What a re-map selects and focuses again as its rows arrive.

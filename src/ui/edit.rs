@@ -1,0 +1,150 @@
+//! What the record editor's commands do: open it on a record, keep an edit (written to the
+//! edits file off the UI thread) and map the records again with it.
+
+use std::sync::Arc;
+
+use super::editor::{RecordEditor, read_line};
+use super::json_view::source_value;
+use super::state::{App, Msg};
+use crate::edits::{Edit, file_sha256, sha256_hex};
+use crate::mapping::RecordStatus;
+
+impl App {
+    /// Opens the editor on `row`: its edit if it has one, else its source record (pretty), else
+    /// (a broken line) the line as it is in the file.
+    pub(super) fn open_editor(&mut self, row: u32) {
+        let store = self.records.store();
+        let (Some(place), Some(outcome)) =
+            (store.place_key(row as usize), store.outcome(row as usize))
+        else {
+            return;
+        };
+        let (path, line, column, csv_row) = &place;
+        let existing = self
+            .edits
+            .find(path, *line, *column, (*csv_row > 0).then_some(*csv_row));
+        let unreadable = outcome.status == RecordStatus::Unreadable && existing.is_none();
+        let pretty =
+            |text: &[u8]| serde_json::to_string_pretty(&source_value(text)).unwrap_or_default();
+        let text = match (existing, &outcome.source) {
+            (Some(edit), _) => pretty(edit.text.as_bytes()),
+            (None, Some(source)) => pretty(source),
+            (None, None) if unreadable => match read_line(path, *line) {
+                Ok(text) => text,
+                Err(error) => {
+                    self.errors.push(format!(
+                        "cannot read {}:{line} to repair it: {error}",
+                        path.display()
+                    ));
+                    return;
+                }
+            },
+            (None, None) => return,
+        };
+        let original_id = match existing {
+            Some(edit) => edit.id.clone(),
+            None => outcome.mapped.as_ref().map(|m| m.record_id.to_string()),
+        };
+        self.editor = Some(RecordEditor::new(
+            row,
+            place,
+            original_id,
+            text,
+            outcome.status == RecordStatus::Unreadable,
+        ));
+    }
+
+    /// Keeps the editor's last good text as the record's edit: the edits file is written (a
+    /// temporary file, then renamed) off the UI thread, then the records are mapped again.
+    pub(super) fn apply_edit(&mut self) {
+        let Some(editor) = &mut self.editor else {
+            return;
+        };
+        let Some(text) = editor.last_good.clone() else {
+            return;
+        };
+        // One line a record in the edits file: the compact form of the JSON (key order kept).
+        let compact = serde_json::from_str::<serde_json::Value>(&text)
+            .and_then(|value| serde_json::to_string(&value))
+            .unwrap_or(text);
+        let (path, line, column, csv_row) = editor.place.clone();
+        let csv_row = (csv_row > 0).then_some(csv_row);
+        let existing = self.edits.find(&path, line, column, csv_row).cloned();
+        let original_sha256 = match &existing {
+            Some(edit) => edit.original_sha256.clone(),
+            None => self
+                .records
+                .store()
+                .outcome(editor.row as usize)
+                .and_then(|outcome| outcome.source)
+                .map(|source| sha256_hex(&source)),
+        };
+        let id = editor.original_id.clone();
+        let mut edits = self.edits.clone();
+        editor.saving = true;
+        let send = self.sender();
+        let spawned = crate::thread::spawn_named("feedlens-edit", move || {
+            let result = file_sha256(&path)
+                .and_then(|file_sha256| {
+                    edits.apply(Edit {
+                        file: path.to_path_buf(),
+                        file_sha256,
+                        line,
+                        column,
+                        csv_row,
+                        id,
+                        original_sha256,
+                        text: compact,
+                    })
+                })
+                .map(|()| edits)
+                .map_err(|error| error.to_string());
+            send(Msg::EditSaved(result));
+        });
+        if let Err(error) = spawned {
+            self.errors
+                .push(crate::thread::start_failed("feedlens-edit", &error));
+            if let Some(editor) = &mut self.editor {
+                editor.saving = false;
+            }
+        }
+    }
+
+    /// The edit is in the edits file: map the records again with it.
+    pub(super) fn on_edit_saved(&mut self, result: Result<crate::edits::EditsFile, String>) {
+        match result {
+            Ok(edits) => {
+                self.status = format!(
+                    "edit kept in {} ({} edits); the input file is unchanged",
+                    edits.path().display(),
+                    edits.edits().len()
+                );
+                self.edits = edits;
+                self.editor = None;
+                self.remap();
+            }
+            Err(error) => {
+                if let Some(editor) = &mut self.editor {
+                    editor.saving = false;
+                }
+                self.errors.push(format!("the edit was not kept: {error}"));
+            }
+        }
+    }
+
+    /// Whether the record at `row` is shown with an edit applied.
+    pub(super) fn is_edited(&self, row: u32) -> bool {
+        let Some((path, line, column, csv_row)) = self.records.store().place_key(row as usize)
+        else {
+            return false;
+        };
+        self.edits
+            .find(
+                &Arc::clone(&path),
+                line,
+                column,
+                (csv_row > 0).then_some(csv_row),
+            )
+            .is_some()
+    }
+}

@@ -1,0 +1,245 @@
+//! The record editor: a record's source JSON (or a broken line's text) in a monospace editor,
+//! checked as it is typed (line and column of the first error; the last good text kept), and
+//! Apply, which writes the edit to the window's edits file (never the input) and maps the
+//! records again with it.
+
+use std::path::{Path, PathBuf};
+
+use egui::RichText;
+
+use super::commands::Command;
+use crate::records::PlaceKey;
+
+/// An open record editor.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordEditor {
+    /// The row being edited.
+    pub row: u32,
+    /// Its place (file, line, column, CSV row), which the edit is kept under.
+    pub place: PlaceKey,
+    /// The original record's id, when it had one.
+    pub original_id: Option<String>,
+    /// The text as it was when the editor opened.
+    pub original: String,
+    /// The text being edited.
+    pub text: String,
+    /// Why the text is not one JSON object (line, column, reason), if it is not.
+    pub error: Option<String>,
+    /// The last text that was one JSON object.
+    pub last_good: Option<String>,
+    /// Whether the record could not be read (its line is repaired into a record).
+    pub unreadable: bool,
+    /// An edit is being written.
+    pub saving: bool,
+}
+
+impl RecordEditor {
+    /// An editor over `text`.
+    pub fn new(
+        row: u32,
+        place: PlaceKey,
+        original_id: Option<String>,
+        text: String,
+        unreadable: bool,
+    ) -> Self {
+        let mut editor = RecordEditor {
+            row,
+            place,
+            original_id,
+            original: text.clone(),
+            text: String::new(),
+            error: None,
+            last_good: None,
+            unreadable,
+            saving: false,
+        };
+        editor.set_text(text);
+        editor
+    }
+
+    /// Changes the text and checks it.
+    pub fn set_text(&mut self, text: String) {
+        self.error = check(&text).err();
+        if self.error.is_none() {
+            self.last_good = Some(text.clone());
+        }
+        self.text = text;
+    }
+}
+
+/// Whether `text` is one JSON object; else the line, column and reason of the first error.
+pub fn check(text: &str) -> Result<(), String> {
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(serde_json::Value::Object(_)) => Ok(()),
+        Ok(_) => Err("a record is one JSON object: { … }".into()),
+        Err(error) => Err(format!(
+            "line {}, column {}: {}",
+            error.line(),
+            error.column(),
+            error
+                .to_string()
+                .split(" at line ")
+                .next()
+                .unwrap_or_default()
+        )),
+    }
+}
+
+/// The text of line `line` (1-based) of `path`, gzip or not: what a broken line held.
+pub fn read_line(path: &Path, line: u64) -> std::io::Result<String> {
+    use std::io::{BufRead, Read};
+    let mut file = std::fs::File::open(path)?;
+    let mut magic = [0u8; 2];
+    let gzip = file.read(&mut magic)? == 2 && magic == [0x1f, 0x8b];
+    let file = std::fs::File::open(path)?;
+    let reader: Box<dyn BufRead> = if gzip {
+        Box::new(std::io::BufReader::new(flate2::read::MultiGzDecoder::new(
+            file,
+        )))
+    } else {
+        Box::new(std::io::BufReader::new(file))
+    };
+    let mut bytes = Vec::new();
+    for (index, read) in reader.split(b'\n').enumerate() {
+        if index as u64 + 1 == line {
+            bytes = read?;
+            break;
+        }
+    }
+    // A line held beyond the reader's limit is cut: the editor is for a few KB of JSON.
+    bytes.truncate(1 << 20);
+    Ok(String::from_utf8_lossy(&bytes)
+        .trim_end_matches('\r')
+        .to_string())
+}
+
+/// Where the window keeps its edits: beside the send journal, in the user's data folder.
+pub fn default_edits_path() -> PathBuf {
+    crate::feed::default_journal_path().with_file_name("window-edits.ndjson")
+}
+
+/// Draws the editor as a modal window.
+pub fn record_editor_ui(
+    ctx: &egui::Context,
+    editor: &RecordEditor,
+    edits_path: &Path,
+    commands: &mut Vec<Command>,
+) {
+    egui::Modal::new(egui::Id::unique("record_editor")).show(ctx, |ui| {
+        ui.set_width(760.0);
+        let (path, line, column, _) = &editor.place;
+        ui.heading(if editor.unreadable {
+            "Repair a broken line"
+        } else {
+            "Edit the record"
+        });
+        ui.label(
+            RichText::new(format!(
+                "{}:{line}:{column} · the input file is never changed; the edit is kept in {}",
+                path.display(),
+                edits_path.display()
+            ))
+            .small()
+            .weak(),
+        );
+        let mut text = editor.text.clone();
+        let label = ui.label(if editor.unreadable {
+            "The line as read (make it one JSON object)"
+        } else {
+            "Record JSON"
+        });
+        egui::ScrollArea::vertical()
+            .id_salt("record_editor_text")
+            .max_height(420.0)
+            .show(ui, |ui| {
+                let rows = text.lines().count().max(1);
+                ui.horizontal_top(|ui| {
+                    // Line numbers beside the text, for the error's "line N".
+                    let numbers: String = (1..=rows).map(|n| format!("{n:>4}\n")).collect();
+                    ui.label(RichText::new(numbers).monospace().weak());
+                    ui.add(
+                        egui::TextEdit::multiline(&mut text)
+                            .code_editor()
+                            .desired_rows(rows.max(12))
+                            .desired_width(f32::INFINITY)
+                            .id_salt("record_editor_field"),
+                    )
+                    .labelled_by(label.id);
+                });
+            });
+        if text != editor.text {
+            commands.push(Command::SetEditorText(text));
+        }
+        let dark = ui.visuals().dark_mode;
+        match &editor.error {
+            Some(error) => {
+                ui.label(
+                    RichText::new(format!("Not one JSON object: {error}"))
+                        .color(super::theme::severity_color(3, dark)),
+                );
+                if editor.last_good.is_some() {
+                    ui.label(
+                        RichText::new("Apply uses the last version that was one JSON object.")
+                            .small(),
+                    );
+                }
+            }
+            None => {
+                ui.label(
+                    RichText::new("One JSON object: Apply maps it with the rules in force.")
+                        .small(),
+                );
+            }
+        }
+        ui.separator();
+        ui.horizontal(|ui| {
+            let can_apply = editor
+                .last_good
+                .as_ref()
+                .is_some_and(|t| *t != editor.original)
+                && !editor.saving;
+            if ui
+                .add_enabled(can_apply, egui::Button::new("Apply"))
+                .on_hover_text("Keep the edit and map the record again")
+                .clicked()
+            {
+                commands.push(Command::ApplyEdit);
+            }
+            if ui.button("Back to the original").clicked() {
+                commands.push(Command::SetEditorText(editor.original.clone()));
+            }
+            if ui.button("Cancel").clicked() {
+                commands.push(Command::CloseEditor);
+            }
+            if editor.saving {
+                ui.spinner();
+            }
+        });
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_parse_error_names_its_line_and_column() {
+        assert!(check("{\"a\": 1}").is_ok());
+        let error = check("{\n  \"a\": 1,\n  \"b\" 2\n}").unwrap_err();
+        assert!(error.starts_with("line 3, column 7"), "{error}");
+        assert!(check("[1]").is_err());
+    }
+
+    #[test]
+    fn reads_a_line_of_a_plain_or_gzip_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let plain = dir.path().join("a.jsonl");
+        std::fs::write(&plain, "one\ntwo\r\nthree\n").unwrap();
+        assert_eq!(read_line(&plain, 2).unwrap(), "two");
+        let gz = dir.path().join("a.jsonl.gz");
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        std::io::Write::write_all(&mut encoder, b"one\ntwo\nthree").unwrap();
+        std::fs::write(&gz, encoder.finish().unwrap()).unwrap();
+        assert_eq!(read_line(&gz, 3).unwrap(), "three");
+    }
+}

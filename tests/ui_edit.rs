@@ -1,0 +1,178 @@
+//! Fix a held record and a broken line in the window, then send them (egui_kittest, no GPU):
+//! the edit goes to the edits file, never to the input file; the records are mapped again and
+//! move to their tabs.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT, Queryable};
+use feedlens::ui::{App, Command, SendForm, StartOptions, Tab};
+
+fn harness(input: PathBuf, edits: PathBuf) -> Harness<'static, App> {
+    let app = App::new(
+        None,
+        StartOptions {
+            files: vec![input],
+            edits: Some(edits),
+            fresh: true,
+            ..StartOptions::default()
+        },
+    )
+    .unwrap();
+    Harness::builder()
+        .with_size([1600.0, 1200.0])
+        .build_ui_state(|ui, app: &mut App| app.frame_ui(ui), app)
+}
+
+fn settle(harness: &mut Harness<'static, App>) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    harness.step();
+    while harness.state().is_busy() {
+        assert!(Instant::now() < deadline, "the window stayed busy");
+        std::thread::sleep(Duration::from_millis(5));
+        harness.step();
+    }
+    harness.run_steps(8);
+}
+
+fn bytes(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap()
+}
+
+#[test]
+fn a_held_record_and_a_broken_line_are_fixed_in_the_window_and_the_input_is_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("broken_lines.jsonl");
+    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/broken_lines.jsonl");
+    std::fs::copy(&samples, &input).unwrap();
+    let before = bytes(&input);
+    // SAFETY: the only test in this binary, before it starts any thread: the send journal's
+    // default place is then inside the temporary directory.
+    unsafe {
+        std::env::set_var("XDG_DATA_HOME", dir.path().join("data"));
+    }
+    let edits = dir.path().join("edits.ndjson");
+    let mut harness = harness(input.clone(), edits.clone());
+    settle(&mut harness);
+    harness.get_by_label("Unmapped/Held (4)");
+    harness.get_by_label("Other (4)");
+
+    // The editor applies nothing until its text changes, and Cancel keeps nothing.
+    harness.get_by_label("Edit record…").click();
+    settle(&mut harness);
+    assert!(harness.get_by_label("Apply").accesskit_node().is_disabled());
+    harness.get_by_label("Cancel").click();
+    settle(&mut harness);
+    assert!(harness.query_by_label("Edit the record").is_none());
+    assert!(!edits.exists());
+
+    // Line 7 is held: no customer id and no email.
+    harness.state_mut().push(Command::FocusRecord(6));
+    settle(&mut harness);
+    assert_eq!(harness.state().tab(), Tab::parse("unmapped").unwrap());
+    harness.get_by_label("Edit record…").click();
+    settle(&mut harness);
+    harness.get_by_label("Edit the record");
+    // A typo is shown with its line and column; Apply keeps the last good text.
+    harness
+        .state_mut()
+        .push(Command::SetEditorText("{\n  \"ts\": 1,\n  oops\n}".into()));
+    settle(&mut harness);
+    harness.get_by_label_contains("Not one JSON object: line 3, column 3");
+    let fixed = r#"{"ts": 20220301100012, "eventName": "App Launched", "profile": {"identity": "fixed-777", "platform": "Android"}, "eventProps": {"CT Source": "Mobile"}}"#;
+    harness
+        .state_mut()
+        .push(Command::SetEditorText(fixed.into()));
+    settle(&mut harness);
+    harness.get_by_label("Apply").click();
+    settle(&mut harness);
+    assert!(harness.query_by_label("Edit the record").is_none());
+    harness.get_by_label("Unmapped/Held (3)");
+    harness.get_by_label("Other (5)");
+    // The focus followed the record to its new tab, marked edited.
+    assert_eq!(harness.state().tab(), Tab::parse("other").unwrap());
+    assert_eq!(harness.state().focused_record(), Some(6));
+    harness.get_by_label("edited");
+
+    // Line 4 is not JSON at all: its text opens in the same editor and becomes a record.
+    harness.state_mut().push(Command::FocusRecord(3));
+    settle(&mut harness);
+    harness.get_by_label("Repair the line…").click();
+    settle(&mut harness);
+    harness.get_by_label("Repair a broken line");
+    assert_eq!(
+        harness
+            .get_by_label("The line as read (make it one JSON object)")
+            .value()
+            .as_deref(),
+        Some("App Launched,20220301,not json"),
+        "the broken line's own text is in the editor"
+    );
+    let repaired = r#"{"ts": 20220301100004, "eventName": "App Launched", "profile": {"identity": "fixed-888"}}"#;
+    harness
+        .state_mut()
+        .push(Command::SetEditorText(repaired.into()));
+    settle(&mut harness);
+    harness.get_by_label("Apply").click();
+    settle(&mut harness);
+    harness.get_by_label("Unmapped/Held (2)");
+    harness.get_by_label("Other (6)");
+    assert_eq!(
+        harness.state().record_count(),
+        8,
+        "nothing lost, nothing added"
+    );
+
+    // The input never changed; the edits file holds both fixes, one line each.
+    assert_eq!(bytes(&input), before);
+    let kept = std::fs::read_to_string(&edits).unwrap();
+    assert_eq!(kept.lines().count(), 2, "{kept}");
+    assert!(kept.contains("fixed-777") && kept.contains("fixed-888"));
+
+    // Send every record to the built-in local feed: the two fixed ones go with the others.
+    harness.state_mut().push(Command::ShowSendPanel(true));
+    harness
+        .state_mut()
+        .push(Command::SetSendForm(Box::new(SendForm {
+            send_all: true,
+            ..SendForm::default()
+        })));
+    settle(&mut harness);
+    harness.get_by_label("Plan 8 records (dry run)").click();
+    settle(&mut harness);
+    harness.get_by_label_contains("plan: 1 requests, 6 batches");
+    harness.get_by_label("Send").click();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while harness
+        .query_by_label_contains("Sent: the feed accepted every batch")
+        .is_none()
+    {
+        assert!(Instant::now() < deadline, "the send did not end");
+        std::thread::sleep(Duration::from_millis(20));
+        harness.step();
+    }
+    harness.get_by_label_contains("1 requests · 6 batches accepted");
+
+    // The same fixes replayed headless from the edits file.
+    let replay = std::process::Command::new(env!("CARGO_BIN_EXE_feedlens"))
+        .args(["send", "--local", "--edits"])
+        .arg(&edits)
+        .arg(&input)
+        .env("XDG_DATA_HOME", dir.path().join("data"))
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&replay.stdout).to_string()
+        + &String::from_utf8_lossy(&replay.stderr);
+    assert!(said.contains("6/6 batches and 6 events accepted"), "{said}");
+
+    // A window opened again on the same file finds the edits.
+    let mut again = harness_again(input, edits);
+    settle(&mut again);
+    again.get_by_label("Unmapped/Held (2)");
+    again.get_by_label("Other (6)");
+}
+
+fn harness_again(input: PathBuf, edits: PathBuf) -> Harness<'static, App> {
+    harness(input, edits)
+}
