@@ -166,11 +166,24 @@ fn a_held_record_and_a_broken_line_are_fixed_in_the_window_and_the_input_is_unto
         + &String::from_utf8_lossy(&replay.stderr);
     assert!(said.contains("6/6 batches and 6 events accepted"), "{said}");
 
-    // A window opened again on the same file finds the edits.
+    // The Edits panel: send exactly the edited records, then revert one.
+    harness.state_mut().push(Command::ShowEditsPanel(true));
+    settle(&mut harness);
+    harness.get_by_label("Send the edited records…").click();
+    settle(&mut harness);
+    assert_eq!(harness.state().selected_count(), 2);
+    harness.get_by_label("Plan 2 records (dry run)");
+    harness.get_all_by_label("Revert").next().unwrap().click();
+    settle(&mut harness);
+    harness.get_by_label("Unmapped/Held (3)");
+    assert_eq!(std::fs::read_to_string(&edits).unwrap().lines().count(), 1);
+    assert_eq!(bytes(&input), before);
+
+    // A window opened again on the same file finds the edit that is left.
     let mut again = harness_again(input, edits);
     settle(&mut again);
-    again.get_by_label("Unmapped/Held (2)");
-    again.get_by_label("Other (6)");
+    again.get_by_label("Unmapped/Held (3)");
+    again.get_by_label("Other (5)");
 }
 
 fn harness_again(input: PathBuf, edits: PathBuf) -> Harness<'static, App> {

@@ -124,6 +124,7 @@ impl App {
             reselect: None,
             path_box: None,
             editor: None,
+            edits_panel: false,
             edits,
             failure_flag: None,
             rebuild_due: false,

@@ -135,6 +135,14 @@ pub enum Command {
     ApplyEdit,
     /// Close the record editor without keeping anything.
     CloseEditor,
+    /// Show or hide the Edits panel.
+    ShowEditsPanel(bool),
+    /// Drop one edit (by its position in the edits file) and map again.
+    RevertEdit(usize),
+    /// Drop every edit and map again.
+    RevertAllEdits,
+    /// Select the edited records and open the send panel on them.
+    SendEdited,
     /// Focus the search field.
     FocusSearch,
 }

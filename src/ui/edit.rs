@@ -132,6 +132,50 @@ impl App {
         }
     }
 
+    /// Drops one edit (`Some(position)`) or all of them, writing the file off the UI thread;
+    /// the records are then mapped again as read.
+    pub(super) fn revert_edits(&mut self, which: Option<usize>) {
+        let mut edits = self.edits.clone();
+        let target = which.and_then(|index| edits.edits().get(index).cloned());
+        if which.is_some() && target.is_none() {
+            return;
+        }
+        let send = self.sender();
+        let spawned = crate::thread::spawn_named("feedlens-edit", move || {
+            let result = match &target {
+                Some(edit) => edits
+                    .revert(&edit.file, edit.line, edit.column, edit.csv_row)
+                    .map(|_| ()),
+                None => edits.revert_all().map(|_| ()),
+            }
+            .map(|()| edits)
+            .map_err(|error| error.to_string());
+            send(Msg::EditSaved(result));
+        });
+        if let Err(error) = spawned {
+            self.errors
+                .push(crate::thread::start_failed("feedlens-edit", &error));
+        }
+    }
+
+    /// Selects exactly the edited records and opens the send panel to plan them.
+    pub(super) fn send_edited(&mut self) {
+        self.selection.clear();
+        let rows = self.records.store().len() as u32;
+        for row in 0..rows {
+            if self.is_edited(row) {
+                self.selection.set(row, true);
+            }
+        }
+        self.send.form.send_all = false;
+        self.send.open = true;
+        self.ensure_local_feed();
+        self.status = format!(
+            "{} edited records selected: plan them in the send panel",
+            self.selection.len()
+        );
+    }
+
     /// Whether the record at `row` is shown with an edit applied.
     pub(super) fn is_edited(&self, row: u32) -> bool {
         let Some((path, line, column, csv_row)) = self.records.store().place_key(row as usize)

@@ -218,6 +218,71 @@ pub fn record_editor_ui(
     });
 }
 
+/// The Edits panel: every edit in the edits file, with revert, revert all and send.
+pub fn edits_panel_ui(
+    ctx: &egui::Context,
+    edits: &crate::edits::EditsFile,
+    commands: &mut Vec<Command>,
+) {
+    let mut open = true;
+    egui::Window::new(format!("Edits ({})", edits.edits().len()))
+        .open(&mut open)
+        .default_width(640.0)
+        .show(ctx, |ui| {
+            ui.label(
+                RichText::new(format!(
+                    "Kept in {}; the input files are never changed. Replay them headless with --edits.",
+                    edits.path().display()
+                ))
+                .small()
+                .weak(),
+            );
+            if edits.edits().is_empty() {
+                ui.label("No edits yet: use \"Edit record…\" in the detail view.");
+                return;
+            }
+            ui.horizontal(|ui| {
+                if ui.button("Send the edited records…").clicked() {
+                    commands.push(Command::SendEdited);
+                }
+                if ui.button("Revert all").clicked() {
+                    commands.push(Command::RevertAllEdits);
+                }
+            });
+            ui.separator();
+            egui::ScrollArea::vertical()
+                .id_salt("edits_list")
+                .max_height(360.0)
+                .show(ui, |ui| {
+                    for (index, edit) in edits.edits().iter().enumerate() {
+                        ui.horizontal(|ui| {
+                            if ui.small_button("Revert").clicked() {
+                                commands.push(Command::RevertEdit(index));
+                            }
+                            let name = edit
+                                .file
+                                .file_name()
+                                .map_or_else(|| edit.file.display().to_string(), |n| {
+                                    n.to_string_lossy().into_owned()
+                                });
+                            ui.label(
+                                RichText::new(format!("{name}:{}", edit.line)).monospace(),
+                            )
+                            .on_hover_text(edit.file.display().to_string());
+                            let was = edit.id.as_deref().unwrap_or("a broken line");
+                            ui.label(RichText::new(format!("was {was}")).small().weak());
+                        });
+                        let shown: String = edit.text.chars().take(160).collect();
+                        ui.label(RichText::new(shown).monospace().small());
+                        ui.add_space(4.0);
+                    }
+                });
+        });
+    if !open {
+        commands.push(Command::ShowEditsPanel(false));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

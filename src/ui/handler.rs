@@ -183,6 +183,10 @@ impl App {
             }
             Command::ApplyEdit => self.apply_edit(),
             Command::CloseEditor => self.editor = None,
+            Command::ShowEditsPanel(open) => self.edits_panel = open,
+            Command::RevertEdit(index) => self.revert_edits(Some(index)),
+            Command::RevertAllEdits => self.revert_edits(None),
+            Command::SendEdited => self.send_edited(),
             Command::FocusSearch => self.filter_bar.request_focus.set(true),
             Command::SetFilterDraft(draft) => self.filter_bar.draft = draft,
         }

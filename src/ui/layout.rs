@@ -60,6 +60,9 @@ pub fn window_ui(ui: &mut egui::Ui, app: &App) -> Vec<Command> {
         Tab::Summary => super::summary::summary_ui(ui, app, &mut commands),
     });
     drop_ui(ui, app, &mut commands);
+    if app.edits_panel {
+        super::editor::edits_panel_ui(ui.ctx(), &app.edits, &mut commands);
+    }
     if let Some(editor) = &app.editor {
         super::editor::record_editor_ui(ui.ctx(), editor, app.edits.path(), &mut commands);
     }
@@ -127,6 +130,14 @@ fn menu_ui(ui: &mut egui::Ui, app: &App, commands: &mut Vec<Command>) {
             }
             if ui.button("Clear selection  (Esc)").clicked() {
                 commands.push(Command::ClearSelection);
+            }
+            ui.separator();
+            if ui
+                .button(format!("Edits ({})…", app.edits.edits().len()))
+                .on_hover_text("The records fixed in this window: revert, send")
+                .clicked()
+            {
+                commands.push(Command::ShowEditsPanel(true));
             }
             if let Some(record) = app.focus {
                 ui.separator();

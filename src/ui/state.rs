@@ -130,6 +130,8 @@ pub struct App {
     pub(super) pending_select: Option<usize>,
     /// The record editor, when one is open.
     pub(super) editor: Option<super::editor::RecordEditor>,
+    /// Whether the Edits panel is shown.
+    pub(super) edits_panel: bool,
     /// The window's edits (its file in the user's data folder): applied when files are read.
     pub(super) edits: crate::edits::EditsFile,
     /// The path box, when a path is asked for.
