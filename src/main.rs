@@ -32,6 +32,8 @@ enum Command {
     Send(feedlens::feed::cli::SendArgs),
     /// Run a local mParticle-compatible feed on 127.0.0.1 for trying and testing sends.
     Serve(feedlens::feed::cli::ServeArgs),
+    /// Pull events from CleverTap's Get Events API into an NDJSON file (resumable, reconciled).
+    Pull(feedlens::cli::PullArgs),
 }
 
 fn main() -> ExitCode {
@@ -42,6 +44,7 @@ fn main() -> ExitCode {
         Some(Command::Check(args)) => feedlens::cli::check(&args),
         Some(Command::Send(args)) => feedlens::feed::cli::send(&args),
         Some(Command::Serve(args)) => feedlens::feed::cli::serve(&args),
+        Some(Command::Pull(args)) => feedlens::cli::pull(&args),
         None => feedlens::ui::run(cli.window),
     }
 }

@@ -8,6 +8,8 @@ mod limit;
 mod lines;
 mod parse;
 mod place;
+/// Pulling from the Get Events API (`feedlens pull`).
+pub mod pull;
 mod reader;
 mod scan;
 mod source;

@@ -1,6 +1,7 @@
 //! The headless commands `map` and `check`: argument definitions and their runs.
 
 mod output;
+mod pull;
 
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
@@ -17,6 +18,7 @@ use crate::pipeline::{self, Accounting, Progress, RunSummary};
 use uuid::Uuid;
 
 pub use output::{CheckChunk, CheckOutput, FindingRow};
+pub use pull::{PullArgs, pull};
 
 /// Exit code: every record mapped (warnings allowed).
 pub const EXIT_OK: u8 = 0;
