@@ -34,6 +34,8 @@ enum Command {
     Serve(feedlens::feed::cli::ServeArgs),
     /// Pull events from CleverTap's Get Events API into an NDJSON file (resumable, reconciled).
     Pull(feedlens::cli::PullArgs),
+    /// Run a CleverTap API stand-in on 127.0.0.1 for trying and testing pulls.
+    ServeClevertap(feedlens::cli::ServeClevertapArgs),
 }
 
 fn main() -> ExitCode {
@@ -45,6 +47,7 @@ fn main() -> ExitCode {
         Some(Command::Send(args)) => feedlens::feed::cli::send(&args),
         Some(Command::Serve(args)) => feedlens::feed::cli::serve(&args),
         Some(Command::Pull(args)) => feedlens::cli::pull(&args),
+        Some(Command::ServeClevertap(args)) => feedlens::cli::serve_clevertap(&args),
         None => feedlens::ui::run(cli.window),
     }
 }

@@ -256,3 +256,44 @@ fn a_cursor_the_api_no_longer_accepts_is_reported_with_what_to_do() {
     assert!(stderr.contains("Cursor expired"), "{stderr}");
     assert!(stderr.contains("start that event again"), "{stderr}");
 }
+
+#[test]
+fn serve_clevertap_answers_the_readme_pull() {
+    use std::io::BufRead;
+    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/events.jsonl");
+    let mut server = Command::new(env!("CARGO_BIN_EXE_feedlens"))
+        .args(["serve-clevertap", "--port", "0", "--copies", "3"])
+        .arg(&samples)
+        .env_remove("FEEDLENS_CLEVERTAP_ACCOUNT_ID")
+        .env_remove("FEEDLENS_CLEVERTAP_PASSCODE")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    let mut printed = std::io::BufReader::new(server.stdout.take().unwrap());
+    printed.read_line(&mut first).unwrap();
+    // Keep reading what it prints, so it never writes to a closed pipe.
+    std::thread::spawn(move || std::io::copy(&mut printed, &mut std::io::sink()));
+    let url = first
+        .split_whitespace()
+        .find(|word| word.starts_with("http://127.0.0.1:"))
+        .unwrap_or_else(|| panic!("no URL in {first:?}"))
+        .to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("pulled.ndjson");
+    let result = run(pull_command(&url, &["App Launched", "Control Group"], &out)
+        .env("FEEDLENS_CLEVERTAP_ACCOUNT_ID", "feedlens-demo")
+        .env("FEEDLENS_CLEVERTAP_PASSCODE", "feedlens-demo-passcode"));
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let stdout = text(&result.stdout);
+    assert_eq!(result.status.code(), Some(0), "{}", text(&result.stderr));
+    assert!(
+        stdout.contains("Control Group 2024-03-01..2024-03-07: CleverTap counts 12, pulled 12"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("App Launched 2024-03-01..2024-03-07: CleverTap counts 3, pulled 3"),
+        "{stdout}"
+    );
+}

@@ -2,6 +2,7 @@
 
 mod output;
 mod pull;
+mod serve_clevertap;
 
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
@@ -19,6 +20,7 @@ use uuid::Uuid;
 
 pub use output::{CheckChunk, CheckOutput, FindingRow};
 pub use pull::{PullArgs, pull};
+pub use serve_clevertap::{ServeClevertapArgs, serve_clevertap};
 
 /// Exit code: every record mapped (warnings allowed).
 pub const EXIT_OK: u8 = 0;

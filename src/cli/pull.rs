@@ -9,8 +9,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::clevertap::pull::{
-    ACCOUNT_ID_ENV, MAX_BATCH_SIZE, PASSCODE_ENV, PullEvent, PullJob, PullSummary, Region,
-    format_count, format_day, run,
+    ACCOUNT_ID_ENV, MAX_BATCH_SIZE, PASSCODE_ENV, PullError, PullEvent, PullJob, PullSummary,
+    Region, format_count, format_day, run,
 };
 use crate::cli::{EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE};
 use crate::feed::{Secret, SendTuning, check_url};
@@ -232,6 +232,11 @@ pub fn pull(args: &PullArgs) -> ExitCode {
         Ok(summary) => report(&job, &summary, started.elapsed()),
         Err(error) => {
             eprintln!("feedlens pull: {error}");
+            if matches!(error, PullError::Api { .. } | PullError::BadPage { .. }) {
+                eprintln!(
+                    "feedlens pull: what was written is kept; once this is fixed, the same command with --resume continues"
+                );
+            }
             ExitCode::from(EXIT_USAGE)
         }
     }

@@ -159,6 +159,9 @@ pub struct PullSummary {
     pub output_bytes: u64,
     /// The state file.
     pub state_path: PathBuf,
+    /// Time spent writing pages and the state (synced), in all events: against the run's
+    /// length, whether the writer could be the bottleneck.
+    pub write_time: Duration,
 }
 
 impl PullSummary {
@@ -225,6 +228,7 @@ struct Shared<'a> {
     api: api::Api,
     journaled: Mutex<Journaled>,
     counted: Mutex<Vec<Option<u64>>>,
+    write_time: Mutex<Duration>,
     stop: &'a AtomicBool,
     on_event: &'a (dyn Fn(PullEvent) + Sync),
 }
@@ -254,6 +258,7 @@ pub fn run(
         api: api::Api::new(&job.base_url, &job.account_id, &job.passcode, &job.tuning)?,
         journaled: Mutex::new(journaled),
         counted: Mutex::new(vec![None; job.events.len()]),
+        write_time: Mutex::new(Duration::ZERO),
         stop,
         on_event,
     };
@@ -301,6 +306,7 @@ pub fn run(
             .collect(),
         output_bytes: journaled.state.output_bytes,
         state_path: journaled.state_path().to_path_buf(),
+        write_time: *lock(&shared.write_time),
     })
 }
 
@@ -378,7 +384,9 @@ impl Shared<'_> {
                 let next = page.next_cursor.filter(|next| !next.is_empty());
                 let (pages, records) = {
                     let mut journaled = lock(&self.journaled);
+                    let writing = Instant::now();
                     journaled.append_page(index, &buffer, count, next.clone())?;
+                    *lock(&self.write_time) += writing.elapsed();
                     let entry = &journaled.state.events[index];
                     (entry.pages, entry.records)
                 };
