@@ -43,6 +43,10 @@ enum Command {
     Serve(feedlens::cli::ServeArgs),
     /// Compare two inputs (files or folders) record by record, each under its own rules and edits.
     Diff(feedlens::cli::DiffArgs),
+    /// Pull events from CleverTap's Get Events API into an NDJSON file (resumable, reconciled).
+    Pull(feedlens::cli::PullArgs),
+    /// Run a CleverTap API stand-in on 127.0.0.1 for trying and testing pulls.
+    ServeClevertap(feedlens::cli::ServeClevertapArgs),
 }
 
 fn main() -> ExitCode {
@@ -54,6 +58,8 @@ fn main() -> ExitCode {
         Some(Command::Send(args)) => feedlens::cli::send(&args),
         Some(Command::Serve(args)) => feedlens::cli::serve(&args),
         Some(Command::Diff(args)) => feedlens::cli::diff(&args),
+        Some(Command::Pull(args)) => feedlens::cli::pull(&args),
+        Some(Command::ServeClevertap(args)) => feedlens::cli::serve_clevertap(&args),
         #[cfg(feature = "gui")]
         None => feedlens::ui::run(cli.window),
         #[cfg(not(feature = "gui"))]

@@ -9,6 +9,8 @@ mod lines;
 mod parse;
 mod paths;
 mod place;
+/// Pulling from the Get Events API (`feedlens pull`).
+pub mod pull;
 mod reader;
 mod scan;
 mod source;

@@ -9,9 +9,11 @@ mod error;
 mod input;
 mod map;
 mod output;
+mod pull;
 mod send;
 mod send_report;
 mod serve;
+mod serve_clevertap;
 
 use std::process::ExitCode;
 
@@ -23,8 +25,10 @@ pub use error::CliError;
 pub use input::{InputArgs, engine_for, input_files};
 pub use map::{MapArgs, map};
 pub use output::FindingRow;
+pub use pull::{PullArgs, pull};
 pub use send::{SendArgs, send};
 pub use serve::{ServeArgs, serve};
+pub use serve_clevertap::{ServeClevertapArgs, serve_clevertap};
 
 /// Exit code: every record mapped (warnings allowed).
 pub const EXIT_OK: u8 = 0;

@@ -146,7 +146,7 @@ fn body_text(response: reqwest::blocking::Response) -> String {
 }
 
 /// An error with its causes, e.g. `error sending request for url (…): connection closed`.
-fn error_chain(error: &reqwest::Error) -> String {
+pub(crate) fn error_chain(error: &reqwest::Error) -> String {
     let mut text = if error.is_timeout() {
         format!("timed out: {error}")
     } else {

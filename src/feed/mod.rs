@@ -55,6 +55,10 @@ mod retry;
 mod sender;
 mod settings;
 
+/// Shared with the CleverTap pull (`crate::clevertap::pull`): one retry policy, one error text.
+pub(crate) use client::error_chain;
+pub(crate) use retry::backoff_delay;
+
 pub use journal::{
     AcceptedInPlan, AttemptStatus, Journal, JournalContents, JournalError, JournalLine,
     accepted_in_plan, default_journal_path, read_journal,
