@@ -224,3 +224,53 @@ fn a_typed_path_opens_files_without_a_system_dialog() {
     assert!(harness.query_by_label("Open CleverTap files").is_none());
     assert_eq!(harness.state().record_count(), 7);
 }
+
+#[test]
+fn a_quick_fix_sets_the_identity_of_every_selected_held_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("nobody.jsonl");
+    let mut text = String::new();
+    for i in 0..3 {
+        text.push_str(&format!(
+            "{{\"ts\":20220212004131,\"eventName\":\"App Launched\",\"profile\":{{\"objectId\":\"__obj{i}\",\"platform\":\"Web\"}}}}\n"
+        ));
+    }
+    text.push_str("{\"ts\":20220212004131,\"eventName\":\"App Launched\",\"profile\":{\"identity\":\"u9\"}}\n");
+    std::fs::write(&input, &text).unwrap();
+    let edits = dir.path().join("edits.ndjson");
+    let app = App::new(
+        None,
+        StartOptions {
+            files: vec![input.clone()],
+            edits: Some(edits.clone()),
+            fresh: true,
+            ..StartOptions::default()
+        },
+    )
+    .unwrap();
+    let mut harness = Harness::builder()
+        .with_size([1600.0, 1200.0])
+        .build_ui_state(|ui, app: &mut App| app.frame_ui(ui), app);
+    settle(&mut harness);
+    harness.get_by_label("Unmapped/Held (3)").click();
+    settle(&mut harness);
+    harness.state_mut().push(Command::SelectAllInTab);
+    harness.state_mut().push(Command::FocusRecord(1));
+    settle(&mut harness);
+    harness.get_by_label("Quick fix…").click();
+    settle(&mut harness);
+    harness
+        .get_by_label("Set the customer id from profile.objectId (3 held records)")
+        .click();
+    settle(&mut harness);
+    harness.get_by_label("Unmapped/Held (0)");
+    harness.get_by_label("Other (4)");
+    let kept = std::fs::read_to_string(&edits).unwrap();
+    assert_eq!(kept.lines().count(), 3, "{kept}");
+    assert!(kept.contains(r#"\"identity\":\"__obj2\""#), "{kept}");
+    assert_eq!(
+        std::fs::read_to_string(&input).unwrap(),
+        text,
+        "the input is untouched"
+    );
+}

@@ -135,6 +135,10 @@ pub enum Command {
     ApplyEdit,
     /// Close the record editor without keeping anything.
     CloseEditor,
+    /// Quick fix for held records without an identity: set `profile.identity` from another
+    /// field of each record (a dotted path, e.g. `profile.objectId`), for the selected held
+    /// records (or the focused one).
+    QuickFixIdentity(String),
     /// Show or hide the Edits panel.
     ShowEditsPanel(bool),
     /// Drop one edit (by its position in the edits file) and map again.

@@ -352,6 +352,29 @@ fn header_ui(
         {
             commands.push(Command::EditRecord(record));
         }
+        let missing_identity = outcome
+            .findings
+            .iter()
+            .any(|f| f.kind == crate::mapping::FindingKind::MissingIdentity);
+        if let (true, Some(source)) = (missing_identity, &outcome.source) {
+            let candidates = super::edit::identity_candidates(source);
+            let count = app.quick_fix_rows().len();
+            ui.menu_button("Quick fix…", |ui| {
+                if candidates.is_empty() {
+                    ui.label("No field of this record's profile can stand in: use Edit record…");
+                }
+                for path in candidates {
+                    let label = format!("Set the customer id from {path} ({count} held records)");
+                    if ui
+                        .button(label)
+                        .on_hover_text("For each selected held record without an identity (else this one): profile.identity takes that field's value; one edit each, in the edits file")
+                        .clicked()
+                    {
+                        commands.push(Command::QuickFixIdentity(path));
+                    }
+                }
+            });
+        }
         if outcome
             .mapped
             .as_ref()

@@ -192,3 +192,143 @@ impl App {
             .is_some()
     }
 }
+
+/// The value at a dotted path of a record (`profile.objectId`), as text, when it is a
+/// non-empty string or a number.
+pub fn text_at(record: &serde_json::Value, path: &str) -> Option<String> {
+    let value = path
+        .split('.')
+        .try_fold(record, |value, key| value.get(key))?;
+    match value {
+        serde_json::Value::String(text) if !text.trim().is_empty() => Some(text.clone()),
+        serde_json::Value::Number(number) => Some(number.to_string()),
+        _ => None,
+    }
+}
+
+/// Fields of a record's profile that can stand in for its missing identity: its non-empty
+/// text and number values.
+pub fn identity_candidates(source: &[u8]) -> Vec<String> {
+    let record = source_value(source);
+    let Some(profile) = record.get("profile").and_then(|p| p.as_object()) else {
+        return Vec::new();
+    };
+    profile
+        .keys()
+        .map(|key| format!("profile.{key}"))
+        .filter(|path| text_at(&record, path).is_some())
+        .collect()
+}
+
+impl App {
+    /// Rows a quick fix works on: the selected held records, else the focused one.
+    pub(super) fn quick_fix_rows(&self) -> Vec<u32> {
+        let held = crate::records::status_code(RecordStatus::Held);
+        let metas = &self.records.store().metas;
+        let selected: Vec<u32> = self
+            .selection
+            .iter()
+            .filter(|&row| metas.get(row as usize).is_some_and(|m| m.status == held))
+            .collect();
+        if selected.is_empty() {
+            self.focus.into_iter().collect()
+        } else {
+            selected
+        }
+    }
+
+    /// Sets `profile.identity` from the field at `from` in each held record without an
+    /// identity (the selected ones, else the focused one): one edit each, written at once.
+    pub(super) fn quick_fix_identity(&mut self, from: &str) {
+        let store = self.records.store();
+        let mut planned = Vec::new();
+        let mut skipped = 0;
+        for row in self.quick_fix_rows() {
+            let Some(outcome) = store.outcome(row as usize) else {
+                continue;
+            };
+            let missing = outcome
+                .findings
+                .iter()
+                .any(|finding| finding.kind == crate::mapping::FindingKind::MissingIdentity);
+            let (Some(source), Some(place)) = (&outcome.source, store.place_key(row as usize))
+            else {
+                continue;
+            };
+            let mut record = source_value(source);
+            let value = text_at(&record, from);
+            let (true, Some(value), Some(profile)) = (
+                missing,
+                value,
+                record.get_mut("profile").and_then(|p| p.as_object_mut()),
+            ) else {
+                skipped += 1;
+                continue;
+            };
+            profile.insert("identity".into(), serde_json::Value::String(value));
+            let (path, line, column, csv_row) = place;
+            let csv_row = (csv_row > 0).then_some(csv_row);
+            let existing = self.edits.find(&path, line, column, csv_row);
+            planned.push(Edit {
+                file: path.to_path_buf(),
+                file_sha256: String::new(),
+                line,
+                column,
+                csv_row,
+                id: match existing {
+                    Some(edit) => edit.id.clone(),
+                    None => outcome.mapped.as_ref().map(|m| m.record_id.to_string()),
+                },
+                original_sha256: match existing {
+                    Some(edit) => edit.original_sha256.clone(),
+                    None => Some(sha256_hex(source)),
+                },
+                text: serde_json::to_string(&record).unwrap_or_default(),
+            });
+        }
+        if planned.is_empty() {
+            self.status = format!("nothing to fix: no held record without an identity has {from}");
+            return;
+        }
+        self.status = format!(
+            "setting the customer id from {from} on {} records{}…",
+            planned.len(),
+            if skipped > 0 {
+                format!(
+                    " ({skipped} selected records skipped: not held for identity, or no {from})"
+                )
+            } else {
+                String::new()
+            }
+        );
+        let mut edits = self.edits.clone();
+        let send = self.sender();
+        let spawned = crate::thread::spawn_named("feedlens-edit", move || {
+            let mut hashes: std::collections::HashMap<std::path::PathBuf, String> =
+                std::collections::HashMap::new();
+            let result = planned
+                .into_iter()
+                .map(|mut edit| {
+                    let hash = match hashes.get(&edit.file) {
+                        Some(hash) => hash.clone(),
+                        None => {
+                            let hash = file_sha256(&edit.file)?;
+                            hashes.insert(edit.file.clone(), hash.clone());
+                            hash
+                        }
+                    };
+                    edit.file_sha256 = hash;
+                    Ok(edit)
+                })
+                .collect::<Result<Vec<Edit>, crate::edits::EditsError>>()
+                .and_then(|planned| edits.apply_all(planned))
+                .map(|_| edits)
+                .map_err(|error| error.to_string());
+            send(Msg::EditSaved(result));
+        });
+        if let Err(error) = spawned {
+            self.errors
+                .push(crate::thread::start_failed("feedlens-edit", &error));
+        }
+    }
+}

@@ -184,6 +184,7 @@ impl App {
             Command::ApplyEdit => self.apply_edit(),
             Command::CloseEditor => self.editor = None,
             Command::ShowEditsPanel(open) => self.edits_panel = open,
+            Command::QuickFixIdentity(from) => self.quick_fix_identity(&from),
             Command::RevertEdit(index) => self.revert_edits(Some(index)),
             Command::RevertAllEdits => self.revert_edits(None),
             Command::SendEdited => self.send_edited(),
