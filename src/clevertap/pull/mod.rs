@@ -311,6 +311,127 @@ pub fn run(
 }
 
 impl Shared<'_> {
+    /// The event's pages: fetched and made into lines on this thread while a writer thread
+    /// writes the page before (pages in order, the state saved after each), so writing and
+    /// syncing overlap the next request. Still one request in flight per cursor.
+    fn pages(&self, index: usize, name: &str, cursor: Option<String>) -> Result<(), PullError> {
+        let (send, receive) = std::sync::mpsc::sync_channel::<(Vec<u8>, u64, Option<String>)>(1);
+        std::thread::scope(|scope| {
+            let writer = scope.spawn(move || -> Result<(), PullError> {
+                let started = Instant::now();
+                let (mut run_records, mut run_bytes) = (0, 0);
+                for (buffer, count, next) in receive {
+                    let last = next.is_none();
+                    let (pages, records) = {
+                        let mut journaled = lock(&self.journaled);
+                        let writing = Instant::now();
+                        if let Err(error) = journaled.append_page(index, &buffer, count, next) {
+                            self.stop.store(true, Ordering::SeqCst);
+                            return Err(error.into());
+                        }
+                        *lock(&self.write_time) += writing.elapsed();
+                        let entry = &journaled.state.events[index];
+                        (entry.pages, entry.records)
+                    };
+                    run_records += count;
+                    run_bytes += buffer.len() as u64;
+                    (self.on_event)(PullEvent::Page {
+                        event: name.to_string(),
+                        pages,
+                        records,
+                        run_records,
+                        run_bytes,
+                        elapsed: started.elapsed(),
+                    });
+                    if last {
+                        break;
+                    }
+                }
+                Ok(())
+            });
+            let fetched = self.fetch_pages(index, name, cursor, &send);
+            drop(send);
+            writer.join().unwrap_or(Ok(()))?;
+            fetched
+        })
+    }
+
+    /// Fetches pages from `cursor` (or a new cursor) and hands each page's lines to `send`
+    /// until the last page, a stop, or the writer's end.
+    fn fetch_pages(
+        &self,
+        index: usize,
+        name: &str,
+        mut cursor: Option<String>,
+        send: &std::sync::mpsc::SyncSender<(Vec<u8>, u64, Option<String>)>,
+    ) -> Result<(), PullError> {
+        let api_error = |error| PullError::Api {
+            event: name.to_string(),
+            error,
+        };
+        let on_retry = |note| {
+            (self.on_event)(PullEvent::Retry {
+                event: name.to_string(),
+                note,
+            })
+        };
+        let prefix = lines::event_prefix(name);
+        loop {
+            if self.stop.load(Ordering::SeqCst) {
+                return Ok(());
+            }
+            let current = match cursor.take() {
+                Some(cursor) => cursor,
+                None => {
+                    let fetched = self.api.request_cursor(
+                        name,
+                        self.job.range,
+                        self.job.batch_size,
+                        self.stop,
+                        &on_retry,
+                    );
+                    let fetched = match fetched {
+                        Err(ApiError::Stopped) => return Ok(()),
+                        other => other.map_err(api_error)?,
+                    };
+                    lock(&self.journaled).set_cursor(index, fetched.clone())?;
+                    fetched
+                }
+            };
+            let body = match self.api.page(&current, self.stop, &on_retry) {
+                Ok(body) => body,
+                Err(ApiError::Stopped) => return Ok(()),
+                Err(ApiError::Fail { message, .. }) => {
+                    self.stop.store(true, Ordering::SeqCst);
+                    let records = lock(&self.journaled).state.events[index].records;
+                    return Err(PullError::CursorRejected {
+                        event: name.to_string(),
+                        message,
+                        output: self.job.output.display().to_string(),
+                        records,
+                    });
+                }
+                Err(error) => return Err(api_error(error)),
+            };
+            let page: Page<'_> =
+                sonic_rs::from_slice(&body).map_err(|error| PullError::BadPage {
+                    event: name.to_string(),
+                    error: error.to_string(),
+                })?;
+            let mut buffer = Vec::with_capacity(body.len());
+            for record in &page.records {
+                lines::push_record_line(&mut buffer, record.as_raw_str().as_bytes(), &prefix);
+            }
+            let count = page.records.len() as u64;
+            let next = page.next_cursor.filter(|next| !next.is_empty());
+            let last = next.is_none();
+            if send.send((buffer, count, next.clone())).is_err() || last {
+                return Ok(());
+            }
+            cursor = next;
+        }
+    }
+
     /// One event: its cursor (saved), its pages in order, then its count.
     fn pull_event(&self, index: usize) -> Result<(), PullError> {
         let name = self.job.events[index].clone();
@@ -329,82 +450,12 @@ impl Shared<'_> {
             event: name.clone(),
             earlier_records: saved.records,
         });
-        let mut cursor = saved.cursor;
         if !saved.done {
-            let started = Instant::now();
-            let (mut run_records, mut run_bytes) = (0, 0);
-            let prefix = lines::event_prefix(&name);
-            let mut buffer = Vec::new();
-            loop {
-                if self.stop.load(Ordering::SeqCst) {
-                    return Ok(());
-                }
-                let current = match cursor.take() {
-                    Some(cursor) => cursor,
-                    None => {
-                        let fetched = self.api.request_cursor(
-                            &name,
-                            self.job.range,
-                            self.job.batch_size,
-                            self.stop,
-                            &on_retry,
-                        );
-                        let fetched = match fetched {
-                            Err(ApiError::Stopped) => return Ok(()),
-                            other => other.map_err(api_error)?,
-                        };
-                        lock(&self.journaled).set_cursor(index, fetched.clone())?;
-                        fetched
-                    }
-                };
-                let body = match self.api.page(&current, self.stop, &on_retry) {
-                    Ok(body) => body,
-                    Err(ApiError::Stopped) => return Ok(()),
-                    Err(ApiError::Fail { message, .. }) => {
-                        let records = lock(&self.journaled).state.events[index].records;
-                        return Err(PullError::CursorRejected {
-                            event: name,
-                            message,
-                            output: self.job.output.display().to_string(),
-                            records,
-                        });
-                    }
-                    Err(error) => return Err(api_error(error)),
-                };
-                let page: Page<'_> =
-                    sonic_rs::from_slice(&body).map_err(|error| PullError::BadPage {
-                        event: name.clone(),
-                        error: error.to_string(),
-                    })?;
-                buffer.clear();
-                for record in &page.records {
-                    lines::push_record_line(&mut buffer, record.as_raw_str().as_bytes(), &prefix);
-                }
-                let count = page.records.len() as u64;
-                let next = page.next_cursor.filter(|next| !next.is_empty());
-                let (pages, records) = {
-                    let mut journaled = lock(&self.journaled);
-                    let writing = Instant::now();
-                    journaled.append_page(index, &buffer, count, next.clone())?;
-                    *lock(&self.write_time) += writing.elapsed();
-                    let entry = &journaled.state.events[index];
-                    (entry.pages, entry.records)
-                };
-                run_records += count;
-                run_bytes += buffer.len() as u64;
-                (self.on_event)(PullEvent::Page {
-                    event: name.clone(),
-                    pages,
-                    records,
-                    run_records,
-                    run_bytes,
-                    elapsed: started.elapsed(),
-                });
-                match next {
-                    Some(next) => cursor = Some(next),
-                    None => break,
-                }
-            }
+            self.pages(index, &name, saved.cursor)?;
+        }
+        if !lock(&self.journaled).state.events[index].done {
+            // Stopped before the last page.
+            return Ok(());
         }
         let pulled = lock(&self.journaled).state.events[index].records;
         (self.on_event)(PullEvent::Finished {
