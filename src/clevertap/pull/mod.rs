@@ -202,6 +202,9 @@ pub enum PullError {
         /// Records of the event already written.
         records: u64,
     },
+    /// A thread could not start (the system is out of threads or memory).
+    #[error("{0}")]
+    Thread(String),
     /// A page that is not CleverTap's JSON.
     #[error(
         "{event}: a page from CleverTap is not JSON with a records list ({error}); run again with --resume"
@@ -267,22 +270,32 @@ pub fn run(
     let workers = job.concurrency.clamp(1, job.events.len().max(1));
     std::thread::scope(|scope| {
         for _ in 0..workers {
-            scope.spawn(|| {
-                loop {
-                    if stop.load(Ordering::SeqCst) {
-                        break;
+            let started = std::thread::Builder::new()
+                .name("feedlens-pull".to_string())
+                .spawn_scoped(scope, || {
+                    loop {
+                        if stop.load(Ordering::SeqCst) {
+                            break;
+                        }
+                        let index = next.fetch_add(1, Ordering::SeqCst);
+                        if index >= job.events.len() {
+                            break;
+                        }
+                        if let Err(error) = shared.pull_event(index) {
+                            stop.store(true, Ordering::SeqCst);
+                            lock(&first_error).get_or_insert(error);
+                            break;
+                        }
                     }
-                    let index = next.fetch_add(1, Ordering::SeqCst);
-                    if index >= job.events.len() {
-                        break;
-                    }
-                    if let Err(error) = shared.pull_event(index) {
-                        stop.store(true, Ordering::SeqCst);
-                        lock(&first_error).get_or_insert(error);
-                        break;
-                    }
-                }
-            });
+                });
+            if let Err(error) = started {
+                stop.store(true, Ordering::SeqCst);
+                lock(&first_error).get_or_insert(PullError::Thread(crate::thread::start_failed(
+                    "feedlens-pull",
+                    &error,
+                )));
+                break;
+            }
         }
     });
     if let Some(error) = lock(&first_error).take() {
@@ -317,38 +330,43 @@ impl Shared<'_> {
     fn pages(&self, index: usize, name: &str, cursor: Option<String>) -> Result<(), PullError> {
         let (send, receive) = std::sync::mpsc::sync_channel::<(Vec<u8>, u64, Option<String>)>(1);
         std::thread::scope(|scope| {
-            let writer = scope.spawn(move || -> Result<(), PullError> {
-                let started = Instant::now();
-                let (mut run_records, mut run_bytes) = (0, 0);
-                for (buffer, count, next) in receive {
-                    let last = next.is_none();
-                    let (pages, records) = {
-                        let mut journaled = lock(&self.journaled);
-                        let writing = Instant::now();
-                        if let Err(error) = journaled.append_page(index, &buffer, count, next) {
-                            self.stop.store(true, Ordering::SeqCst);
-                            return Err(error.into());
+            let writer = std::thread::Builder::new()
+                .name("feedlens-pull-write".to_string())
+                .spawn_scoped(scope, move || -> Result<(), PullError> {
+                    let started = Instant::now();
+                    let (mut run_records, mut run_bytes) = (0, 0);
+                    for (buffer, count, next) in receive {
+                        let last = next.is_none();
+                        let (pages, records) = {
+                            let mut journaled = lock(&self.journaled);
+                            let writing = Instant::now();
+                            if let Err(error) = journaled.append_page(index, &buffer, count, next) {
+                                self.stop.store(true, Ordering::SeqCst);
+                                return Err(error.into());
+                            }
+                            *lock(&self.write_time) += writing.elapsed();
+                            let entry = &journaled.state.events[index];
+                            (entry.pages, entry.records)
+                        };
+                        run_records += count;
+                        run_bytes += buffer.len() as u64;
+                        (self.on_event)(PullEvent::Page {
+                            event: name.to_string(),
+                            pages,
+                            records,
+                            run_records,
+                            run_bytes,
+                            elapsed: started.elapsed(),
+                        });
+                        if last {
+                            break;
                         }
-                        *lock(&self.write_time) += writing.elapsed();
-                        let entry = &journaled.state.events[index];
-                        (entry.pages, entry.records)
-                    };
-                    run_records += count;
-                    run_bytes += buffer.len() as u64;
-                    (self.on_event)(PullEvent::Page {
-                        event: name.to_string(),
-                        pages,
-                        records,
-                        run_records,
-                        run_bytes,
-                        elapsed: started.elapsed(),
-                    });
-                    if last {
-                        break;
                     }
-                }
-                Ok(())
-            });
+                    Ok(())
+                })
+                .map_err(|error| {
+                    PullError::Thread(crate::thread::start_failed("feedlens-pull-write", &error))
+                })?;
             let fetched = self.fetch_pages(index, name, cursor, &send);
             drop(send);
             writer.join().unwrap_or(Ok(()))?;
