@@ -8,6 +8,8 @@ pub mod clevertap;
 pub mod cli;
 pub mod feed;
 pub mod mapping;
+pub mod mask;
 pub mod mparticle;
 pub mod pipeline;
+pub mod report;
 pub mod ui;

@@ -32,6 +32,10 @@ enum Command {
     Send(feedlens::feed::cli::SendArgs),
     /// Run a local mParticle-compatible feed on 127.0.0.1 for trying and testing sends.
     Serve(feedlens::feed::cli::ServeArgs),
+    /// Write the source records with personal data masked (NDJSON), to share a sample.
+    Mask(feedlens::cli::MaskArgs),
+    /// Write one self-contained HTML report of a check (accounting, coverage, findings).
+    Report(feedlens::cli::ReportArgs),
 }
 
 fn main() -> ExitCode {
@@ -42,6 +46,8 @@ fn main() -> ExitCode {
         Some(Command::Check(args)) => feedlens::cli::check(&args),
         Some(Command::Send(args)) => feedlens::feed::cli::send(&args),
         Some(Command::Serve(args)) => feedlens::feed::cli::serve(&args),
+        Some(Command::Mask(args)) => feedlens::cli::mask(&args),
+        Some(Command::Report(args)) => feedlens::cli::report(&args),
         None => feedlens::ui::run(cli.window),
     }
 }

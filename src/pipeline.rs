@@ -328,14 +328,26 @@ pub fn map_item(engine: &Engine, item: ReadItem, fallback: Option<&str>) -> Outc
         ReadItem::Record(raw) => {
             let RawPayload::Json(text) = &raw.payload;
             match clevertap::parse_text(&raw.place, text) {
-                Ok(value) => {
-                    let mut outcome = engine.map_text(raw.place, text, value, fallback);
-                    if engine.options().keep_source {
-                        let RawPayload::Json(text) = raw.payload;
-                        outcome.source = Some(Arc::from(text));
+                Ok(value) => match &engine.options().mask {
+                    Some(masker) => {
+                        // The masked record's own text: its id, and what is kept of it, are
+                        // the masked record's.
+                        let (masked, value) = masker.record(&raw.place, &value);
+                        let mut outcome = engine.map_text(raw.place, &masked, value, fallback);
+                        if engine.options().keep_source {
+                            outcome.source = Some(Arc::from(masked));
+                        }
+                        outcome
                     }
-                    outcome
-                }
+                    None => {
+                        let mut outcome = engine.map_text(raw.place, text, value, fallback);
+                        if engine.options().keep_source {
+                            let RawPayload::Json(text) = raw.payload;
+                            outcome.source = Some(Arc::from(text));
+                        }
+                        outcome
+                    }
+                },
                 Err(message) => Outcome::unreadable(raw.place, message),
             }
         }

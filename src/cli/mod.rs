@@ -1,6 +1,8 @@
 //! The headless commands `map` and `check`: argument definitions and their runs.
 
+mod mask;
 mod output;
+mod report;
 
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
@@ -16,7 +18,9 @@ use crate::mparticle::Environment;
 use crate::pipeline::{self, Accounting, Progress, RunSummary};
 use uuid::Uuid;
 
+pub use mask::{MaskArgs, MaskOptions, mask, masked_engine};
 pub use output::{CheckChunk, CheckOutput, FindingRow};
+pub use report::{ReportArgs, report};
 
 /// Exit code: every record mapped (warnings allowed).
 pub const EXIT_OK: u8 = 0;
@@ -56,6 +60,8 @@ pub struct MapArgs {
     /// The batches' environment.
     #[arg(long, value_name = "ENV", default_value = "development", value_parser = ["development", "production"])]
     pub environment: String,
+    #[command(flatten)]
+    pub mask: MaskOptions,
 }
 
 /// `feedlens check` options.
@@ -66,6 +72,8 @@ pub struct CheckArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub mask: MaskOptions,
 }
 
 /// Logging to stderr, filtered by `RUST_LOG` (default: warnings).
@@ -227,7 +235,9 @@ pub fn map(args: &MapArgs) -> ExitCode {
         return usage_error(&message);
     }
     let environment = args.environment.parse().unwrap_or_default();
-    let engine = match engine_for(&args.input, environment) {
+    let engine = match engine_for(&args.input, environment)
+        .and_then(|engine| masked_engine(engine, &args.mask))
+    {
         Ok(engine) => engine,
         Err(message) => return usage_error(&message),
     };
@@ -319,7 +329,9 @@ pub fn check(args: &CheckArgs) -> ExitCode {
     if let Err(message) = check_paths(&args.input.files) {
         return usage_error(&message);
     }
-    let engine = match engine_for(&args.input, Environment::Development) {
+    let engine = match engine_for(&args.input, Environment::Development)
+        .and_then(|engine| masked_engine(engine, &args.mask))
+    {
         Ok(engine) => engine,
         Err(message) => return usage_error(&message),
     };

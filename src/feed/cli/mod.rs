@@ -194,6 +194,13 @@ fn run_send(args: &SendArgs) -> Result<ExitCode, String> {
     if !read_summary.failures.is_empty() {
         return Ok(ExitCode::from(EXIT_USAGE));
     }
+    let masked = crate::mask::masked_records(&outcomes);
+    if masked > 0 {
+        return Err(format!(
+            "{masked} records carry masked identities (an email at @{}, or a customer id shaped id:…): they were masked to be shared (feedlens mask, --mask), and sent they would reach the wrong users or none; nothing sent. Send the original export instead",
+            crate::mask::EMAIL_DOMAIN
+        ));
+    }
     let now_millis = engine.options().now_millis;
     let plan = SendPlan::from_outcomes(
         &outcomes,
