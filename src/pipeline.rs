@@ -348,10 +348,19 @@ pub fn map_item(engine: &Engine, item: ReadItem, fallback: Option<&str>) -> Outc
                         outcome
                     }
                 },
-                Err(message) => Outcome::unreadable(raw.place, message),
+                Err(message) => unreadable(engine, raw.place, message),
             }
         }
-        ReadItem::Unreadable { place, message } => Outcome::unreadable(place, message),
+        ReadItem::Unreadable { place, message } => unreadable(engine, place, message),
+    }
+}
+
+/// An unreadable record's outcome; when masking, what its message quotes of the record is
+/// masked too.
+fn unreadable(engine: &Engine, place: clevertap::Place, message: String) -> Outcome {
+    match &engine.options().mask {
+        Some(masker) => Outcome::unreadable(place, masker.message(&message)),
+        None => Outcome::unreadable(place, message),
     }
 }
 

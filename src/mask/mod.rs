@@ -196,6 +196,25 @@ impl Masker {
         self.mask_text(self.kind(field, text), text)
     }
 
+    /// A reader's message about an unreadable record with the record's text it quotes
+    /// (between backticks) masked: the text of a broken line may hold anything.
+    pub fn message(&self, message: &str) -> String {
+        let mut out = String::with_capacity(message.len());
+        let mut parts = message.split('`');
+        out.push_str(parts.next().unwrap_or_default());
+        let mut quoted = true;
+        for part in parts {
+            out.push('`');
+            if quoted && !part.is_empty() {
+                out.push_str(&self.mask_text(Kind::Text, part));
+            } else {
+                out.push_str(part);
+            }
+            quoted = !quoted;
+        }
+        out
+    }
+
     fn properties(&self, props: &Json, nodes: &[&FieldNode], out: &mut Vec<u8>) {
         let Some(props) = props.as_object() else {
             return;

@@ -14,9 +14,9 @@ const EVENTS_LISTED: usize = 200;
 /// Files listed by name.
 const FILES_LISTED: usize = 200;
 /// Chart bars' longest length, in pixels.
-const BAR_MAX: f64 = 520.0;
+const BAR_MAX: f64 = 280.0;
 /// A chart label's longest length, in characters.
-const LABEL_CHARS: usize = 30;
+const LABEL_CHARS: usize = 26;
 
 /// The rules a report was made with.
 #[derive(Debug, Clone, Serialize)]
