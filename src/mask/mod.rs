@@ -82,6 +82,7 @@ impl FieldNode {
 
 /// Masks source records with a salt and the rules' allowlist. Cheap to share across threads.
 pub struct Masker {
+    id: u64,
     keyed: Hmac<Sha256>,
     fields: FieldNode,
     /// Property names kept, as attribute keys.
@@ -98,6 +99,29 @@ impl std::fmt::Debug for Masker {
         f.debug_struct("Masker").finish_non_exhaustive()
     }
 }
+
+/// Tokens of short texts kept per thread, per kind: the same words (`Mobile`, `Push`, a
+/// user's id) recur from record to record, and a lookup costs less than an HMAC.
+#[derive(Default)]
+struct TokenCache {
+    /// The [`Masker::id`] the tokens were made by.
+    owner: u64,
+    tokens: [HashMap<Box<str>, Box<str>, foldhash::fast::RandomState>; KINDS],
+}
+
+/// Texts longer than this are not cached; a cache holds at most this many per kind, then
+/// starts again.
+const CACHED_TEXT_BYTES: usize = 64;
+const CACHED_TOKENS: usize = 4096;
+
+thread_local! {
+    static TOKENS: std::cell::RefCell<TokenCache> = std::cell::RefCell::default();
+}
+
+/// Makes each masker's id, so that a thread's cache never serves another salt's tokens.
+static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+const KINDS: usize = 9;
 
 /// What a value being masked is, from its field's name and its own shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,6 +159,7 @@ impl Masker {
             }
         }
         Masker {
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             keyed: Hmac::<Sha256>::new_from_slice(salt.bytes())
                 .unwrap_or_else(|_| unreachable_hmac()),
             fields,
@@ -292,13 +317,44 @@ impl Masker {
             if token::kept_as_is(text) {
                 write_json(out, &text);
             } else {
-                write_json(out, &self.mask_text(self.kind(name, text), text));
+                self.write_masked_text(self.kind(name, text), text, out);
             }
         } else if value.is_number() {
             let text = crate::mapping::number_text(value).unwrap_or_default();
             out.extend_from_slice(self.mask_number(self.kind(name, &text), &text).as_bytes());
         } else {
             write_json(out, value);
+        }
+    }
+
+    /// Writes a text's token as a JSON string, from this thread's cache when it has it.
+    fn write_masked_text(&self, kind: Kind, text: &str, out: &mut Vec<u8>) {
+        if text.len() > CACHED_TEXT_BYTES {
+            return write_json(out, &self.mask_text(kind, text));
+        }
+        let cached = TOKENS.with(|cache| {
+            let Ok(mut cache) = cache.try_borrow_mut() else {
+                return false;
+            };
+            if cache.owner != self.id {
+                cache.tokens.iter_mut().for_each(HashMap::clear);
+                cache.owner = self.id;
+            }
+            let tokens = &mut cache.tokens[kind as usize];
+            if let Some(token) = tokens.get(text) {
+                write_json(out, &**token);
+                return true;
+            }
+            if tokens.len() >= CACHED_TOKENS {
+                tokens.clear();
+            }
+            let token = self.mask_text(kind, text);
+            write_json(out, &token);
+            tokens.insert(text.into(), token.into_boxed_str());
+            true
+        });
+        if !cached {
+            write_json(out, &self.mask_text(kind, text));
         }
     }
 
