@@ -14,9 +14,11 @@ pub mod diff;
 pub mod edits;
 pub mod feed;
 pub mod mapping;
+pub mod mask;
 pub mod mparticle;
 pub mod pipeline;
 pub mod records;
-pub mod thread;
 #[cfg(feature = "gui")]
+pub mod report;
+pub mod thread;
 pub mod ui;

@@ -47,6 +47,10 @@ enum Command {
     Pull(feedlens::cli::PullArgs),
     /// Run a CleverTap API stand-in on 127.0.0.1 for trying and testing pulls.
     ServeClevertap(feedlens::cli::ServeClevertapArgs),
+    /// Write the source records with personal data masked (NDJSON), to share a sample.
+    Mask(feedlens::cli::MaskArgs),
+    /// Write one self-contained HTML report of a check (accounting, coverage, findings).
+    Report(feedlens::cli::ReportArgs),
 }
 
 fn main() -> ExitCode {
@@ -60,6 +64,8 @@ fn main() -> ExitCode {
         Some(Command::Diff(args)) => feedlens::cli::diff(&args),
         Some(Command::Pull(args)) => feedlens::cli::pull(&args),
         Some(Command::ServeClevertap(args)) => feedlens::cli::serve_clevertap(&args),
+        Some(Command::Mask(args)) => feedlens::cli::mask(&args),
+        Some(Command::Report(args)) => feedlens::cli::report(&args),
         #[cfg(feature = "gui")]
         None => feedlens::ui::run(cli.window),
         #[cfg(not(feature = "gui"))]

@@ -388,18 +388,39 @@ pub fn map_item(engine: &Engine, item: ReadItem, fallback: Option<&str>) -> Outc
         ReadItem::Record(raw) => {
             let RawPayload::Json(text) = &raw.payload;
             match clevertap::parse_text(&raw.place, text) {
-                Ok(value) => {
-                    let mut outcome = engine.map_text(raw.place, text, value, fallback);
-                    if engine.options().keep_source {
-                        let RawPayload::Json(text) = raw.payload;
-                        outcome.source = Some(Arc::from(text));
+                Ok(value) => match &engine.options().mask {
+                    Some(masker) => {
+                        // The masked record's own text: its id, and what is kept of it, are
+                        // the masked record's.
+                        let (masked, value) = masker.record(&raw.place, &value);
+                        let mut outcome = engine.map_text(raw.place, &masked, value, fallback);
+                        if engine.options().keep_source {
+                            outcome.source = Some(Arc::from(masked));
+                        }
+                        outcome
                     }
-                    outcome
-                }
-                Err(message) => Outcome::unreadable(raw.place, message),
+                    None => {
+                        let mut outcome = engine.map_text(raw.place, text, value, fallback);
+                        if engine.options().keep_source {
+                            let RawPayload::Json(text) = raw.payload;
+                            outcome.source = Some(Arc::from(text));
+                        }
+                        outcome
+                    }
+                },
+                Err(message) => unreadable(engine, raw.place, message),
             }
         }
-        ReadItem::Unreadable { place, message } => Outcome::unreadable(place, message),
+        ReadItem::Unreadable { place, message } => unreadable(engine, place, message),
+    }
+}
+
+/// An unreadable record's outcome; when masking, what its message quotes of the record is
+/// masked too.
+fn unreadable(engine: &Engine, place: clevertap::Place, message: String) -> Outcome {
+    match &engine.options().mask {
+        Some(masker) => Outcome::unreadable(place, masker.message(&message)),
+        None => Outcome::unreadable(place, message),
     }
 }
 

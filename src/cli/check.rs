@@ -27,6 +27,9 @@ pub struct CheckArgs {
     /// `findings_left_out`). The counts always cover every finding.
     #[arg(long, value_name = "N")]
     pub max_findings: Option<usize>,
+    /// Masking of personal data (`--mask`, `--mask-salt`).
+    #[command(flatten)]
+    pub mask: super::MaskOptions,
 }
 
 /// `--severity`: the least severe finding `check` lists.
@@ -63,7 +66,11 @@ pub fn check(args: &CheckArgs) -> ExitCode {
 fn run_check(args: &CheckArgs) -> Result<ExitCode, CliError> {
     let files = input_files(&args.input.files)?;
     let edits = super::load_edits(args.input.edits.as_deref(), &files)?;
-    let engine = engine_for(&args.input, Environment::Development)?;
+    let engine = super::masked_engine(
+        engine_for(&args.input, Environment::Development)?,
+        &args.mask,
+    )
+    .map_err(CliError::Mask)?;
     let filter = args.filter();
     let mut accounting = Accounting::default();
     let stdout = std::io::BufWriter::new(std::io::stdout().lock());

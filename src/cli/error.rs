@@ -32,6 +32,18 @@ pub enum CliError {
         /// Why.
         source: std::io::Error,
     },
+    /// The records carry masked identities: sent, they would reach the wrong users or none.
+    #[error(
+        "{records} records carry masked identities (an email at @{}, or a customer id shaped id:…): they were masked to be shared (feedlens mask, --mask), and sent they would reach the wrong users or none; nothing sent. Send the original export instead",
+        crate::mask::EMAIL_DOMAIN
+    )]
+    Masked {
+        /// How many.
+        records: usize,
+    },
+    /// Masking cannot start (the salt cannot be read or made).
+    #[error("{0}")]
+    Mask(String),
     /// The edits file cannot be read or does not fit the inputs.
     #[error(transparent)]
     Edits(#[from] crate::edits::EditsError),

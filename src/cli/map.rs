@@ -24,6 +24,9 @@ pub struct MapArgs {
     /// The batches' environment.
     #[arg(long, value_name = "ENV", default_value = "development", value_parser = ["development", "production"])]
     pub environment: String,
+    /// Masking of personal data (`--mask`, `--mask-salt`), for sharing fixtures.
+    #[command(flatten)]
+    pub mask: super::MaskOptions,
 }
 
 /// What `map` keeps of a record it sends: what batching reads of it, and its event as JSON.
@@ -81,7 +84,8 @@ fn run_map(args: &MapArgs) -> Result<ExitCode, CliError> {
     let files = input_files(&args.input.files)?;
     let edits = super::load_edits(args.input.edits.as_deref(), &files)?;
     let environment = args.environment.parse().unwrap_or_default();
-    let engine = engine_for(&args.input, environment)?;
+    let engine = super::masked_engine(engine_for(&args.input, environment)?, &args.mask)
+        .map_err(CliError::Mask)?;
     let mut chunks = Vec::new();
     let mut accounting = Accounting::default();
     let digest = |chunk: Vec<Outcome>| {

@@ -184,6 +184,10 @@ fn run_send(args: &SendArgs) -> Result<ExitCode, CliError> {
     if !read_summary.failures.is_empty() {
         return Ok(ExitCode::from(EXIT_USAGE));
     }
+    let masked = crate::mask::masked_records(&outcomes);
+    if masked > 0 {
+        return Err(CliError::Masked { records: masked });
+    }
     let now_millis = engine.options().now_millis;
     let plan = SendPlan::from_outcomes(
         &outcomes,

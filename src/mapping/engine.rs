@@ -41,6 +41,9 @@ pub struct MapOptions {
     /// Record the field-by-field trace on each outcome. Off for bulk runs (it costs more than
     /// the mapping itself); [`Engine::map_traced`] maps one record with its trace on demand.
     pub trace: bool,
+    /// Mask personal data: each record is masked before it is mapped (`--mask`), so nothing
+    /// made from it carries a personal value in clear.
+    pub mask: Option<Arc<crate::mask::Masker>>,
 }
 
 impl Default for MapOptions {
@@ -52,6 +55,7 @@ impl Default for MapOptions {
             now_millis: chrono::Utc::now().timestamp_millis(),
             keep_source: false,
             trace: false,
+            mask: None,
         }
     }
 }

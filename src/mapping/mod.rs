@@ -18,8 +18,10 @@ pub use batch::{
 pub use engine::{Engine, MapOptions, MappedRecord, Outcome, RecordStatus, TraceEntry, TraceOp};
 pub use findings::{Finding, FindingKind, Severity};
 pub(crate) use ids::uuid_v5;
+pub use rules::attribute_key_into;
 pub use rules::{
-    Category, DEFAULT_RULES, DEFAULT_RULES_NAME, Rules, RulesError, UnknownEventPolicy,
-    attribute_key,
+    Category, DEFAULT_RULES, DEFAULT_RULES_NAME, EventRule, MaskRules, Rules, RulesError,
+    UnknownEventPolicy, attribute_key,
 };
 pub use time::parse_timezone;
+pub use values::{looks_like_email, number_text};

@@ -202,6 +202,21 @@ struct RulesFile {
     #[serde(default)]
     user_attributes: Vec<UserAttributeRule>,
     events: Vec<toml::Spanned<EventRuleFile>>,
+    /// Absent in rules files written before masking existed: the built-in allowlist applies.
+    #[serde(default)]
+    mask: Option<MaskRules>,
+}
+
+/// What masking keeps in clear (the `[mask]` section): every other value of a source record is
+/// replaced by a pseudonym. Patterns may end in `*` (any name starting so).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MaskRules {
+    /// Dotted paths into the record (`deviceInfo.make`); what is under a kept path is kept.
+    pub fields: Vec<String>,
+    /// Event and session property names (compared like attribute names: ignoring case, spaces
+    /// and `_`), whatever object holds them.
+    pub properties: Vec<String>,
 }
 
 /// Where identities come from: dotted paths into the record, first present wins.
@@ -310,6 +325,8 @@ pub struct Rules {
     pub user_attributes: Vec<UserAttributeRule>,
     /// Documented events in file order.
     pub events: Vec<EventRule>,
+    /// What masking keeps in clear.
+    pub mask: MaskRules,
     by_name: Table<usize>,
     aliases: Table<String>,
     /// Per event, its documented attributes as (attribute key, name), in the rules' order.
@@ -554,8 +571,18 @@ impl Rules {
             }
         }
 
+        let mask = match file.mask {
+            Some(mask) => {
+                validate_mask(&mask)
+                    .map_err(|reason| invalid(text.find("[mask]").unwrap_or(0), reason))?;
+                mask
+            }
+            None => default_mask()?,
+        };
+
         Ok(Rules {
             source_name: name.to_string(),
+            mask,
             unknown_events: file.unknown_events,
             undocumented_attributes: file.undocumented_attributes,
             missing_identity: file.missing_identity,
@@ -628,6 +655,43 @@ impl Rules {
             .iter()
             .map(|(key, name)| (name.as_str(), key.as_str()))
     }
+}
+
+/// The built-in `[mask]` section, for rules files written before it existed.
+fn default_mask() -> Result<MaskRules, RulesError> {
+    #[derive(Deserialize)]
+    struct MaskOnly {
+        mask: MaskRules,
+    }
+    toml::from_str::<MaskOnly>(DEFAULT_RULES)
+        .map(|only| only.mask)
+        .map_err(|error| RulesError::Syntax {
+            path: DEFAULT_RULES_NAME.to_string(),
+            line: 1,
+            column: 1,
+            reason: error.message().to_string(),
+        })
+}
+
+/// Every mask pattern names something, with `*` only at its end.
+fn validate_mask(mask: &MaskRules) -> Result<(), String> {
+    for (list, patterns) in [("fields", &mask.fields), ("properties", &mask.properties)] {
+        for pattern in patterns {
+            let stem = pattern.strip_suffix('*').unwrap_or(pattern);
+            if stem.trim().is_empty() || stem.contains('*') {
+                return Err(format!(
+                    "mask.{list}: `{pattern}` is not a name or a name ending in `*` (write e.g. \"wzrk_*\")"
+                ));
+            }
+            let path = stem.strip_suffix('.').unwrap_or(stem);
+            if list == "fields" && path.split('.').any(str::is_empty) {
+                return Err(format!(
+                    "mask.fields: `{pattern}` has an empty segment: write a dotted path such as \"deviceInfo.make\""
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn line_column(text: &str, offset: usize) -> (usize, usize) {

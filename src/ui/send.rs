@@ -91,6 +91,13 @@ impl App {
                 }
             }
             let outcomes = store.outcomes_where(|row, _| wanted(row));
+            // Masked records (feedlens mask output) would reach the wrong users or none.
+            let masked = crate::mask::masked_records(&outcomes);
+            let refusal = (masked > 0).then(|| {
+                format!(
+                    "{masked} records carry masked identities (made to be shared, not sent): nothing can be sent; open the original export"
+                )
+            });
             let plan = SendPlan::from_outcomes(
                 &outcomes,
                 |row, _| wanted(row),
@@ -127,6 +134,7 @@ impl App {
                 files: files.len(),
                 accepted,
                 stamp,
+                refusal,
             };
             send(Msg::Planned(generation, Arc::new(planned), journal_error));
         });

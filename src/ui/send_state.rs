@@ -62,6 +62,8 @@ pub struct PlannedSend {
     pub accepted: Option<AcceptedInPlan>,
     /// What it was built from.
     pub stamp: PlanStamp,
+    /// Why it must not be sent at all (records with masked identities), if so.
+    pub refusal: Option<String>,
 }
 
 /// How the last send ended, per request.
@@ -177,8 +179,10 @@ impl SendState {
 }
 
 /// Why a plan cannot be sent as it is, in words (None: it can).
-pub fn stale_reason(planned: &PlannedSend, current: &PlanStamp) -> Option<&'static str> {
-    if planned.stamp.data != current.data {
+pub fn stale_reason<'a>(planned: &'a PlannedSend, current: &PlanStamp) -> Option<&'a str> {
+    if let Some(refusal) = &planned.refusal {
+        Some(refusal)
+    } else if planned.stamp.data != current.data {
         Some("the loaded records changed: plan again")
     } else if planned.stamp.selection != current.selection {
         Some("the selection changed: plan again")

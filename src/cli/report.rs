@@ -1,0 +1,129 @@
+//! `feedlens report`: one self-contained HTML file of a check, to share.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use super::input::{exit_code, report_failures};
+use super::mask::{MaskOptions, masked_engine};
+use super::{EXIT_USAGE, InputArgs, engine_for, input_files, load_edits};
+use crate::mapping::{DEFAULT_RULES, Outcome};
+use crate::mparticle::Environment;
+use crate::report::{ReportData, ReportInput, RulesUsed, render_html, summarize_journal};
+
+/// `feedlens report` options.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// The HTML file to write.
+    #[arg(short, long, value_name = "OUT", required = true)]
+    pub output: PathBuf,
+    /// A send journal: the report adds what was sent, accepted, rejected or given up.
+    #[arg(long, value_name = "FILE")]
+    pub journal: Option<PathBuf>,
+    #[command(flatten)]
+    pub mask: MaskOptions,
+}
+
+fn rules_used(args: &ReportArgs, name: &str) -> Result<RulesUsed, String> {
+    use sha2::{Digest, Sha256};
+    let text = match &args.input.rules {
+        Some(path) => std::fs::read(path)
+            .map_err(|error| format!("cannot read rules file {}: {error}", path.display()))?,
+        None => DEFAULT_RULES.as_bytes().to_vec(),
+    };
+    let sha256 = Sha256::digest(&text)
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    Ok(RulesUsed {
+        name: name.to_string(),
+        sha256,
+    })
+}
+
+/// `feedlens report`: reads and checks the files, writes the report.
+pub fn report(args: &ReportArgs) -> ExitCode {
+    let usage = |message: &str| {
+        eprintln!("feedlens: {message}");
+        ExitCode::from(EXIT_USAGE)
+    };
+    let files = match input_files(&args.input.files) {
+        Ok(files) => files,
+        Err(error) => return usage(&error.to_string()),
+    };
+    let edits = match load_edits(args.input.edits.as_deref(), &files) {
+        Ok(edits) => edits,
+        Err(error) => return usage(&error.to_string()),
+    };
+    let engine = match engine_for(&args.input, Environment::Development)
+        .map_err(|error| error.to_string())
+        .and_then(|engine| masked_engine(engine, &args.mask))
+    {
+        Ok(engine) => engine,
+        Err(message) => return usage(&message),
+    };
+    let journal = match &args.journal {
+        Some(path) => match crate::feed::read_journal(path) {
+            Ok(contents) => Some(summarize_journal(&contents, &path.display().to_string())),
+            Err(error) => return usage(&error.to_string()),
+        },
+        None => None,
+    };
+    let rules = match rules_used(args, &engine.rules().source_name) {
+        Ok(rules) => rules,
+        Err(message) => return usage(&message),
+    };
+    let mut data = ReportData::default();
+    let summary = super::input::run_with_progress(
+        &files,
+        &engine,
+        edits.as_ref(),
+        |chunk: Vec<Outcome>| ReportData::of_chunk(&chunk),
+        |chunk| data.merge(chunk),
+    );
+    let input = ReportInput {
+        data: &data,
+        files: summary
+            .files
+            .iter()
+            .map(|info| {
+                let path = info.path.display().to_string();
+                (path, info.shape.label().to_string(), info.gzip)
+            })
+            .collect(),
+        unopened: summary
+            .failures
+            .iter()
+            .map(|f| (f.path.display().to_string(), f.error.to_string()))
+            .collect(),
+        rules,
+        documented: &engine.rules().events,
+        journal,
+        masked: args.mask.mask,
+        generated: chrono::Utc::now()
+            .format("%Y-%m-%d %H:%M:%S UTC")
+            .to_string(),
+    };
+    let html = match render_html(&input) {
+        Ok(html) => html,
+        Err(error) => return usage(&format!("cannot make the report: {error}")),
+    };
+    if let Err(error) = std::fs::write(&args.output, html.as_bytes()) {
+        return usage(&format!("cannot write {}: {error}", args.output.display()));
+    }
+    report_failures(&summary);
+    let accounting = &data.accounting;
+    eprintln!(
+        "feedlens report: {} records read: {} mapped, {} with warnings, {} held, {} dropped, {} unreadable; written to {} ({} KB)",
+        accounting.records_read,
+        accounting.mapped,
+        accounting.warned,
+        accounting.held,
+        accounting.dropped,
+        accounting.unreadable,
+        args.output.display(),
+        html.len().div_ceil(1024)
+    );
+    exit_code(&summary, accounting)
+}
