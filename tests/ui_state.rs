@@ -274,3 +274,60 @@ fn a_quick_fix_sets_the_identity_of_every_selected_held_record() {
         "the input is untouched"
     );
 }
+
+#[test]
+fn masking_shows_pseudonyms_everywhere_and_the_plan_refuses_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("people.jsonl");
+    std::fs::write(
+        &input,
+        "{\"ts\":20220212004131,\"eventName\":\"App Launched\",\"profile\":{\"identity\":\"cust-4242\",\"email\":\"ana.lopez@example.com\",\"name\":\"Ana Lopez\"}}\n",
+    )
+    .unwrap();
+    let mut harness = harness(vec![input], false);
+    settle(&mut harness);
+    harness.get_by_label("cust-4242").click();
+    settle(&mut harness);
+    assert!(
+        harness
+            .query_all_by_label_contains("ana.lopez@example.com")
+            .next()
+            .is_some()
+    );
+    harness.state_mut().push(Command::SetMask(true));
+    settle(&mut harness);
+    harness.get_by_label("masked");
+    for personal in ["cust-4242", "ana.lopez@example.com", "Ana Lopez"] {
+        assert!(
+            harness
+                .query_all_by_label_contains(personal)
+                .next()
+                .is_none(),
+            "{personal} still shows"
+        );
+    }
+    assert!(
+        harness
+            .query_all_by_label_contains("@masked.invalid")
+            .next()
+            .is_some()
+    );
+    // Masked records are for sharing: the send panel refuses to plan them for sending.
+    harness.state_mut().push(Command::ShowSendPanel(true));
+    harness.state_mut().push(Command::SelectAllInTab);
+    settle(&mut harness);
+    harness.get_by_label("Plan 1 records (dry run)").click();
+    settle(&mut harness);
+    harness.get_by_label_contains("carry masked identities");
+    assert!(disabled(&harness, "Send"));
+    // Off again: the data shows in clear.
+    harness.state_mut().push(Command::SetMask(false));
+    settle(&mut harness);
+    assert!(harness.query_by_label("masked").is_none());
+    assert!(
+        harness
+            .query_all_by_label_contains("cust-4242")
+            .next()
+            .is_some()
+    );
+}

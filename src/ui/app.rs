@@ -58,6 +58,14 @@ impl App {
                 super::rules::builtin_engine(options.timezone, options.event_name.clone())?
             }
         };
+        let mask = options.mask || prefs.mask;
+        let engine = match super::rules::with_mask(engine.clone(), mask) {
+            Ok(engine) => engine,
+            Err(message) => {
+                errors.push(message);
+                engine
+            }
+        };
         let screenshot = options.screenshot.clone().map(ScreenshotPlan::new);
         let mut filter_bar = FilterBar::default();
         if let Some(text) = &options.filter {

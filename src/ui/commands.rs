@@ -101,6 +101,8 @@ pub enum Command {
     UseRules(Option<PathBuf>),
     /// Read the rules file again and re-map the loaded records.
     ReloadRules,
+    /// Mask personal data everywhere (the records are mapped again), or show it in clear.
+    SetMask(bool),
     /// Change the theme.
     SetTheme(ThemePref),
     /// Include held records in exports.

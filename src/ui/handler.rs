@@ -138,6 +138,7 @@ impl App {
             }
             Command::UseRules(path) => self.use_rules(path),
             Command::ReloadRules => self.use_rules(self.rules_path.clone()),
+            Command::SetMask(on) => self.set_mask(on),
             Command::SetTheme(theme) => {
                 self.prefs.theme = theme;
                 if let Some(ctx) = &self.ctx {
@@ -302,7 +303,11 @@ impl App {
     }
 
     fn use_rules(&mut self, path: Option<PathBuf>) {
-        match super::rules::engine(path.as_deref(), self.timezone, self.event_name.clone()) {
+        let mask = self.masked();
+        match super::rules::engine(path.as_deref(), self.timezone, self.event_name.clone())
+            .map_err(|error| error.to_string())
+            .and_then(|engine| super::rules::with_mask(engine, mask))
+        {
             Ok(engine) => {
                 self.engine = engine;
                 self.rules_path = path.clone();
@@ -310,7 +315,26 @@ impl App {
                 self.status = format!("rules: {}", self.engine.rules().source_name);
                 self.remap();
             }
-            Err(error) => self.errors.push(error.to_string()),
+            Err(error) => self.errors.push(error),
+        }
+    }
+
+    /// Masking on or off: the records are mapped again, masked as they are read.
+    fn set_mask(&mut self, on: bool) {
+        match super::rules::with_mask(self.engine.clone(), on) {
+            Ok(engine) => {
+                self.engine = engine;
+                self.prefs.mask = on;
+                self.detail.invalidate();
+                self.status = if on {
+                    "personal data masked: every view, export and screenshot shows pseudonyms"
+                        .into()
+                } else {
+                    "personal data shown in clear".into()
+                };
+                self.remap();
+            }
+            Err(error) => self.errors.push(error),
         }
     }
 

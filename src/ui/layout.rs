@@ -169,6 +169,14 @@ fn menu_ui(ui: &mut egui::Ui, app: &App, commands: &mut Vec<Command>) {
                 }
             }
             ui.separator();
+            let mut masked = app.masked();
+            if ui
+                .checkbox(&mut masked, "Mask personal data")
+                .on_hover_text("Identities, names, emails, phones, tokens and unknown properties as stable pseudonyms in every view, export, copy and screenshot (the allowlist is in the rules' [mask] section)")
+                .changed()
+            {
+                commands.push(Command::SetMask(masked));
+            }
             if ui
                 .checkbox(&mut app.send.open.clone(), "Send panel")
                 .clicked()
@@ -235,6 +243,15 @@ fn toolbar_ui(ui: &mut egui::Ui, app: &App, commands: &mut Vec<Command>) {
             }
         });
         ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+            if app.masked() {
+                ui.label(
+                    RichText::new("masked")
+                        .strong()
+                        .background_color(super::theme::severity_color(2, app.dark()))
+                        .color(egui::Color32::BLACK),
+                )
+                .on_hover_text("Personal data is masked in every view, export and screenshot (View › Mask personal data)");
+            }
             ui.label(format!(
                 "{} files · {} records",
                 app.files.len(),

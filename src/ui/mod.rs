@@ -74,6 +74,9 @@ pub struct WindowArgs {
     /// Open the send panel.
     #[arg(long)]
     pub send_panel: bool,
+    /// Mask personal data in every view (as View › Mask personal data), e.g. for screenshots.
+    #[arg(long)]
+    pub mask: bool,
     /// The edits file the window applies and adds its edits to (default: its own, in the user's
     /// data folder; `map`, `check` and `send` replay it with `--edits`).
     #[arg(long, value_name = "FILE")]
@@ -127,6 +130,7 @@ pub fn start_options(args: &WindowArgs) -> Result<StartOptions, String> {
         select: args.select,
         filter: args.filter.clone(),
         send_panel: args.send_panel,
+        mask: args.mask,
         edits: args.edits.clone(),
         screenshot: args.screenshot.clone(),
         fresh: args.screenshot.is_some(),

@@ -43,6 +43,8 @@ pub struct Prefs {
     pub feed: crate::feed::FeedSettings,
     /// The base URL last typed for a URL target.
     pub feed_url: String,
+    /// Mask personal data in every view (View › Mask personal data).
+    pub mask: bool,
 }
 
 impl Prefs {

@@ -35,3 +35,21 @@ pub fn builtin_engine(
 ) -> Result<Engine, RulesError> {
     engine(None, timezone, event_name)
 }
+
+/// `engine` with masking of personal data on (`on`), with this installation's salt (made on
+/// first use): records are masked as they are read, so every view, export and screenshot
+/// shows only pseudonyms. Off: `engine` as it is, without masking.
+pub fn with_mask(engine: Engine, on: bool) -> Result<Engine, String> {
+    let mut options = engine.options().clone();
+    if on == options.mask.is_some() {
+        return Ok(engine);
+    }
+    options.mask = if on {
+        let salt = crate::mask::load_or_create_salt(&crate::mask::default_salt_path())
+            .map_err(|error| format!("masking cannot start: {error}"))?;
+        Some(Arc::new(crate::mask::Masker::new(&salt, engine.rules())))
+    } else {
+        None
+    };
+    Ok(Engine::new(Arc::new(engine.rules().clone()), options))
+}

@@ -81,6 +81,8 @@ pub struct StartOptions {
     pub send_panel: bool,
     /// Render, save a PNG and close.
     pub screenshot: Option<PathBuf>,
+    /// Mask personal data (also when the preferences say otherwise).
+    pub mask: bool,
     /// The edits file (default: the window's own, in the user's data folder).
     pub edits: Option<PathBuf>,
     /// Ignore stored preferences (tests, screenshots).
@@ -201,6 +203,11 @@ impl App {
     /// Records selected.
     pub fn selected_count(&self) -> usize {
         self.selection.len()
+    }
+
+    /// Whether personal data is masked in every view.
+    pub fn masked(&self) -> bool {
+        self.engine.options().mask.is_some()
     }
 
     /// The tab shown.
