@@ -312,6 +312,27 @@ fn masking_shows_pseudonyms_everywhere_and_the_plan_refuses_them() {
             .next()
             .is_some()
     );
+    // One value, one token: the table's identity is the one in the detail's source record
+    // (a record mapped again from its masked text is not masked twice).
+    let token = harness
+        .query_all_by_label_contains("id:")
+        .filter_map(|node| {
+            node.accesskit_node()
+                .value()
+                .or(node.accesskit_node().label())
+        })
+        .find(|label| label.starts_with("id:") && !label.contains(' '))
+        .expect("the identity column shows a token");
+
+    let source_record = harness
+        .query_all_by_label_contains("\"eventName\"")
+        .filter_map(|node| node.accesskit_node().value())
+        .find(|json| json.contains("\"profile\""))
+        .expect("the detail view shows the source record");
+    assert!(
+        source_record.contains(&format!("\"identity\": \"{token}\"")),
+        "{token} is not the source record's token: {source_record}"
+    );
     // Masked records are for sharing: the send panel refuses to plan them for sending.
     harness.state_mut().push(Command::ShowSendPanel(true));
     harness.state_mut().push(Command::SelectAllInTab);

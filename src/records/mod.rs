@@ -218,6 +218,17 @@ pub struct Store {
 impl Store {
     /// An empty store whose rows are mapped again with `engine` (the one that mapped them).
     pub fn new(engine: Engine) -> Self {
+        // A masking engine keeps each record's text already masked: mapped again, it must not
+        // be masked a second time (a token of a token would not match the one shown at load).
+        let engine = if engine.options().mask.is_some() {
+            let options = crate::mapping::MapOptions {
+                mask: None,
+                ..engine.options().clone()
+            };
+            Engine::new(Arc::new(engine.rules().clone()), options)
+        } else {
+            engine
+        };
         Store {
             engine: Some(engine),
             ..Store::default()
