@@ -18,7 +18,7 @@ pub mod mask;
 pub mod mparticle;
 pub mod pipeline;
 pub mod records;
-#[cfg(feature = "gui")]
 pub mod report;
 pub mod thread;
+#[cfg(feature = "gui")]
 pub mod ui;
