@@ -82,6 +82,10 @@ Use the headless commands:
   feedlens map FILE... -o OUT.ndjson write the mParticle batches
   feedlens send FILE...              send the batches to a feed
   feedlens serve                     run a local mParticle-compatible feed on 127.0.0.1
+  feedlens diff A B                  compare two inputs record by record
+  feedlens pull …                    fetch events from CleverTap's Get Events API
+  feedlens mask FILE... -o OUT       the records with personal data masked, to share
+  feedlens report FILE... -o OUT.html one self-contained HTML report
 For the window, build with the default features: cargo build --release";
 
 /// Without the window: explains why nothing opens and what to run instead (exit 2, a usage error).
