@@ -8,7 +8,8 @@ use sonic_rs::JsonContainerTrait;
 
 use super::engine::{Engine, SESSION_PROPS, TraceOp, Work};
 use super::findings::{Finding, FindingKind, Severity};
-use super::rules::{UndocumentedPolicy, attribute_key_into, has_attribute_key};
+use super::names::Names;
+use super::rules::{UndocumentedPolicy, has_attribute_key};
 use super::values::{self, Coercion, Record};
 use crate::clevertap::{Json, JsonObject};
 use crate::mparticle::limits;
@@ -114,66 +115,66 @@ impl Engine {
         let policy = rules.undocumented_attributes;
         let mut undocumented = Undocumented::default();
         let mut scanned = Scanned::default();
-        let mut key = Vec::with_capacity(64);
-        for (name, value) in props.iter() {
-            let field = Field {
-                container: props_key,
-                name,
-            };
-            // The name compared loosely, once: for the documented attributes and the location.
-            attribute_key_into(name, &mut key);
-            let spelled = |keys: &[String]| keys.iter().any(|known| known.as_bytes() == key);
-            if scanned.latitude.is_none() && spelled(&rules.location_latitude) {
-                scanned.latitude = Some((name, value));
-            }
-            if scanned.longitude.is_none() && spelled(&rules.location_longitude) {
-                scanned.longitude = Some((name, value));
-            }
-            let trimmed = trim_name(name);
-            if trimmed.is_empty() {
-                let source = field.path();
-                work.push(Finding::on(
-                    Severity::Warning,
-                    FindingKind::AttributeNameSpaces,
-                    &source,
-                    "a property with an empty name: not sent",
-                ));
-                work.trace(&source, "", TraceOp::Dropped, Some("empty name".into()));
-                continue;
-            }
-            let position = rule_index.and_then(|index| rules.documented_position(index, &key));
-            if let Some(position) = position {
-                scanned.documented.insert(position);
-            }
-            if rule_index.is_some() && position.is_none() {
-                undocumented.add(field, &trimmed);
-                if policy == UndocumentedPolicy::Drop {
-                    work.trace(
-                        &field.path(),
-                        "",
-                        TraceOp::Dropped,
-                        Some("undocumented".into()),
-                    );
+        // What each name means is worked out once per name and thread, not once per record.
+        Names::with(self.id(), |names| {
+            for (name, value) in props.iter() {
+                let field = Field {
+                    container: props_key,
+                    name,
+                };
+                let info = names.info(rules, name);
+                if scanned.latitude.is_none() && info.latitude {
+                    scanned.latitude = Some((name, value));
+                }
+                if scanned.longitude.is_none() && info.longitude {
+                    scanned.longitude = Some((name, value));
+                }
+                let trimmed = info.trimmed(name);
+                if trimmed.is_empty() {
+                    let source = field.path();
+                    work.push(Finding::on(
+                        Severity::Warning,
+                        FindingKind::AttributeNameSpaces,
+                        &source,
+                        "a property with an empty name: not sent",
+                    ));
+                    work.trace(&source, "", TraceOp::Dropped, Some("empty name".into()));
                     continue;
                 }
-            }
-            // A duplicate is found as the attribute is set (one lookup), and reported before
-            // what setting it found.
-            let findings_before = work.findings_len();
-            if self.push_attribute(field, &trimmed, value, TraceOp::Copied, attributes, work) {
-                work.insert_finding(
-                    findings_before,
-                    Finding::on(
-                        Severity::Warning,
-                        FindingKind::DuplicateKey,
-                        field.path(),
-                        format!(
-                            "duplicate key `{trimmed}`: written more than once in {props_key}; the last value is sent"
+                let position = rule_index.and_then(|index| info.documented_position(index));
+                if let Some(position) = position {
+                    scanned.documented.insert(position);
+                }
+                if rule_index.is_some() && position.is_none() {
+                    undocumented.add(field, trimmed);
+                    if policy == UndocumentedPolicy::Drop {
+                        work.trace(
+                            &field.path(),
+                            "",
+                            TraceOp::Dropped,
+                            Some("undocumented".into()),
+                        );
+                        continue;
+                    }
+                }
+                // A duplicate is found as the attribute is set (one lookup), and reported
+                // before what setting it found.
+                let findings_before = work.findings_len();
+                if self.push_attribute(field, trimmed, value, TraceOp::Copied, attributes, work) {
+                    work.insert_finding(
+                        findings_before,
+                        Finding::on(
+                            Severity::Warning,
+                            FindingKind::DuplicateKey,
+                            field.path(),
+                            format!(
+                                "duplicate key `{trimmed}`: written more than once in {props_key}; the last value is sent"
+                            ),
                         ),
-                    ),
-                );
+                    );
+                }
             }
-        }
+        });
         self.report_undocumented(props_key, undocumented, work);
         scanned
     }

@@ -13,6 +13,7 @@ use uuid::Uuid;
 use super::attributes::Scanned;
 use super::findings::{Finding, FindingKind, Severity};
 use super::ids::{ID_NAMESPACE, record_id, uuid_v5};
+use super::names::Names;
 use super::rules::{
     Category, Rules, UnknownEventPolicy, attribute_key, has_attribute_key, same_name,
 };
@@ -202,7 +203,12 @@ pub struct Engine {
     rules: Arc<Rules>,
     options: MapOptions,
     zone: Tz,
+    /// Tells apart engines (their rules) for the per-thread name cache; clones share it.
+    id: u64,
 }
+
+/// The next engine's [`Engine::id`].
+static NEXT_ENGINE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 const EVENT_PROPS: [&str; 3] = ["eventProps", "event_props", "evtData"];
 pub(super) const SESSION_PROPS: [&str; 2] = ["sessionProps", "session_props"];
@@ -216,7 +222,13 @@ impl Engine {
             rules,
             options,
             zone,
+            id: NEXT_ENGINE.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         }
+    }
+
+    /// This engine's id for the per-thread name cache.
+    pub(super) fn id(&self) -> u64 {
+        self.id
     }
 
     /// The rules in use.
@@ -300,10 +312,7 @@ impl Engine {
             ));
             return work.finish(place, None, None);
         };
-        let event_id = uuid_v5(
-            &ID_NAMESPACE,
-            &[source_name.as_bytes(), b"\n", record_id.as_bytes()],
-        );
+        let event_id = uuid_v5(&ID_NAMESPACE, &[source_name.as_bytes(), b"\n", &record_id]);
 
         let props = EVENT_PROPS.iter().find_map(|key| {
             record
@@ -429,7 +438,7 @@ impl Engine {
         let event = Event {
             event_type: category.event_type(),
             data: EventData {
-                event_name: custom.then(|| sent_name.clone()),
+                event_name: custom.then_some(sent_name),
                 custom_event_type: custom.then(|| category.as_str().to_string()),
                 timestamp_unixtime_ms: timestamp,
                 source_message_id: event_id.to_string(),
@@ -455,7 +464,7 @@ impl Engine {
         &self,
         place: Place,
         record: &Record<'_>,
-        record_id: String,
+        record_id: [u8; 64],
         mut work: Work,
     ) -> Outcome {
         let user = self.user_facts(record, &mut work);
@@ -474,7 +483,7 @@ impl Engine {
                 );
             }
         }
-        let id = uuid_v5(&ID_NAMESPACE, &[b"profile\n", record_id.as_bytes()]);
+        let id = uuid_v5(&ID_NAMESPACE, &[b"profile\n", &record_id]);
         let mapped = MappedRecord {
             record_id: id,
             group_key: user.group_key(&id),
@@ -516,7 +525,9 @@ impl Engine {
             };
             self.rules.event(target)
         } else {
-            self.rules.event(name)
+            // Resolved once per name and thread.
+            Names::with(self.id, |names| names.event(&self.rules, name))
+                .and_then(|index| Some((index, self.rules.events.get(index)?)))
         };
         match resolved {
             Some((index, rule)) => (Some(rule.name.clone()), Some(index)),
@@ -622,7 +633,10 @@ fn report_duplicate_keys(record: &Record<'_>, work: &mut Work) {
             };
             report(key, repeated);
             if let Some(data) = values::get(object, "profileData").and_then(Json::as_object) {
-                report(&format!("{key}.profileData"), values::duplicate_keys(data));
+                let repeated = values::duplicate_keys(data);
+                if !repeated.is_empty() {
+                    report(&format!("{key}.profileData"), repeated);
+                }
             }
         }
     }

@@ -32,7 +32,7 @@ pub(super) fn record_id(
     record: &Record<'_>,
     text: Option<&[u8]>,
     fallback_name: Option<&str>,
-) -> String {
+) -> [u8; 64] {
     use sha2::{Digest, Sha256};
     let mut hasher = Sha256::new();
     hasher.update(fallback_name.unwrap_or("").as_bytes());
@@ -55,10 +55,11 @@ pub(super) fn record_id(
     }
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let digest = hasher.finalize();
-    let mut text = String::with_capacity(64);
-    for byte in digest {
-        text.push(char::from(HEX[usize::from(byte >> 4)]));
-        text.push(char::from(HEX[usize::from(byte & 0xf)]));
+    // Lower-case hex, on the stack.
+    let mut text = [0; 64];
+    for (pair, byte) in text.chunks_exact_mut(2).zip(digest) {
+        pair[0] = HEX[usize::from(byte >> 4)];
+        pair[1] = HEX[usize::from(byte & 0xf)];
     }
     text
 }

@@ -6,6 +6,7 @@ mod batch;
 mod engine;
 mod findings;
 mod ids;
+mod names;
 mod rules;
 mod time;
 mod user;

@@ -19,7 +19,7 @@ impl Engine {
         let sources = &self.rules().identities;
         let mut facts = UserFacts::default();
         if let Some((path, value)) = record.first_present(&sources.customer_id) {
-            let text = values::scalar_text(value).unwrap_or_default();
+            let text = values::scalar_str(value).unwrap_or_default();
             let mut entries = values::text_list_items(&text);
             if let Some(first) = entries.next() {
                 let more = entries.count();
@@ -216,11 +216,12 @@ impl Engine {
             "application_info.application_version",
         );
         if let Some(platform) = platform {
-            match platform.to_ascii_lowercase().as_str() {
-                "android" => device.platform = Some("Android".into()),
-                "ios" => device.platform = Some("iOS".into()),
-                "web" => device.platform = Some("web".into()),
-                _ => {
+            let known = ["Android", "iOS", "web"]
+                .into_iter()
+                .find(|known| platform.eq_ignore_ascii_case(known));
+            match known {
+                Some(known) => device.platform = Some(known.into()),
+                None => {
                     if let Some(entry) = work
                         .trace
                         .iter_mut()

@@ -200,7 +200,18 @@ pub fn get<'a>(object: &'a JsonObject, key: &str) -> Option<&'a Json> {
 
 /// The keys that occur more than once in an object, each once, in order of first repeat.
 pub fn duplicate_keys(object: &JsonObject) -> Vec<&str> {
-    Members::of(object).duplicates()
+    if object.len() > 16 {
+        return Members::of(object).duplicates();
+    }
+    // Pairwise over the object itself for the few keys of a CleverTap object: nothing to
+    // allocate unless a key is repeated.
+    let mut repeated: Vec<&str> = Vec::new();
+    for (at, (key, _)) in object.iter().enumerate() {
+        if object.iter().take(at).any(|(seen, _)| seen == key) && !repeated.contains(&key) {
+            repeated.push(key);
+        }
+    }
+    repeated
 }
 
 /// Looks up a dotted path (`profile.identity`) in a record. Each path segment is one key.
@@ -215,6 +226,11 @@ pub fn lookup<'a>(record: &'a JsonObject, path: &str) -> Option<&'a Json> {
 
 /// Null, an empty string, an empty array or object.
 pub fn is_blank(value: &Json) -> bool {
+    // A number first, without [`view`]'s copy of its text: every identity and profile
+    // property looked up goes through here.
+    if value.is_number() {
+        return false;
+    }
     match view(value) {
         View::Null => true,
         View::String(text) => text.trim().is_empty(),
@@ -267,10 +283,16 @@ pub fn write_attribute_text(value: &Json, out: &mut String) {
 
 /// A scalar as text (identities, device fields); `None` for null, arrays and objects.
 pub fn scalar_text(value: &Json) -> Option<String> {
+    scalar_str(value).map(std::borrow::Cow::into_owned)
+}
+
+/// [`scalar_text`], borrowed from the value when it is a string.
+pub fn scalar_str(value: &Json) -> Option<std::borrow::Cow<'_, str>> {
+    use std::borrow::Cow;
     match view(value) {
-        View::String(text) => Some(text.trim().to_string()).filter(|t| !t.is_empty()),
-        View::Number(text) => Some(text),
-        View::Bool(flag) => Some(flag.to_string()),
+        View::String(text) => Some(Cow::Borrowed(text.trim())).filter(|t| !t.is_empty()),
+        View::Number(text) => Some(Cow::Owned(text)),
+        View::Bool(flag) => Some(Cow::Borrowed(if flag { "true" } else { "false" })),
         _ => None,
     }
 }
