@@ -67,7 +67,10 @@ pub fn json_from_serde(value: &serde_json::Value) -> Json {
 /// The position of the first bracket that nests deeper than [`MAX_DEPTH`], if any. Cheap for
 /// ordinary records: the exact scan runs only when there are that many brackets at all.
 fn too_deep(text: &[u8]) -> Option<usize> {
-    let brackets = text.iter().filter(|&&b| b == b'[' || b == b'{').count();
+    // Counted in vector code, and only as far as the limit.
+    let brackets = memchr::memchr2_iter(b'[', b'{', text)
+        .take(MAX_DEPTH + 1)
+        .count();
     if brackets <= MAX_DEPTH {
         return None;
     }
