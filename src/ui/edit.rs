@@ -80,23 +80,34 @@ impl App {
                 .map(|source| sha256_hex(&source)),
         };
         let id = editor.original_id.clone();
-        let mut edits = self.edits.clone();
         editor.saving = true;
+        self.change_edits(move |edits| {
+            let file_sha256 = file_sha256(&path)?;
+            edits.apply(Edit {
+                file: path.to_path_buf(),
+                file_sha256,
+                line,
+                column,
+                csv_row,
+                id,
+                original_sha256,
+                text: compact,
+            })
+        });
+    }
+
+    /// Changes a copy of the edits file on a worker thread (hashing inputs, writing the file
+    /// atomically); the result comes back as [`Msg::EditSaved`], which maps the records again.
+    fn change_edits(
+        &mut self,
+        change: impl FnOnce(&mut crate::edits::EditsFile) -> Result<(), crate::edits::EditsError>
+        + Send
+        + 'static,
+    ) {
+        let mut edits = self.edits.clone();
         let send = self.sender();
         let spawned = crate::thread::spawn_named("feedlens-edit", move || {
-            let result = file_sha256(&path)
-                .and_then(|file_sha256| {
-                    edits.apply(Edit {
-                        file: path.to_path_buf(),
-                        file_sha256,
-                        line,
-                        column,
-                        csv_row,
-                        id,
-                        original_sha256,
-                        text: compact,
-                    })
-                })
+            let result = change(&mut edits)
                 .map(|()| edits)
                 .map_err(|error| error.to_string());
             send(Msg::EditSaved(result));
@@ -135,27 +146,16 @@ impl App {
     /// Drops one edit (`Some(position)`) or all of them, writing the file off the UI thread;
     /// the records are then mapped again as read.
     pub(super) fn revert_edits(&mut self, which: Option<usize>) {
-        let mut edits = self.edits.clone();
-        let target = which.and_then(|index| edits.edits().get(index).cloned());
+        let target = which.and_then(|index| self.edits.edits().get(index).cloned());
         if which.is_some() && target.is_none() {
             return;
         }
-        let send = self.sender();
-        let spawned = crate::thread::spawn_named("feedlens-edit", move || {
-            let result = match &target {
-                Some(edit) => edits
-                    .revert(&edit.file, edit.line, edit.column, edit.csv_row)
-                    .map(|_| ()),
-                None => edits.revert_all().map(|_| ()),
-            }
-            .map(|()| edits)
-            .map_err(|error| error.to_string());
-            send(Msg::EditSaved(result));
+        self.change_edits(move |edits| match &target {
+            Some(edit) => edits
+                .revert(&edit.file, edit.line, edit.column, edit.csv_row)
+                .map(|_| ()),
+            None => edits.revert_all().map(|_| ()),
         });
-        if let Err(error) = spawned {
-            self.errors
-                .push(crate::thread::start_failed("feedlens-edit", &error));
-        }
     }
 
     /// Selects exactly the edited records and opens the send panel to plan them.
@@ -301,12 +301,10 @@ impl App {
                 String::new()
             }
         );
-        let mut edits = self.edits.clone();
-        let send = self.sender();
-        let spawned = crate::thread::spawn_named("feedlens-edit", move || {
+        self.change_edits(move |edits| {
             let mut hashes: std::collections::HashMap<std::path::PathBuf, String> =
                 std::collections::HashMap::new();
-            let result = planned
+            let planned = planned
                 .into_iter()
                 .map(|mut edit| {
                     let hash = match hashes.get(&edit.file) {
@@ -320,15 +318,8 @@ impl App {
                     edit.file_sha256 = hash;
                     Ok(edit)
                 })
-                .collect::<Result<Vec<Edit>, crate::edits::EditsError>>()
-                .and_then(|planned| edits.apply_all(planned))
-                .map(|_| edits)
-                .map_err(|error| error.to_string());
-            send(Msg::EditSaved(result));
+                .collect::<Result<Vec<Edit>, crate::edits::EditsError>>()?;
+            edits.apply_all(planned).map(|_| ())
         });
-        if let Err(error) = spawned {
-            self.errors
-                .push(crate::thread::start_failed("feedlens-edit", &error));
-        }
     }
 }
