@@ -1,5 +1,5 @@
-//! The `feedlens` binary: with a subcommand it runs headless (map, check, send, serve); without
-//! one it opens the window on the given files (or the bundled samples). Built without the `gui`
+//! The `feedlens` binary: with a subcommand it runs headless (map, check, send, serve, diff,
+//! pull, serve-clevertap, mask, report); without one it opens the window on the given files (or the bundled samples). Built without the `gui`
 //! feature, it has no window and says so.
 
 // House rule: no unwrap/expect outside tests (clippy.toml allows them in test code).
