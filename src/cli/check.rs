@@ -3,9 +3,7 @@
 use std::process::ExitCode;
 
 use super::check_output::{CheckChunk, CheckOutput, FindingFilter};
-use super::input::{
-    InputArgs, engine_for, exit_code, input_files, report_failures, run_with_progress,
-};
+use super::input::{InputArgs, exit_code, read_setup, report_failures, run_with_progress};
 use super::{CliError, finish};
 use crate::mapping::{Outcome, Severity};
 use crate::mparticle::Environment;
@@ -64,13 +62,8 @@ pub fn check(args: &CheckArgs) -> ExitCode {
 }
 
 fn run_check(args: &CheckArgs) -> Result<ExitCode, CliError> {
-    let files = input_files(&args.input.files)?;
-    let edits = super::load_edits(args.input.edits.as_deref(), &files)?;
-    let engine = super::masked_engine(
-        engine_for(&args.input, Environment::Development)?,
-        &args.mask,
-    )
-    .map_err(CliError::Mask)?;
+    let (files, edits, engine) = read_setup(&args.input, Environment::Development)?;
+    let engine = super::masked_engine(engine, &args.mask).map_err(CliError::Mask)?;
     let filter = args.filter();
     let mut accounting = Accounting::default();
     let stdout = std::io::BufWriter::new(std::io::stdout().lock());

@@ -139,3 +139,28 @@ pub(crate) fn exit_code(summary: &RunSummary, accounting: &Accounting) -> ExitCo
         ExitCode::from(EXIT_INCOMPLETE)
     }
 }
+
+/// What every command that reads CleverTap files sets up first: the files (folders expanded),
+/// the edits that apply to them (`--edits`) and the engine.
+pub(crate) fn read_setup(
+    input: &InputArgs,
+    environment: Environment,
+) -> Result<(Vec<PathBuf>, Option<crate::edits::AppliedEdits>, Engine), CliError> {
+    let files = input_files(&input.files)?;
+    let edits = super::load_edits(input.edits.as_deref(), &files)?;
+    let engine = engine_for(input, environment)?;
+    Ok((files, edits, engine))
+}
+
+/// A run's accounting in one line, as `map`, `mask` and `report` end with it.
+pub(crate) fn accounting_line(accounting: &Accounting) -> String {
+    format!(
+        "{} records read: {} mapped, {} with warnings, {} held, {} dropped, {} unreadable",
+        accounting.records_read,
+        accounting.mapped,
+        accounting.warned,
+        accounting.held,
+        accounting.dropped,
+        accounting.unreadable
+    )
+}

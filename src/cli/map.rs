@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use super::input::{
-    InputArgs, engine_for, exit_code, input_files, report_failures, run_with_progress,
+    InputArgs, accounting_line, exit_code, read_setup, report_failures, run_with_progress,
 };
 use super::{CliError, finish, output};
 use crate::mapping::{Outcome, PlanEvent, PlanItem, RecordStatus, UserFacts, plan_items};
@@ -81,11 +81,9 @@ pub fn map(args: &MapArgs) -> ExitCode {
 }
 
 fn run_map(args: &MapArgs) -> Result<ExitCode, CliError> {
-    let files = input_files(&args.input.files)?;
-    let edits = super::load_edits(args.input.edits.as_deref(), &files)?;
     let environment = args.environment.parse().unwrap_or_default();
-    let engine = super::masked_engine(engine_for(&args.input, environment)?, &args.mask)
-        .map_err(CliError::Mask)?;
+    let (files, edits, engine) = read_setup(&args.input, environment)?;
+    let engine = super::masked_engine(engine, &args.mask).map_err(CliError::Mask)?;
     let mut chunks = Vec::new();
     let mut accounting = Accounting::default();
     let digest = |chunk: Vec<Outcome>| {
@@ -151,15 +149,9 @@ fn run_map(args: &MapArgs) -> Result<ExitCode, CliError> {
     }?;
     let requests = crate::mapping::split_requests(&plan.batches).len();
     eprintln!(
-        "feedlens map: {} records read: {} mapped, {} with warnings, {} held, {} dropped, {} unreadable; {} batches ({} bulk requests)",
-        accounting.records_read,
-        accounting.mapped,
-        accounting.warned,
-        accounting.held,
-        accounting.dropped,
-        accounting.unreadable,
+        "feedlens map: {}; {} batches ({requests} bulk requests)",
+        accounting_line(&accounting),
         plan.batches.len(),
-        requests
     );
     let _ = std::io::stderr().flush();
     // The process ends here: the system takes the memory back at once, where dropping a million

@@ -9,8 +9,8 @@ use std::sync::atomic::AtomicBool;
 
 use sonic_rs::JsonValueTrait;
 
-use super::input::{exit_code, report_failures};
-use super::{EXIT_USAGE, InputArgs, engine_for, input_files, load_edits};
+use super::input::{exit_code, read_setup, report_failures};
+use super::{EXIT_USAGE, InputArgs};
 use crate::mapping::{Engine, Outcome, RecordStatus};
 use crate::mask::{MaskSalt, Masker, default_salt_path, load_or_create_salt};
 use crate::mparticle::Environment;
@@ -129,19 +129,16 @@ pub fn mask(args: &MaskArgs) -> ExitCode {
         eprintln!("feedlens: {message}");
         ExitCode::from(EXIT_USAGE)
     };
-    let files = match input_files(&args.input.files) {
-        Ok(files) => files,
-        Err(error) => return usage(&error.to_string()),
-    };
-    let edits = match load_edits(args.input.edits.as_deref(), &files) {
-        Ok(edits) => edits,
-        Err(error) => return usage(&error.to_string()),
-    };
-    let engine = match engine_for(&args.input, Environment::Development)
+    let (files, edits, engine) = match read_setup(&args.input, Environment::Development)
         .map_err(|error| error.to_string())
-        .and_then(|engine| with_masker(engine, args.mask_salt.as_deref(), true))
-    {
-        Ok(engine) => engine,
+        .and_then(|(files, edits, engine)| {
+            Ok((
+                files,
+                edits,
+                with_masker(engine, args.mask_salt.as_deref(), true)?,
+            ))
+        }) {
+        Ok(setup) => setup,
         Err(message) => return usage(&message),
     };
     let file = match std::fs::File::create(&args.output) {

@@ -3,9 +3,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use super::input::{exit_code, report_failures};
+use super::input::{accounting_line, exit_code, read_setup, report_failures};
 use super::mask::{MaskOptions, masked_engine};
-use super::{EXIT_USAGE, InputArgs, engine_for, input_files, load_edits};
+use super::{EXIT_USAGE, InputArgs};
 use crate::mapping::{DEFAULT_RULES, Outcome};
 use crate::mparticle::Environment;
 use crate::report::{ReportData, ReportInput, RulesUsed, render_html, summarize_journal};
@@ -48,19 +48,11 @@ pub fn report(args: &ReportArgs) -> ExitCode {
         eprintln!("feedlens: {message}");
         ExitCode::from(EXIT_USAGE)
     };
-    let files = match input_files(&args.input.files) {
-        Ok(files) => files,
-        Err(error) => return usage(&error.to_string()),
-    };
-    let edits = match load_edits(args.input.edits.as_deref(), &files) {
-        Ok(edits) => edits,
-        Err(error) => return usage(&error.to_string()),
-    };
-    let engine = match engine_for(&args.input, Environment::Development)
+    let (files, edits, engine) = match read_setup(&args.input, Environment::Development)
         .map_err(|error| error.to_string())
-        .and_then(|engine| masked_engine(engine, &args.mask))
+        .and_then(|(files, edits, engine)| Ok((files, edits, masked_engine(engine, &args.mask)?)))
     {
-        Ok(engine) => engine,
+        Ok(setup) => setup,
         Err(message) => return usage(&message),
     };
     let journal = match &args.journal {
@@ -115,13 +107,8 @@ pub fn report(args: &ReportArgs) -> ExitCode {
     report_failures(&summary);
     let accounting = &data.accounting;
     eprintln!(
-        "feedlens report: {} records read: {} mapped, {} with warnings, {} held, {} dropped, {} unreadable; written to {} ({} KB)",
-        accounting.records_read,
-        accounting.mapped,
-        accounting.warned,
-        accounting.held,
-        accounting.dropped,
-        accounting.unreadable,
+        "feedlens report: {}; written to {} ({} KB)",
+        accounting_line(accounting),
         args.output.display(),
         html.len().div_ceil(1024)
     );
