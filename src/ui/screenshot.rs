@@ -25,7 +25,7 @@ impl ScreenshotPlan {
     }
 
     /// Advances by one frame; returns the plan while it is not finished.
-    pub fn step(mut self, ctx: &egui::Context, app: &mut App) -> Option<Self> {
+    pub fn step(mut self, ctx: &egui::Context, app: &App) -> Option<Self> {
         ctx.request_repaint();
         let taken = self.image.lock().ok().and_then(|mut slot| slot.take());
         if let Some(image) = taken {
