@@ -38,6 +38,27 @@ pub(crate) enum AttemptResult {
 pub(crate) struct FeedClient {
     client: reqwest::blocking::Client,
 }
+/// The HTTP client every outside call starts from (the feed, CleverTap's API): these headers,
+/// our user agent, the tuning's timeouts, no redirects, https only for an https base, and no
+/// proxy for plain http (which is loopback only).
+pub(crate) fn client_builder(
+    headers: HeaderMap,
+    tuning: &SendTuning,
+    base_url: &reqwest::Url,
+) -> reqwest::blocking::ClientBuilder {
+    let builder = reqwest::blocking::Client::builder()
+        .default_headers(headers)
+        .user_agent(concat!("feedlens/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(tuning.connect_timeout)
+        .timeout(tuning.request_timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .https_only(base_url.scheme() == "https");
+    if base_url.scheme() == "http" {
+        builder.no_proxy()
+    } else {
+        builder
+    }
+}
 
 impl FeedClient {
     /// Builds the client. TLS is always verified (there is deliberately no switch to turn
@@ -53,17 +74,8 @@ impl FeedClient {
         let mut headers = HeaderMap::new();
         headers.insert(AUTHORIZATION, authorization);
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        let mut builder = reqwest::blocking::Client::builder()
-            .default_headers(headers)
-            .user_agent(concat!("feedlens/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(tuning.connect_timeout)
-            .timeout(tuning.request_timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .pool_max_idle_per_host(tuning.concurrency.max(1))
-            .https_only(target.base_url.scheme() == "https");
-        if target.base_url.scheme() == "http" {
-            builder = builder.no_proxy();
-        }
+        let builder = client_builder(headers, tuning, &target.base_url)
+            .pool_max_idle_per_host(tuning.concurrency.max(1));
         Ok(FeedClient {
             client: builder.build()?,
         })

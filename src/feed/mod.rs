@@ -56,7 +56,7 @@ mod sender;
 mod settings;
 
 /// Shared with the CleverTap pull (`crate::clevertap::pull`): one retry policy, one error text.
-pub(crate) use client::error_chain;
+pub(crate) use client::{client_builder, error_chain};
 pub(crate) use retry::backoff_delay;
 
 pub use journal::{

@@ -106,18 +106,8 @@ impl Api {
             value.set_sensitive(true);
             headers.insert(HeaderName::from_static("x-clevertap-passcode"), value);
         }
-        let mut builder = reqwest::blocking::Client::builder()
-            .default_headers(headers)
-            .user_agent(concat!("feedlens/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(tuning.connect_timeout)
-            .timeout(tuning.request_timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .https_only(base_url.scheme() == "https");
-        if base_url.scheme() == "http" {
-            builder = builder.no_proxy();
-        }
         Ok(Api {
-            client: builder.build()?,
+            client: crate::feed::client_builder(headers, tuning, base_url).build()?,
             base: base_url.as_str().trim_end_matches('/').to_string(),
             passcode: passcode.clone(),
             tuning: tuning.clone(),
