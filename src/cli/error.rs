@@ -24,6 +24,9 @@ pub enum CliError {
         /// The folder as given.
         path: PathBuf,
     },
+    /// A bucket URL given as input that cannot be listed.
+    #[error(transparent)]
+    Bucket(#[from] crate::clevertap::BucketError),
     /// An input folder that cannot be listed.
     #[error("cannot list the folder {}: {source}", path.display())]
     Folder {
