@@ -138,6 +138,8 @@ impl App {
             rebuild_due: false,
             startup: Some(options),
             commands: Vec::new(),
+            bucket_dialog: None,
+            pull_dialog: None,
         })
     }
 
@@ -311,6 +313,8 @@ impl App {
             }
             Msg::Keyring(reply) => self.on_keyring(reply),
             Msg::EditSaved(result) => self.on_edit_saved(result),
+            Msg::Bucket(listed) => self.on_bucket_msg(listed),
+            Msg::Pull(msg) => self.on_pull_msg(msg),
         }
     }
 

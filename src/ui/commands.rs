@@ -151,4 +151,8 @@ pub enum Command {
     SendEdited,
     /// Focus the search field.
     FocusSearch,
+    /// File › Open from bucket…: the dialog's requests.
+    Bucket(super::bucket_dialog::BucketAction),
+    /// File › Pull from CleverTap…: the dialog's requests.
+    Pull(super::pull_dialog::PullAction),
 }

@@ -15,6 +15,8 @@ impl App {
     pub fn apply(&mut self, command: Command) {
         match command {
             Command::ShowDialog(pick) => self.open_path_box(pick),
+            Command::Bucket(action) => self.on_bucket_action(action),
+            Command::Pull(action) => self.on_pull_action(action),
             Command::SetPathText(text) => {
                 if let Some(path_box) = &mut self.path_box {
                     path_box.set_text(text);

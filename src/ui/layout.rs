@@ -66,6 +66,19 @@ pub fn window_ui(ui: &mut egui::Ui, app: &App) -> Vec<Command> {
     if let Some(editor) = &app.editor {
         super::editor::record_editor_ui(ui.ctx(), editor, app.edits.path(), &mut commands);
     }
+    if let Some(dialog) = &app.bucket_dialog {
+        super::bucket_dialog::bucket_dialog_ui(ui.ctx(), dialog, &mut commands);
+    }
+    if let Some(dialog) = &app.pull_dialog {
+        let documented: Vec<&str> = app
+            .engine
+            .rules()
+            .events
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect();
+        super::pull_dialog::pull_dialog_ui(ui.ctx(), dialog, &documented, &mut commands);
+    }
     if let Some(path_box) = &app.path_box {
         super::path_box::path_box_ui(ui.ctx(), path_box, &mut commands);
     }
@@ -91,6 +104,12 @@ fn menu_ui(ui: &mut egui::Ui, app: &App, commands: &mut Vec<Command>) {
                     app.prefs.last_files.clone(),
                     OpenMode::Replace,
                 ));
+            }
+            if ui.button("Open from bucket…").clicked() {
+                commands.push(Command::Bucket(super::bucket_dialog::BucketAction::Show));
+            }
+            if ui.button("Pull from CleverTap…").clicked() {
+                commands.push(Command::Pull(super::pull_dialog::PullAction::Show));
             }
             ui.menu_button("Open recent", |ui| {
                 if app.prefs.recent.is_empty() {

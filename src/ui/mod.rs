@@ -6,6 +6,7 @@
 
 mod app;
 mod async_state;
+mod bucket_dialog;
 mod commands;
 mod detail;
 mod detail_state;
@@ -19,6 +20,7 @@ mod layout;
 pub mod loader;
 mod path_box;
 pub mod prefs;
+mod pull_dialog;
 pub mod query;
 mod rules;
 mod screenshot;

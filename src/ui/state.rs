@@ -51,6 +51,10 @@ pub enum Msg {
     Keyring(KeyringReply),
     /// An edit was written to the edits file (the file as it now is), or why not.
     EditSaved(Result<crate::edits::EditsFile, String>),
+    /// A bucket listing for the Open from bucket dialog.
+    Bucket(super::bucket_dialog::BucketMsg),
+    /// Progress or the end of a pull from CleverTap.
+    Pull(super::pull_dialog::PullMsg),
 }
 
 /// The selection and focus of a re-map, by place, until their rows are read again.
@@ -144,6 +148,10 @@ pub struct App {
     pub(super) rebuild_due: bool,
     pub(super) startup: Option<StartOptions>,
     pub(super) commands: Vec<Command>,
+    /// The Open from bucket dialog, when shown.
+    pub(super) bucket_dialog: Option<super::bucket_dialog::BucketDialog>,
+    /// The Pull from CleverTap dialog, when shown.
+    pub(super) pull_dialog: Option<super::pull_dialog::PullDialog>,
 }
 
 /// The window's state in short, for logs and tests: files, counts, tab, selection, status and

@@ -7,8 +7,10 @@
 
 mod store;
 
+use std::collections::BTreeMap;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use futures_util::TryStreamExt;
 use object_store::ObjectStoreExt;
@@ -88,6 +90,14 @@ fn text_of(url: &Path) -> Result<&str, BucketError> {
 /// as in a folder), export chunks in chunk order.
 pub fn list(url: &Path) -> Result<Vec<BucketObject>, BucketError> {
     let text = text_of(url)?;
+    if let Some(size) = known().get(url) {
+        // An object of an earlier listing (the window opens chosen chunks by their URLs): no
+        // request needed to know it is one.
+        return Ok(vec![BucketObject {
+            url: url.to_path_buf(),
+            size: *size,
+        }]);
+    }
     let located = store::locate(text)?;
     let runtime = store::runtime()?;
     let failed = |error: object_store::Error| BucketError::Store {
@@ -120,12 +130,26 @@ pub fn list(url: &Path) -> Result<Vec<BucketObject>, BucketError> {
         .filter(|object| may_hold_records(&object.url))
         .collect();
     objects.sort_by_cached_key(|object| chunk_order_key(&object.url));
+    known().extend(
+        objects
+            .iter()
+            .map(|object| (object.url.clone(), object.size)),
+    );
     if objects.is_empty() {
         return Err(BucketError::Empty {
             url: text.to_string(),
         });
     }
     Ok(objects)
+}
+
+/// The objects listed so far in this process, with their sizes.
+fn known() -> MutexGuard<'static, BTreeMap<PathBuf, u64>> {
+    static KNOWN: OnceLock<Mutex<BTreeMap<PathBuf, u64>>> = OnceLock::new();
+    KNOWN
+        .get_or_init(|| Mutex::new(BTreeMap::new()))
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Opens an object for streaming: its body (fetched piece by piece, never whole) and its size.
