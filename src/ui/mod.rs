@@ -39,7 +39,9 @@ mod users;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+pub use bucket_dialog::BucketAction;
 pub use commands::{Command, OpenMode, Scope};
+pub use pull_dialog::{PullAction, PullForm};
 pub use screenshot::write_png;
 pub use send_state::SendForm;
 pub use state::{App, StartOptions};

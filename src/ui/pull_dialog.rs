@@ -412,7 +412,7 @@ fn form_ui(ui: &mut egui::Ui, form: &mut PullForm, documented: &[&str]) {
     });
     ui.label("Events");
     egui::ScrollArea::vertical()
-        .max_height(180.0)
+        .max_height(320.0)
         .show(ui, |ui| {
             egui::Grid::new("pull_events")
                 .num_columns(2)
