@@ -222,3 +222,75 @@ fn a_local_folder_with_a_missing_chunk_is_reported_too() {
         "{stderr}"
     );
 }
+
+#[test]
+fn diff_compares_a_prefix_with_the_same_chunks_in_a_folder() {
+    let Some((moto, _dir)) = setup() else {
+        return;
+    };
+    let folder = tempfile::tempdir().unwrap();
+    for (name, bytes) in chunks()
+        .into_iter()
+        .filter(|(name, _)| name.starts_with(RUN))
+    {
+        std::fs::write(folder.path().join(name), bytes).unwrap();
+    }
+    let same = moto
+        .feedlens()
+        .arg("diff")
+        .arg(prefix_url())
+        .arg(folder.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        same.status.code(),
+        Some(0),
+        "{}\n{}",
+        text(&same.stdout),
+        text(&same.stderr)
+    );
+    // One chunk changed on disk: the prefix and the folder differ.
+    let events = text(&sample("events.jsonl"));
+    let changed = events.replacen("App Launched", "App Installed", 1);
+    let first_half: Vec<&str> = changed.lines().take(events.lines().count() / 2).collect();
+    std::fs::write(
+        folder.path().join(format!("{RUN}-0-5.json.gz")),
+        gzip(format!("{}\n", first_half.join("\n")).as_bytes()),
+    )
+    .unwrap();
+    let differs = moto
+        .feedlens()
+        .arg("diff")
+        .arg(prefix_url())
+        .arg(folder.path())
+        .output()
+        .unwrap();
+    assert_eq!(differs.status.code(), Some(1), "{}", text(&differs.stderr));
+}
+
+#[test]
+fn a_truncated_gzip_object_is_one_unreadable_record_at_its_url() {
+    let Some(moto) = Moto::start() else {
+        return;
+    };
+    moto.create_bucket("broken");
+    let whole = gzip(&sample("events.jsonl"));
+    let name = format!("{RUN}-0-5.json.gz");
+    moto.put(
+        "broken",
+        &format!("run/{name}"),
+        whole[..whole.len() / 2].to_vec(),
+    );
+    let answer = moto
+        .feedlens()
+        .args(["check", "s3://broken/run"])
+        .output()
+        .unwrap();
+    let stdout = text(&answer.stdout);
+    assert_eq!(answer.status.code(), Some(1), "{}", text(&answer.stderr));
+    assert!(
+        stdout.contains(&format!("s3://broken/run/{name}:"))
+            && stdout.contains("the gzip data ends early"),
+        "{stdout}"
+    );
+}
