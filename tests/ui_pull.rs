@@ -63,6 +63,9 @@ fn the_dialog_pulls_reconciles_and_opens_the_output() {
         let image = window.render().expect("rendering the window");
         image.save(Path::new(&shots).join("pull_form.png")).unwrap();
     }
+    // The passcode can be kept in, and taken from, the operating system's keyring.
+    assert!(window.query_by_label("Load from the keyring").is_some());
+    assert!(window.query_by_label("Remember in the keyring").is_some());
     // The documented names are there to tick.
     for name in ["Notification Viewed", "App Launched", "GeoCluster Exited"] {
         assert!(

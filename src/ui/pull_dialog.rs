@@ -12,7 +12,7 @@ use std::time::Duration;
 use super::commands::{Command, OpenMode};
 use super::state::{App, Msg};
 use crate::clevertap::pull::{self, PullEvent, PullJob, PullSummary, Region, format_count};
-use crate::feed::{Secret, SendTuning};
+use crate::feed::{Credentials, Secret, SendTuning};
 
 /// What the pull form holds.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,6 +64,10 @@ pub enum PullAction {
     Start,
     /// Stop after the pages in flight.
     Cancel,
+    /// Fill the account id and passcode from the operating system's keyring.
+    KeyringLoad,
+    /// Keep the account id and passcode in the operating system's keyring.
+    KeyringStore,
     /// Close the dialog (a running pull is cancelled).
     Close,
 }
@@ -74,6 +78,9 @@ pub enum PullMsg {
     Event(u64, PullEvent),
     /// The end (the summary, or why the pull stopped).
     Done(u64, Result<PullSummary, String>),
+    /// The keyring's answer: whether it was asked to keep the credentials, and the account id
+    /// and passcode it holds (none when it holds nothing or was storing), or why not.
+    Keyring(bool, Result<Option<Credentials>, String>),
 }
 
 /// The dialog's state.
@@ -184,6 +191,31 @@ impl App {
                         Some(Err(crate::thread::start_failed("feedlens-pull", &error)));
                 }
             }
+            PullAction::KeyringLoad | PullAction::KeyringStore => {
+                let label = keyring_label(&dialog.form);
+                let storing = action == PullAction::KeyringStore;
+                let store = storing.then(|| {
+                    Credentials::new(dialog.form.account_id.trim(), dialog.form.passcode.expose())
+                });
+                dialog.outcome = None;
+                // The keyring may wait on the session's keyring service: not on the UI thread.
+                let spawned = crate::thread::spawn_named("feedlens-keyring", move || {
+                    let reply = match store {
+                        Some(credentials) => {
+                            crate::feed::keyring::store(&label, &credentials).map(|()| None)
+                        }
+                        None => crate::feed::keyring::load(&label),
+                    };
+                    send(Msg::Pull(PullMsg::Keyring(
+                        storing,
+                        reply.map_err(|e| e.to_string()),
+                    )));
+                });
+                if let Err(error) = spawned {
+                    dialog.outcome =
+                        Some(Err(crate::thread::start_failed("feedlens-keyring", &error)));
+                }
+            }
             PullAction::Cancel => {
                 if let Some((_, stop)) = &dialog.running {
                     stop.store(true, Ordering::Relaxed);
@@ -209,6 +241,24 @@ impl App {
                 dialog.lines.insert(name, line);
             }
             PullMsg::Event(..) => {}
+            PullMsg::Keyring(_, Ok(Some(credentials))) => {
+                dialog.form.account_id = credentials.key.clone();
+                dialog.form.passcode = credentials.secret.clone();
+                dialog.outcome = Some(Ok("account id and passcode taken from the keyring".into()));
+            }
+            PullMsg::Keyring(false, Ok(None)) => {
+                dialog.outcome = Some(Err(format!(
+                    "the keyring holds nothing for {}",
+                    keyring_label(&dialog.form)
+                )));
+            }
+            PullMsg::Keyring(true, Ok(None)) => {
+                dialog.outcome = Some(Ok(format!(
+                    "account id and passcode kept in the keyring for {}",
+                    keyring_label(&dialog.form)
+                )));
+            }
+            PullMsg::Keyring(_, Err(error)) => dialog.outcome = Some(Err(error)),
             PullMsg::Done(run, result) => {
                 if dialog.running.as_ref().is_none_or(|r| r.0 != run) {
                     return;
@@ -244,6 +294,15 @@ impl App {
             }
         }
     }
+}
+
+/// The keyring entry of the form's account: per region (or per API URL), as `pull` reads it.
+pub(crate) fn keyring_label(form: &PullForm) -> String {
+    crate::clevertap::pull::keyring_label(if form.url.trim().is_empty() {
+        form.region.as_str()
+    } else {
+        form.url.trim()
+    })
 }
 
 /// An event's progress in a line.
@@ -335,6 +394,22 @@ pub(super) fn pull_dialog_ui(
                 }
                 if running {
                     ui.spinner();
+                }
+                ui.separator();
+                if ui
+                    .add_enabled(!running, egui::Button::new("Load from the keyring"))
+                    .clicked()
+                {
+                    commands.push(Command::Pull(PullAction::KeyringLoad));
+                }
+                if ui
+                    .add_enabled(!running, egui::Button::new("Remember in the keyring"))
+                    .on_hover_text(
+                        "Keep the account id and passcode in the operating system's keyring",
+                    )
+                    .clicked()
+                {
+                    commands.push(Command::Pull(PullAction::KeyringStore));
                 }
             });
             for (event, line) in &dialog.lines {
