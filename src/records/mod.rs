@@ -10,6 +10,7 @@
 pub mod batches;
 mod chunk;
 mod coverage;
+pub mod preview;
 mod search;
 pub mod selection;
 
@@ -389,11 +390,25 @@ impl Store {
     /// The outcome of `row`, mapped again from its text (as the load mapped it, without a trace).
     pub fn outcome(&self, row: usize) -> Option<Outcome> {
         let text = self.block_text(self.block_of(row))?;
-        self.map_row(row, &text)
+        self.map_row(self.engine.as_ref()?, row, &text)
     }
 
-    /// Maps `row` again from its block's uncompressed `text` (a row kept whole is cloned).
-    fn map_row(&self, row: usize, text: &[u8]) -> Option<Outcome> {
+    /// The outcome of `row` mapped from its text with another `engine` (draft rules), as the
+    /// load would have mapped it; a record kept whole (unreadable) is as it was.
+    pub fn outcome_with(&self, engine: &Engine, row: usize) -> Option<Outcome> {
+        let text = self.block_text(self.block_of(row))?;
+        self.map_row(engine, row, &text)
+    }
+
+    /// The engine the rows were mapped with, for mapping them again with other rules: its
+    /// options (masking off: the texts are kept as read, masked already when masking is on).
+    pub fn engine(&self) -> Option<&Engine> {
+        self.engine.as_ref()
+    }
+
+    /// Maps `row` again with `engine` from its block's uncompressed `text` (a row kept whole is
+    /// cloned).
+    fn map_row(&self, engine: &Engine, row: usize, text: &[u8]) -> Option<Outcome> {
         if let Some(outcome) = self.kept.get(&row) {
             return Some(outcome.clone());
         }
@@ -411,11 +426,7 @@ impl Store {
             place,
             payload: RawPayload::Json(record.to_vec()),
         });
-        Some(pipeline::map_item(
-            self.engine.as_ref()?,
-            item,
-            file.fallback.as_deref(),
-        ))
+        Some(pipeline::map_item(engine, item, file.fallback.as_deref()))
     }
 
     /// Every row's outcome in row order without its source text, mapped again a block at a
@@ -423,6 +434,9 @@ impl Store {
     /// for each so positions stay row numbers. For exports and sends, which need the events.
     pub fn outcomes_where(&self, keep: impl Fn(usize, &RowMeta) -> bool + Sync) -> Vec<Outcome> {
         let mut all = Vec::with_capacity(self.len());
+        let Some(engine) = self.engine.as_ref() else {
+            return all;
+        };
         for index in 0..self.blocks.len() {
             let text = self.decompress(index).unwrap_or_default();
             let outcomes: Vec<Option<Outcome>> = self
@@ -430,7 +444,7 @@ impl Store {
                 .into_par_iter()
                 .map(|row| {
                     self.metas.get(row).filter(|meta| keep(row, meta))?;
-                    let mut outcome = self.map_row(row, &text)?;
+                    let mut outcome = self.map_row(engine, row, &text)?;
                     outcome.source = None;
                     Some(outcome)
                 })
