@@ -99,6 +99,8 @@ impl App {
             prefs,
             engine,
             rules_path,
+            rules_draft: None,
+            rules_editor: None,
             timezone: options.timezone,
             event_name: options.event_name.clone(),
             records,
@@ -311,6 +313,7 @@ impl App {
             }
             Msg::Keyring(reply) => self.on_keyring(reply),
             Msg::EditSaved(result) => self.on_edit_saved(result),
+            Msg::RulesPreview(result) => self.on_rules_preview(result),
         }
     }
 
@@ -552,6 +555,7 @@ impl App {
         }
         self.drain();
         self.schedule();
+        self.keep_preview_current();
         let shortcuts = super::shortcuts::read(ui.ctx(), self);
         self.commands.extend(shortcuts);
         let asked = super::layout::window_ui(ui, self);

@@ -35,6 +35,8 @@ pub enum Pick {
     Rules,
     /// Where to export batches.
     Export(Scope, ExportFormat),
+    /// Where to save the rules editor's draft.
+    SaveRules,
 }
 
 /// A request from the UI.
@@ -151,4 +153,28 @@ pub enum Command {
     SendEdited,
     /// Focus the search field.
     FocusSearch,
+    /// Open the rules editor on the rules in force.
+    OpenRulesEditor,
+    /// The rules draft's text changed.
+    SetRulesText(String),
+    /// Make the draft the rules in force and map the records again.
+    ApplyRulesDraft,
+    /// Close the rules editor, dropping the draft.
+    DiscardRulesDraft,
+    /// Show how one record of the preview changes under the draft.
+    ShowRuleChange(u32),
+    /// Make a CleverTap spelling an alias of a documented event, in the draft.
+    AddAlias {
+        /// The name as CleverTap wrote it.
+        spelling: String,
+        /// The documented event.
+        name: String,
+    },
+    /// List a property among an event's documented attributes, in the draft.
+    DocumentAttribute {
+        /// The event, as the rules name it.
+        event: String,
+        /// The property.
+        property: String,
+    },
 }

@@ -375,6 +375,7 @@ fn header_ui(
                 }
             });
         }
+        super::rules_editor::record_rules_menu(ui, app, outcome, commands);
         if outcome
             .mapped
             .as_ref()

@@ -138,6 +138,23 @@ impl App {
             }
             Command::UseRules(path) => self.use_rules(path),
             Command::ReloadRules => self.use_rules(self.rules_path.clone()),
+            Command::OpenRulesEditor => self.open_rules_editor(),
+            Command::SetRulesText(text) => self.set_rules_text(text),
+            Command::ApplyRulesDraft => self.apply_rules_draft(),
+            Command::DiscardRulesDraft => self.discard_rules_draft(),
+            Command::ShowRuleChange(row) => self.show_rule_change(row),
+            Command::AddAlias { spelling, name } => {
+                let what = format!("\"{spelling}\" made an alias of {name}");
+                self.edit_rules_draft(&what, |text| {
+                    crate::mapping::rules_edit::add_alias(text, &spelling, &name)
+                });
+            }
+            Command::DocumentAttribute { event, property } => {
+                let what = format!("\"{property}\" listed for {event}");
+                self.edit_rules_draft(&what, |text| {
+                    crate::mapping::rules_edit::document_attribute(text, &event, &property)
+                });
+            }
             Command::SetMask(on) => self.set_mask(on),
             Command::SetTheme(theme) => {
                 self.prefs.theme = theme;
@@ -310,6 +327,7 @@ impl App {
         {
             Ok(engine) => {
                 self.engine = engine;
+                self.rules_draft = None;
                 self.rules_path = path.clone();
                 self.prefs.rules = path;
                 self.status = format!("rules: {}", self.engine.rules().source_name);
@@ -391,6 +409,13 @@ impl App {
                     .save_file()
                     .into_iter()
                     .collect(),
+                Pick::SaveRules => dialog
+                    .set_title("Save the rules draft as")
+                    .add_filter("mapping rules", &["toml"])
+                    .set_file_name("mapping.toml")
+                    .save_file()
+                    .into_iter()
+                    .collect(),
             };
             send(Msg::Picked(pick, paths));
         });
@@ -423,6 +448,11 @@ impl App {
             Pick::Export(_, format) => {
                 format!("{cwd}feedlens-batches.{}", format.extension())
             }
+            Pick::SaveRules => self
+                .rules_editor
+                .as_ref()
+                .and_then(|editor| editor.save_path.as_ref())
+                .map_or_else(|| format!("{cwd}mapping.toml"), |p| p.display().to_string()),
         };
         self.path_box = Some(super::path_box::PathBox::new(pick, start));
     }
@@ -464,6 +494,11 @@ impl App {
             Pick::Export(scope, format) => {
                 if let Some(path) = paths.into_iter().next() {
                     self.export(scope, format, path);
+                }
+            }
+            Pick::SaveRules => {
+                if let Some(path) = paths.into_iter().next() {
+                    self.save_rules_draft(&path);
                 }
             }
         }

@@ -66,6 +66,9 @@ pub fn window_ui(ui: &mut egui::Ui, app: &App) -> Vec<Command> {
     if let Some(editor) = &app.editor {
         super::editor::record_editor_ui(ui.ctx(), editor, app.edits.path(), &mut commands);
     }
+    if let Some(editor) = &app.rules_editor {
+        super::rules_editor::rules_editor_ui(ui.ctx(), app, editor, &mut commands);
+    }
     if let Some(path_box) = &app.path_box {
         super::path_box::path_box_ui(ui.ctx(), path_box, &mut commands);
     }
@@ -148,6 +151,13 @@ fn menu_ui(ui: &mut egui::Ui, app: &App, commands: &mut Vec<Command>) {
         });
         ui.menu_button("Rules", |ui| {
             ui.label(format!("In use: {}", app.engine.rules().source_name));
+            if ui
+                .button("Edit rules…")
+                .on_hover_text("Edit the rules in force (the built-in ones as a copy) with a preview of what changes")
+                .clicked()
+            {
+                commands.push(Command::OpenRulesEditor);
+            }
             if ui.button("Reload rules file  (Ctrl+R)").clicked() {
                 commands.push(Command::ReloadRules);
             }

@@ -21,6 +21,8 @@ mod path_box;
 pub mod prefs;
 pub mod query;
 mod rules;
+mod rules_draft;
+mod rules_editor;
 mod screenshot;
 mod send;
 mod send_panel;
@@ -37,7 +39,7 @@ mod users;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-pub use commands::{Command, OpenMode, Scope};
+pub use commands::{Command, OpenMode, Pick, Scope};
 pub use screenshot::write_png;
 pub use send_state::SendForm;
 pub use state::{App, StartOptions};

@@ -51,6 +51,8 @@ pub enum Msg {
     Keyring(KeyringReply),
     /// An edit was written to the edits file (the file as it now is), or why not.
     EditSaved(Result<crate::edits::EditsFile, String>),
+    /// A rules preview finished.
+    RulesPreview(super::rules_draft::PreviewResult),
 }
 
 /// The selection and focus of a re-map, by place, until their rows are read again.
@@ -97,6 +99,11 @@ pub struct App {
     pub(super) prefs: Prefs,
     pub(super) engine: Engine,
     pub(super) rules_path: Option<PathBuf>,
+    /// The text of rules applied from the editor and not saved (else the rules are the file's
+    /// or the built-in ones).
+    pub(super) rules_draft: Option<String>,
+    /// The rules editor, when open.
+    pub(super) rules_editor: Option<super::rules_draft::RulesEditor>,
     pub(super) timezone: Option<chrono_tz::Tz>,
     pub(super) event_name: Option<String>,
     pub(super) records: Records,
@@ -188,6 +195,10 @@ impl App {
             || self.stats.is_pending()
             || self.pending_select.is_some()
             || self.send.plan.is_pending()
+            || self
+                .rules_editor
+                .as_ref()
+                .is_some_and(|editor| editor.running.is_some())
     }
 
     /// Whether files are being read (or read rows wait to be appended).
@@ -223,6 +234,18 @@ impl App {
     /// The status line (what the last action did).
     pub fn status(&self) -> &str {
         &self.status
+    }
+
+    /// The name of the rules in force (a file, the built-in rules, or an applied draft).
+    pub fn rules_name(&self) -> &str {
+        &self.engine.rules().source_name
+    }
+
+    /// The rules editor's draft text, when the editor is open.
+    pub fn rules_draft_text(&self) -> Option<&str> {
+        self.rules_editor
+            .as_ref()
+            .map(|editor| editor.text.as_str())
     }
 
     /// The focused record.
