@@ -125,6 +125,8 @@ pub enum Command {
     StartSend,
     /// Send only the batches of the current plan the feed has not accepted.
     ResendFailed,
+    /// Confirm (or not) sending edited records whose original the feed accepted already.
+    ConfirmResent(bool),
     /// Stop the running send after the requests in flight.
     CancelSend,
     /// Read the key and secret for the target from the operating system's keyring.

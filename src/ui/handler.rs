@@ -185,6 +185,7 @@ impl App {
             Command::SetSendForm(form) => self.set_send_form(*form),
             Command::PlanSend => self.plan_send(),
             Command::StartSend => self.start_send(false),
+            Command::ConfirmResent(confirmed) => self.send.confirm_resent = confirmed,
             Command::ResendFailed => self.start_send(true),
             Command::CancelSend => {
                 if let Some(handle) = &self.send.handle {
