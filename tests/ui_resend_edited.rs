@@ -95,7 +95,17 @@ fn an_edited_record_whose_original_was_accepted_needs_a_confirmation() {
         .state_mut()
         .push(Command::SetEditorText(record.to_string()));
     harness.state_mut().push(Command::ApplyEdit);
+    // The edit shows as soon as it is kept: the row is mapped again in place, no file is read
+    // again.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !harness.state().status().starts_with("edit kept in") {
+        assert!(Instant::now() < deadline, "the edit was not kept");
+        std::thread::sleep(Duration::from_millis(5));
+        harness.step();
+    }
+    assert!(!harness.state().is_loading());
     settle(&mut harness);
+    harness.get_by_label("edited");
 
     // Sending the edited record: the plan says its original went already; Send waits.
     harness.state_mut().push(Command::SendEdited);

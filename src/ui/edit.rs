@@ -1,8 +1,10 @@
 //! What the record editor's commands do: open it on a record, keep an edit (written to the
 //! edits file off the UI thread) and map the records again with it.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
+use super::commands::Command;
 use super::editor::{RecordEditor, read_line};
 use super::json_view::source_value;
 use super::state::{App, Msg};
@@ -130,9 +132,11 @@ impl App {
                     edits.path().display(),
                     edits.edits().len()
                 );
-                self.edits = edits;
+                let before = std::mem::replace(&mut self.edits, edits);
                 self.editor = None;
-                self.remap();
+                if !self.apply_edits_in_place(&before) {
+                    self.remap();
+                }
             }
             Err(error) => {
                 if let Some(editor) = &mut self.editor {
@@ -141,6 +145,75 @@ impl App {
                 self.errors.push(format!("the edit was not kept: {error}"));
             }
         }
+    }
+
+    /// Maps again, in place, the rows whose edit changed between `before` and the window's
+    /// edits now (added, changed or reverted), so an edit shows on the next frame: the other
+    /// rows, the selection and the focus stay. `false` when that cannot be done (files being
+    /// read, a worker holding the records, masking on) and the files must be read again.
+    fn apply_edits_in_place(&mut self, before: &crate::edits::EditsFile) -> bool {
+        if self.load.is_some() || self.masked() {
+            return false;
+        }
+        let changed: Vec<&Edit> = self
+            .edits
+            .edits()
+            .iter()
+            .filter(|edit| !before.edits().contains(edit))
+            .chain(before.edits().iter().filter(|edit| {
+                self.edits
+                    .find(&edit.file, edit.line, edit.column, edit.csv_row)
+                    .is_none()
+            }))
+            .collect();
+        let places: HashSet<(u64, u64, u64)> = changed
+            .iter()
+            .map(|edit| (edit.line, edit.column, edit.csv_row.unwrap_or(0)))
+            .collect();
+        let rows: Vec<(usize, Option<Vec<u8>>)> = self
+            .records
+            .store()
+            .rows_at(&places)
+            .into_iter()
+            .filter(|(_, (path, line, column, csv_row))| {
+                changed.iter().any(|edit| {
+                    edit.is_at(path, *line, *column, (*csv_row > 0).then_some(*csv_row))
+                })
+            })
+            .map(|(row, (path, line, column, csv_row))| {
+                let text = self
+                    .edits
+                    .find(&path, line, column, (csv_row > 0).then_some(csv_row))
+                    .map(|edit| edit.text.clone().into_bytes());
+                (row, text)
+            })
+            .collect();
+        let Some(store) = self.records.store_mut() else {
+            return false;
+        };
+        let mut moved = Vec::new();
+        for (row, text) in rows {
+            let tab = store.metas.get(row).map(|meta| meta.tab);
+            store.set_row_text(row, text);
+            let now = store.metas.get(row).map(|meta| meta.tab);
+            if let (Some(tab), Some(now)) = (tab, now)
+                && tab != now
+            {
+                moved.push((row as u32, tab, now));
+            }
+        }
+        for (row, from, to) in moved {
+            self.base.move_row(row, from, to);
+        }
+        // What was derived from the records is made again; the rows keep their numbers.
+        self.data_version += 1;
+        self.detail.invalidate();
+        self.query_dirty = true;
+        self.rebuild_due = true;
+        if let Some(focus) = self.focus {
+            self.commands.push(Command::FocusRecord(focus));
+        }
+        true
     }
 
     /// Drops one edit (`Some(position)`) or all of them, writing the file off the UI thread;
