@@ -791,6 +791,7 @@ mod tests {
         let metas = store.metas.clone();
         assert_eq!((read.mapped, read.held, read.unreadable), (1, 1, 1));
         assert!(store.plan_item(1).is_none());
+        assert!(store.rows_containing("line 3")[2]);
 
         // The held row gets an identity; the broken line becomes a record.
         let fixed =
@@ -815,7 +816,9 @@ mod tests {
         assert_eq!(store.strings.get(store.metas[1].identity), "b-2");
         assert_eq!(store.metas[2].tab, tab_of(&store.outcome(2).unwrap()));
         assert_eq!(store.plan_item(1).unwrap().group_key, "customer_id:b-2");
-        // Batches and exports map the edited rows from their new texts.
+        // Search finds the edited text, batches and exports map it.
+        assert!(store.rows_containing("c-3")[2]);
+        assert!(!store.rows_containing("line 3")[2]);
         let outcomes = store.outcomes_where(|_, _| true);
         assert_eq!(
             outcomes[2].source_event_name.as_deref(),
@@ -829,6 +832,7 @@ mod tests {
         assert_eq!(store.metas, metas);
         assert!(store.plan_item(1).is_none());
         assert_eq!(store.outcome(2).unwrap().status, RecordStatus::Unreadable);
+        assert!(!store.rows_containing("c-3")[2]);
     }
 
     #[test]
