@@ -177,11 +177,7 @@ impl App {
             return;
         }
         let (from, save_path, text) = match (&self.rules_draft, &self.rules_path) {
-            (Some(text), _) => (
-                self.engine.rules().source_name.clone(),
-                self.rules_path.clone(),
-                text.clone(),
-            ),
+            (Some((from, text)), _) => (from.clone(), self.rules_path.clone(), text.clone()),
             (None, Some(path)) => match std::fs::read_to_string(path) {
                 Ok(text) => (path.display().to_string(), Some(path.clone()), text),
                 Err(error) => {
@@ -318,7 +314,7 @@ impl App {
                     self.prefs.rules = Some(path.clone());
                     self.rules_draft = None;
                 } else {
-                    self.rules_draft = Some(text);
+                    self.rules_draft = Some((editor.from.clone(), text));
                 }
                 self.status = format!("rules: {}", self.engine.rules().source_name);
                 self.detail.invalidate();

@@ -17,6 +17,12 @@ fn thousands(count: u64) -> String {
     crate::clevertap::pull::format_count(count)
 }
 
+/// "1 record", "2 records".
+fn records(count: usize) -> String {
+    let word = if count == 1 { "record" } else { "records" };
+    format!("{} {word}", thousands(count as u64))
+}
+
 /// The name of a counted tab.
 fn tab_name(tab: u8) -> &'static str {
     if tab == PROFILE_TAB {
@@ -207,8 +213,8 @@ fn preview_ui(ui: &mut egui::Ui, app: &App, editor: &Editor, commands: &mut Vec<
     }
     ui.label(
         RichText::new(format!(
-            "{} records mapped with the draft in {:.1} s",
-            thousands(preview.rows as u64),
+            "{} mapped with the draft in {:.1} s",
+            records(preview.rows),
             result.took.as_secs_f64()
         ))
         .small()
@@ -245,16 +251,16 @@ fn summary_ui(ui: &mut egui::Ui, preview: &Preview) {
     }
     for ((from, to), count) in &preview.moves {
         ui.label(format!(
-            "{} records {} → {}",
-            thousands(*count as u64),
+            "{} {} → {}",
+            records(*count),
             tab_name(*from),
             tab_name(*to)
         ));
     }
     ui.label(format!(
-        "{} records change status · {} sent records send another event or user · {} changed in all",
-        thousands(preview.status_changed as u64),
-        thousands(preview.sent_changed as u64),
+        "{} change status · {} sent send another event or user · {} changed in all",
+        records(preview.status_changed),
+        records(preview.sent_changed),
         thousands(preview.changed as u64)
     ));
 }

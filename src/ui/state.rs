@@ -99,9 +99,9 @@ pub struct App {
     pub(super) prefs: Prefs,
     pub(super) engine: Engine,
     pub(super) rules_path: Option<PathBuf>,
-    /// The text of rules applied from the editor and not saved (else the rules are the file's
-    /// or the built-in ones).
-    pub(super) rules_draft: Option<String>,
+    /// Rules applied from the editor and not saved: what the draft started from and its text
+    /// (else the rules are the file's or the built-in ones).
+    pub(super) rules_draft: Option<(String, String)>,
     /// The rules editor, when open.
     pub(super) rules_editor: Option<super::rules_draft::RulesEditor>,
     pub(super) timezone: Option<chrono_tz::Tz>,
