@@ -62,6 +62,39 @@ pub fn record_view(outcome: &Outcome) -> Value {
     serde_json::to_value(RecordView::of(outcome)).unwrap_or(Value::Null)
 }
 
+/// The outcome of the record at `line`, `column` (and `csv_row`) of `file` as read, with no
+/// edit: what an edited record was before its edit, mapped by `engine`. The file is read and
+/// mapped in chunks (only that record is kept); `None` when no record is there.
+pub fn outcome_at(
+    engine: &crate::mapping::Engine,
+    file: &std::path::Path,
+    line: u64,
+    column: u64,
+    csv_row: Option<u64>,
+) -> Result<Option<Outcome>, crate::pipeline::OpenFailure> {
+    let mut found = None;
+    let summary = crate::pipeline::run_with(
+        &[file.to_path_buf()],
+        engine,
+        &std::sync::atomic::AtomicBool::new(false),
+        |_| {},
+        |_, outcomes| {
+            outcomes.into_iter().find(|o| {
+                o.place.line == line && o.place.column == column && o.place.csv_row == csv_row
+            })
+        },
+        |_, outcome| {
+            if found.is_none() {
+                found = outcome;
+            }
+        },
+    );
+    match summary.failures.into_iter().next() {
+        Some(failure) => Err(failure),
+        None => Ok(found),
+    }
+}
+
 /// Appends [`record_view`]'s JSON text to `out` (without building the value).
 pub(crate) fn write_record_view(outcome: &Outcome, out: &mut Vec<u8>) {
     // Plain data into memory: cannot fail.
