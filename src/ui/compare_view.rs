@@ -17,7 +17,8 @@ pub fn compare_windows_ui(ctx: &egui::Context, app: &App, commands: &mut Vec<Com
         egui::Window::new("Compare with original")
             .id(egui::Id::unique("record_diff_window"))
             .open(&mut open)
-            .default_width(760.0)
+            .default_pos([160.0, 140.0])
+            .default_width(900.0)
             .default_height(360.0)
             .show(ctx, |ui| {
                 ui.label(
@@ -42,7 +43,8 @@ pub fn compare_windows_ui(ctx: &egui::Context, app: &App, commands: &mut Vec<Com
         egui::Window::new("Compare")
             .id(egui::Id::unique("compare_window"))
             .open(&mut open)
-            .default_width(860.0)
+            .default_pos([140.0, 110.0])
+            .default_width(900.0)
             .default_height(560.0)
             .show(ctx, |ui| job_ui(ui, job, commands));
         if !open {

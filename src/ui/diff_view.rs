@@ -123,8 +123,9 @@ pub fn diff_ui(ui: &mut egui::Ui, diffs: &[FieldDiff], labels: DiffLabels<'_>) {
     let path_width = (width * 0.3).clamp(120.0, 360.0);
     let value_width = ((width - change_width - path_width - 24.0) / 2.0).max(80.0);
     let header = |ui: &mut egui::Ui, text: &str, w: f32| {
-        ui.add_sized(
-            [w, 18.0],
+        cell(
+            ui,
+            w,
             egui::Label::new(RichText::new(text).strong()).truncate(),
         );
     };
@@ -151,8 +152,9 @@ fn row_ui(ui: &mut egui::Ui, diff: &FieldDiff, dark: bool, widths: [f32; 3]) {
     let [change_width, path_width, value_width] = widths;
     let color = change_color(diff.change, dark);
     ui.horizontal(|ui| {
-        ui.add_sized(
-            [change_width, 16.0],
+        cell(
+            ui,
+            change_width,
             egui::Label::new(
                 RichText::new(change_name(diff.change))
                     .color(color)
@@ -160,8 +162,9 @@ fn row_ui(ui: &mut egui::Ui, diff: &FieldDiff, dark: bool, widths: [f32; 3]) {
                     .small(),
             ),
         );
-        ui.add_sized(
-            [path_width, 16.0],
+        cell(
+            ui,
+            path_width,
             egui::Label::new(RichText::new(&diff.path).monospace().color(color)).truncate(),
         )
         .on_hover_text(&diff.path);
@@ -179,7 +182,7 @@ fn row_ui(ui: &mut egui::Ui, diff: &FieldDiff, dark: bool, widths: [f32; 3]) {
             if let (Some(color), Some(_)) = (side_color, value) {
                 text = text.color(color);
             }
-            let response = ui.add_sized([value_width, 16.0], egui::Label::new(text).truncate());
+            let response = cell(ui, value_width, egui::Label::new(text).truncate());
             if value.is_some() {
                 response.on_hover_ui(|ui| {
                     ui.label(RichText::new(value_text(value, HOVER_CHARS)).monospace());
@@ -187,6 +190,20 @@ fn row_ui(ui: &mut egui::Ui, diff: &FieldDiff, dark: bool, widths: [f32; 3]) {
             }
         }
     });
+}
+
+/// A widget in a cell `width` wide, left-aligned.
+fn cell(ui: &mut egui::Ui, width: f32, widget: egui::Label) -> egui::Response {
+    let height = ui.spacing().interact_size.y;
+    ui.allocate_ui_with_layout(
+        egui::vec2(width, height),
+        egui::Layout::left_to_right(egui::Align::Center),
+        |ui| {
+            ui.set_width(width);
+            ui.add(widget)
+        },
+    )
+    .inner
 }
 
 #[cfg(test)]

@@ -361,18 +361,29 @@ pub fn quick_fix_menu_ui(
     if !(identity || event_name || time) {
         return;
     }
-    ui.menu_button("Quick fix…", |ui| {
-        if let (true, Some(source)) = (identity, &outcome.source) {
-            identity_ui(ui, app, source, commands);
-        }
-        let counts = (event_name || time).then(|| app.fix_counts());
-        if let (true, Some(counts)) = (event_name, &counts) {
-            event_name_ui(ui, app, counts.event_name, commands);
-        }
-        if let (true, Some(counts)) = (time, &counts) {
-            time_ui(ui, counts.time, commands);
-        }
-    });
+    // Clicks inside stay inside: the typed name and time are text fields; a fix closes it.
+    let config = egui::containers::menu::MenuConfig::new()
+        .close_behavior(egui::PopupCloseBehavior::CloseOnClickOutside);
+    egui::containers::menu::MenuButton::new("Quick fix…")
+        .config(config)
+        .ui(ui, |ui| {
+            if let (true, Some(source)) = (identity, &outcome.source) {
+                identity_ui(ui, app, source, commands);
+            }
+            let counts = (event_name || time).then(|| app.fix_counts());
+            if let (true, Some(counts)) = (event_name, &counts) {
+                event_name_ui(ui, app, counts.event_name, commands);
+            }
+            if let (true, Some(counts)) = (time, &counts) {
+                time_ui(ui, counts.time, commands);
+            }
+        });
+}
+
+/// Pushes `command` and closes the quick fix menu.
+fn fix(ui: &egui::Ui, commands: &mut Vec<Command>, command: Command) {
+    commands.push(command);
+    ui.close();
 }
 
 fn identity_ui(ui: &mut egui::Ui, app: &App, source: &[u8], commands: &mut Vec<Command>) {
@@ -388,7 +399,7 @@ fn identity_ui(ui: &mut egui::Ui, app: &App, source: &[u8], commands: &mut Vec<C
             .on_hover_text("For each selected held record without an identity (else this one): profile.identity takes that field's value; one edit each, in the edits file")
             .clicked()
         {
-            commands.push(Command::QuickFixIdentity(path));
+            fix(ui, commands, Command::QuickFixIdentity(path));
         }
     }
 }
@@ -419,7 +430,7 @@ fn event_name_ui(ui: &mut egui::Ui, app: &App, count: usize, commands: &mut Vec<
                         .on_hover_text(format!("category {}", event.category.label()))
                         .clicked()
                     {
-                        commands.push(Command::QuickFixEventName(event.name.clone()));
+                        fix(ui, commands, Command::QuickFixEventName(event.name.clone()));
                     }
                 }
             });
@@ -434,7 +445,11 @@ fn event_name_ui(ui: &mut egui::Ui, app: &App, count: usize, commands: &mut Vec<
                 .add_enabled(!typed.trim().is_empty(), egui::Button::new("Set"))
                 .clicked()
             {
-                commands.push(Command::QuickFixEventName(typed.trim().to_string()));
+                fix(
+                    ui,
+                    commands,
+                    Command::QuickFixEventName(typed.trim().to_string()),
+                );
             }
         });
         ui.data_mut(|d| d.insert_temp(id, typed));
@@ -472,7 +487,7 @@ fn time_ui(ui: &mut egui::Ui, count: usize, commands: &mut Vec<Command>) {
             )
             .clicked()
         {
-            commands.push(Command::QuickFixTime(typed.clone()));
+            fix(ui, commands, Command::QuickFixTime(typed.clone()));
         }
         ui.data_mut(|d| d.insert_temp(id, typed));
     });
