@@ -262,4 +262,25 @@ fn a_quick_fix_of_the_event_name_maps_the_selected_held_records() {
         before,
         "the input is untouched"
     );
+
+    // Edit › Save the edits as… writes the same edits elsewhere for a script.
+    let copy = dir.path().join("replay.ndjson");
+    harness.get_by_label("Edit").click();
+    harness.run_steps(2);
+    harness.get_by_label("Save the edits as…").click();
+    settle(&mut harness);
+    harness
+        .state_mut()
+        .push(Command::SetPathText(copy.display().to_string()));
+    settle(&mut harness);
+    harness.get_by_label("Save").click();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !copy.exists() {
+        assert!(Instant::now() < deadline, "the edits were not saved");
+        std::thread::sleep(Duration::from_millis(10));
+        harness.step();
+    }
+    assert_eq!(std::fs::read_to_string(&copy).unwrap(), kept);
+    settle(&mut harness);
+    harness.get_by_label_contains(&format!("saved {nameless} edits to"));
 }
