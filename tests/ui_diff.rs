@@ -282,5 +282,5 @@ fn a_quick_fix_of_the_event_name_maps_the_selected_held_records() {
     }
     assert_eq!(std::fs::read_to_string(&copy).unwrap(), kept);
     settle(&mut harness);
-    harness.get_by_label_contains(&format!("saved {nameless} edits to"));
+    harness.get_by_label_contains(&format!("saved the edits ({nameless}) to"));
 }

@@ -206,7 +206,7 @@ impl App {
         let cancel = Arc::new(AtomicBool::new(false));
         let token = self.compare.token();
         let a_label = format!(
-            "{} ({} edits)",
+            "{} with the window's edits ({})",
             super::prefs::file_set_label(&files_a),
             edits.edits().len()
         );

@@ -117,7 +117,7 @@ impl App {
             let result = crate::edits::write_atomic(&path, &bytes)
                 .map(|()| {
                     format!(
-                        "saved {count} edits to {}: replay them with feedlens map|check|send --edits {} FILE…",
+                        "saved the edits ({count}) to {}: replay them with feedlens map|check|send --edits {} FILE…",
                         path.display(),
                         path.display()
                     )
