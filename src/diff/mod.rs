@@ -12,3 +12,6 @@ pub use compare::{
 };
 pub use fields::{Change, FieldDiff, diff_values};
 pub use view::{outcome_at, record_view};
+
+#[cfg(test)]
+mod tests;
