@@ -284,3 +284,55 @@ fn a_quick_fix_of_the_event_name_maps_the_selected_held_records() {
     settle(&mut harness);
     harness.get_by_label_contains(&format!("saved the edits ({nameless}) to"));
 }
+
+#[test]
+fn a_typed_time_is_checked_before_it_repairs_an_unreadable_time() {
+    init();
+    let dir = tempfile::tempdir().unwrap();
+    let input = copy_sample(dir.path(), "broken_lines.jsonl");
+    let edits = dir.path().join("edits.ndjson");
+    let mut harness = harness(input, edits.clone());
+    settle(&mut harness);
+    let held = tab_count(&harness, "Unmapped/Held");
+    let other = tab_count(&harness, "Other");
+
+    // Line 6's ts is "yesterday": held for its time.
+    harness.state_mut().push(Command::FocusRecord(5));
+    settle(&mut harness);
+    harness.get_by_label("Quick fix…").click();
+    harness.run_steps(2);
+    harness.get_by_label("Set the time (this record)…").click();
+    harness.run_steps(2);
+    assert!(
+        harness
+            .get_by_label("Set the time for this record")
+            .accesskit_node()
+            .is_disabled(),
+        "nothing typed yet"
+    );
+    harness
+        .state_mut()
+        .push(Command::QuickFixTime("tomorrow".into()));
+    settle(&mut harness);
+    assert!(
+        harness
+            .state()
+            .errors()
+            .iter()
+            .any(|e| e.contains("the time is not set")),
+        "{:?}",
+        harness.state().errors()
+    );
+    assert!(!edits.exists(), "nothing kept");
+
+    harness
+        .state_mut()
+        .push(Command::QuickFixTime("2022-03-01 10:00:05".into()));
+    settle(&mut harness);
+    assert_eq!(tab_count(&harness, "Unmapped/Held"), held - 1);
+    assert_eq!(tab_count(&harness, "Other"), other + 1);
+    assert_eq!(harness.state().focused_record(), Some(5));
+    harness.get_by_label("edited");
+    let kept = std::fs::read_to_string(&edits).unwrap();
+    assert!(kept.contains("20220301100005"), "{kept}");
+}

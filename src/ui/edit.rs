@@ -175,11 +175,9 @@ impl App {
 
     /// Changes a copy of the edits file on a worker thread (hashing inputs, writing the file
     /// atomically); the result comes back as [`Msg::EditSaved`], which maps the records again.
-    pub(super) fn change_edits(
+    pub(super) fn change_edits<E: std::fmt::Display>(
         &mut self,
-        change: impl FnOnce(&mut crate::edits::EditsFile) -> Result<(), crate::edits::EditsError>
-        + Send
-        + 'static,
+        change: impl FnOnce(&mut crate::edits::EditsFile) -> Result<(), E> + Send + 'static,
     ) {
         let mut edits = self.edits.clone();
         let send = self.sender();

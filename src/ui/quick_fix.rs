@@ -37,15 +37,18 @@ impl Problem {
     }
 }
 
+/// Most selected records the quick fix menu maps to count those with a problem.
+const COUNT_LIMIT: usize = 10_000;
+
 /// How many records each quick fix would change, for the menu's labels (cached by records,
 /// selection and focus, so a frame does not map the selection again).
 #[derive(Debug, Clone, PartialEq)]
 pub struct FixCounts {
     key: (u64, u64, Option<u32>),
-    /// Records with no or an unknown event name.
-    pub event_name: usize,
-    /// Records with an unreadable time.
-    pub time: usize,
+    /// Records with no or an unknown event name (`None`: too many selected to count).
+    pub event_name: Option<usize>,
+    /// Records with an unreadable time (`None`: too many selected to count).
+    pub time: Option<usize>,
 }
 
 /// The value at a dotted path of a record (`profile.objectId`), as text, when it is a
@@ -126,8 +129,10 @@ impl App {
         }
     }
 
-    /// Rows with `problem`: the selected ones that have it, else the focused one if it has.
-    fn rows_with(&self, problem: Problem) -> Vec<(u32, Outcome)> {
+    /// How many records have `problem`: the selected ones that have it, else the focused one
+    /// if it has; `None` beyond [`COUNT_LIMIT`] selected records that may have it (counting
+    /// maps each one).
+    fn count_with(&self, problem: Problem) -> Option<usize> {
         let store = self.records.store();
         let with = |row: u32| {
             store
@@ -135,18 +140,22 @@ impl App {
                 .filter(|o| problem.of(o))
                 .map(|o| (row, o))
         };
-        let selected: Vec<(u32, Outcome)> = self
+        let candidates: Vec<u32> = self
             .selection
             .iter()
             // Records with no finding of warning or error cannot have these problems.
             .filter(|&row| store.metas.get(row as usize).is_some_and(|m| m.worst >= 2))
-            .filter_map(with)
+            .take(COUNT_LIMIT + 1)
             .collect();
-        if selected.is_empty() {
-            self.focus.and_then(with).into_iter().collect()
+        if candidates.len() > COUNT_LIMIT {
+            return None;
+        }
+        let selected = candidates.into_iter().filter_map(with).count();
+        Some(if selected == 0 {
+            self.focus.and_then(with).map_or(0, |_| 1)
         } else {
             selected
-        }
+        })
     }
 
     /// The counts for the quick fix menu (computed once per records, selection and focus).
@@ -159,8 +168,8 @@ impl App {
         }
         let counts = FixCounts {
             key,
-            event_name: self.rows_with(Problem::EventName).len(),
-            time: self.rows_with(Problem::Time).len(),
+            event_name: self.count_with(Problem::EventName),
+            time: self.count_with(Problem::Time),
         };
         self.fix_counts.replace(Some(counts.clone()));
         counts
@@ -218,13 +227,10 @@ impl App {
                 .push("the quick fix needs an event name: pick one or type one".into());
             return;
         }
-        self.quick_fix(
-            Problem::EventName,
-            &format!("event name to {name}"),
-            |record| {
-                record.insert("eventName".into(), Value::String(name.clone()));
-            },
-        );
+        let what = format!("event name to {name}");
+        self.quick_fix(Problem::EventName, &what, move |record| {
+            record.insert("eventName".into(), Value::String(name.clone()));
+        });
     }
 
     /// Sets `ts` to the typed time (checked first) in each record with an unreadable time (the
@@ -237,114 +243,149 @@ impl App {
                 return;
             }
         };
-        self.quick_fix(Problem::Time, &format!("time to {ts}"), |record| {
+        self.quick_fix(Problem::Time, &format!("time to {ts}"), move |record| {
             record.insert("ts".into(), Value::from(ts));
         });
     }
 
-    /// Changes each record with `problem` (see [`App::rows_with`]) with `change`, and keeps
-    /// the results as edits.
+    /// Changes each record with `problem` with `change` and keeps the results as edits: the
+    /// selected records with the problem, else the focused one. The records are read, changed
+    /// and checked on the edits worker thread (a selection may be large), then written at once.
     fn quick_fix(
         &mut self,
         problem: Problem,
         what: &str,
-        change: impl Fn(&mut serde_json::Map<String, Value>),
+        change: impl Fn(&mut serde_json::Map<String, Value>) + Send + 'static,
     ) {
-        let mut planned = Vec::new();
-        let mut still = None;
-        for (row, outcome) in self.rows_with(problem) {
-            let Some(mut record) = outcome.source.as_deref().map(source_value) else {
-                continue;
-            };
-            let Some(object) = record.as_object_mut() else {
-                continue;
-            };
-            change(object);
-            // The fix must repair what it is for: the first record is mapped again to see.
-            if planned.is_empty() && problem == Problem::Time {
-                still = self.still_has(&outcome, &record, problem);
-                if still.is_some() {
-                    break;
+        let store = self.records.share();
+        let metas = &store.metas;
+        // Records with no finding of warning or error cannot have these problems.
+        let selected: Vec<u32> = self
+            .selection
+            .iter()
+            .filter(|&row| metas.get(row as usize).is_some_and(|m| m.worst >= 2))
+            .collect();
+        let focus = self.focus;
+        let engine = self.engine.clone();
+        let what = what.to_string();
+        self.status = format!("setting the {what}…");
+        self.change_edits(move |edits| -> Result<(), String> {
+            let fix = |row: u32| -> Option<Result<Edit, String>> {
+                let outcome = store.outcome(row as usize).filter(|o| problem.of(o))?;
+                let mut record = outcome.source.as_deref().map(source_value)?;
+                change(record.as_object_mut()?);
+                if let Some(why) = still_has(&engine, &outcome, &record, problem) {
+                    return Some(Err(format!(
+                        "the {what} does not repair {}: {why}",
+                        outcome.place
+                    )));
                 }
-            }
-            planned.extend(self.planned_edit(row, &outcome, &record));
-        }
-        if let Some(why) = still {
-            self.errors
-                .push(format!("the {what} does not repair it: {why}"));
-            return;
-        }
-        if planned.is_empty() {
-            self.status = format!("nothing to fix: no record here has that problem ({what})");
-            return;
-        }
-        self.status = format!("setting the {what} on {} records…", planned.len());
-        self.write_planned(planned);
-    }
-
-    /// The finding of `problem` that `record` (the fixed text of `outcome`) still has, if any.
-    fn still_has(&self, outcome: &Outcome, record: &Value, problem: Problem) -> Option<String> {
-        let text = serde_json::to_vec(record).ok()?;
-        let value = crate::clevertap::parse_text(&outcome.place, &text).ok()?;
-        let fixed = self
-            .engine
-            .map_text(outcome.place.clone(), &text, value, None);
-        problem.of(&fixed).then(|| {
-            fixed
-                .findings
+                plan_edit(&store, edits, row, &outcome, &record).map(Ok)
+            };
+            let mut planned = selected
                 .iter()
-                .find(|f| f.kind == FindingKind::UnreadableTime)
-                .map_or_else(String::new, |f| f.message.clone())
-        })
+                .filter_map(|&row| fix(row))
+                .collect::<Result<Vec<Edit>, String>>()?;
+            if planned.is_empty() {
+                planned = focus
+                    .and_then(fix)
+                    .transpose()?
+                    .into_iter()
+                    .collect::<Vec<Edit>>();
+            }
+            if planned.is_empty() {
+                return Err(format!(
+                    "nothing to fix: neither the selected records nor the focused one have that problem ({what})"
+                ));
+            }
+            with_file_hashes(&mut planned).map_err(|e| e.to_string())?;
+            edits.apply_all(planned).map(|_| ()).map_err(|e| e.to_string())
+        });
     }
 
-    /// The edit that makes `record` the text of the record at `row` (keeping the original's id
-    /// and hash when it was edited before); its input file's hash is filled in on the worker.
+    /// The edit that makes `record` the text of the record at `row`.
     fn planned_edit(&self, row: u32, outcome: &Outcome, record: &Value) -> Option<Edit> {
-        let (path, line, column, csv_row) = self.records.store().place_key(row as usize)?;
-        let csv_row = (csv_row > 0).then_some(csv_row);
-        let existing = self.edits.find(&path, line, column, csv_row);
-        Some(Edit {
-            file: path.to_path_buf(),
-            file_sha256: String::new(),
-            line,
-            column,
-            csv_row,
-            id: match existing {
-                Some(edit) => edit.id.clone(),
-                None => outcome.mapped.as_ref().map(|m| m.record_id.to_string()),
-            },
-            original_sha256: match existing {
-                Some(edit) => edit.original_sha256.clone(),
-                None => outcome.source.as_deref().map(sha256_hex),
-            },
-            text: serde_json::to_string(record).unwrap_or_default(),
-        })
+        plan_edit(self.records.store(), &self.edits, row, outcome, record)
     }
 
     /// Writes planned edits (hashing their input files once each) off the UI thread.
-    fn write_planned(&mut self, planned: Vec<Edit>) {
+    fn write_planned(&mut self, mut planned: Vec<Edit>) {
         self.change_edits(move |edits| {
-            let mut hashes: std::collections::HashMap<std::path::PathBuf, String> =
-                std::collections::HashMap::new();
-            let planned = planned
-                .into_iter()
-                .map(|mut edit| {
-                    let hash = match hashes.get(&edit.file) {
-                        Some(hash) => hash.clone(),
-                        None => {
-                            let hash = file_sha256(&edit.file)?;
-                            hashes.insert(edit.file.clone(), hash.clone());
-                            hash
-                        }
-                    };
-                    edit.file_sha256 = hash;
-                    Ok(edit)
-                })
-                .collect::<Result<Vec<Edit>, crate::edits::EditsError>>()?;
+            with_file_hashes(&mut planned)?;
             edits.apply_all(planned).map(|_| ())
         });
     }
+}
+
+/// The finding of `problem` that `record` (the fixed text of `outcome`) still has, mapped again,
+/// if any (the identity and event name fixes cannot fail that way: only the time is checked).
+fn still_has(
+    engine: &crate::mapping::Engine,
+    outcome: &Outcome,
+    record: &Value,
+    problem: Problem,
+) -> Option<String> {
+    if problem != Problem::Time {
+        return None;
+    }
+    let text = serde_json::to_vec(record).ok()?;
+    let value = crate::clevertap::parse_text(&outcome.place, &text).ok()?;
+    let fixed = engine.map_text(outcome.place.clone(), &text, value, None);
+    problem.of(&fixed).then(|| {
+        fixed
+            .findings
+            .iter()
+            .find(|f| f.kind == FindingKind::UnreadableTime)
+            .map_or_else(String::new, |f| f.message.clone())
+    })
+}
+
+/// The edit that makes `record` the text of the record at `row` (keeping the original's id and
+/// hash when it was edited before); its input file's hash is filled in by [`with_file_hashes`].
+fn plan_edit(
+    store: &crate::records::Store,
+    edits: &crate::edits::EditsFile,
+    row: u32,
+    outcome: &Outcome,
+    record: &Value,
+) -> Option<Edit> {
+    let (path, line, column, csv_row) = store.place_key(row as usize)?;
+    let csv_row = (csv_row > 0).then_some(csv_row);
+    let existing = edits.find(&path, line, column, csv_row);
+    Some(Edit {
+        file: path.to_path_buf(),
+        file_sha256: String::new(),
+        line,
+        column,
+        csv_row,
+        id: match existing {
+            Some(edit) => edit.id.clone(),
+            None => outcome.mapped.as_ref().map(|m| m.record_id.to_string()),
+        },
+        original_sha256: match existing {
+            Some(edit) => edit.original_sha256.clone(),
+            None => outcome.source.as_deref().map(sha256_hex),
+        },
+        text: serde_json::to_string(record).unwrap_or_default(),
+    })
+}
+
+/// Fills in each edit's input file hash, hashing each file once.
+fn with_file_hashes(planned: &mut [Edit]) -> Result<(), crate::edits::EditsError> {
+    let mut hashes: std::collections::HashMap<std::path::PathBuf, String> =
+        std::collections::HashMap::new();
+    for edit in planned.iter_mut() {
+        let hash = match hashes.get(&edit.file) {
+            Some(hash) => hash.clone(),
+            None => {
+                let hash = file_sha256(&edit.file)?;
+                hashes.insert(edit.file.clone(), hash.clone());
+                hash
+            }
+        };
+        edit.file_sha256 = hash;
+    }
+    Ok(())
 }
 
 /// The detail view's "Quick fix…" menu for the focused record's held reasons (drawn only when
@@ -404,15 +445,15 @@ fn identity_ui(ui: &mut egui::Ui, app: &App, source: &[u8], commands: &mut Vec<C
     }
 }
 
-fn records(count: usize) -> String {
-    if count == 1 {
-        "this record".into()
-    } else {
-        format!("{count} selected records")
+fn records(count: Option<usize>) -> String {
+    match count {
+        Some(1) => "this record".into(),
+        Some(count) => format!("{count} selected records"),
+        None => "the selected records with this problem".into(),
     }
 }
 
-fn event_name_ui(ui: &mut egui::Ui, app: &App, count: usize, commands: &mut Vec<Command>) {
+fn event_name_ui(ui: &mut egui::Ui, app: &App, count: Option<usize>, commands: &mut Vec<Command>) {
     ui.menu_button(format!("Set the event name ({})…", records(count)), |ui| {
         ui.label(
             RichText::new("One of the events of the CleverTap feed document:")
@@ -456,7 +497,7 @@ fn event_name_ui(ui: &mut egui::Ui, app: &App, count: usize, commands: &mut Vec<
     });
 }
 
-fn time_ui(ui: &mut egui::Ui, count: usize, commands: &mut Vec<Command>) {
+fn time_ui(ui: &mut egui::Ui, count: Option<usize>, commands: &mut Vec<Command>) {
     ui.menu_button(format!("Set the time ({})…", records(count)), |ui| {
         let id = ui.make_persistent_id("quick_fix_typed_time");
         let mut typed: String = ui.data_mut(|d| d.get_temp(id)).unwrap_or_default();
