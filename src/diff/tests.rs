@@ -71,3 +71,26 @@ fn a_cancelled_comparison_says_so_and_lists_nothing() {
     assert!(same.is_same());
     assert_eq!(same.same, 3);
 }
+
+#[test]
+fn each_sample_record_is_found_at_its_place_as_the_pipeline_maps_it() {
+    let engine = engine();
+    let samples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+    let files = crate::clevertap::expand_paths(&[samples]);
+    assert!(files.len() >= 5, "{files:?}");
+    let (outcomes, summary) = crate::pipeline::load(&files, &engine);
+    assert!(summary.failures.is_empty());
+    for outcome in &outcomes {
+        let place = &outcome.place;
+        let found = outcome_at(
+            &engine,
+            &place.file,
+            place.line,
+            place.column,
+            place.csv_row,
+        )
+        .unwrap()
+        .unwrap_or_else(|| panic!("nothing at {place}"));
+        assert_eq!(record_view(&found), record_view(outcome), "{place}");
+    }
+}

@@ -63,8 +63,8 @@ pub fn record_view(outcome: &Outcome) -> Value {
 }
 
 /// The outcome of the record at `line`, `column` (and `csv_row`) of `file` as read, with no
-/// edit: what an edited record was before its edit, mapped by `engine`. The file is read and
-/// mapped in chunks (only that record is kept); `None` when no record is there.
+/// edit: what an edited record was before its edit, mapped by `engine`. The file is read up to
+/// that record and only that record is mapped; `None` when no record is there.
 pub fn outcome_at(
     engine: &crate::mapping::Engine,
     file: &std::path::Path,
@@ -72,27 +72,29 @@ pub fn outcome_at(
     column: u64,
     csv_row: Option<u64>,
 ) -> Result<Option<Outcome>, crate::pipeline::OpenFailure> {
-    let mut found = None;
-    let summary = crate::pipeline::run_with(
-        &[file.to_path_buf()],
-        engine,
-        &std::sync::atomic::AtomicBool::new(false),
-        |_| {},
-        |_, outcomes| {
-            outcomes.into_iter().find(|o| {
-                o.place.line == line && o.place.column == column && o.place.csv_row == csv_row
-            })
-        },
-        |_, outcome| {
-            if found.is_none() {
-                found = outcome;
-            }
-        },
-    );
-    match summary.failures.into_iter().next() {
-        Some(failure) => Err(failure),
-        None => Ok(found),
+    use crate::clevertap::ReadItem;
+    let reader = crate::clevertap::open(file).map_err(|error| crate::pipeline::OpenFailure {
+        path: file.to_path_buf(),
+        error,
+    })?;
+    let fallback = reader.info().event_name_fallback().map(str::to_string);
+    for item in reader {
+        let place = match &item {
+            ReadItem::Record(raw) => &raw.place,
+            ReadItem::Unreadable { place, .. } => place,
+        };
+        if place.line == line && place.column == column && place.csv_row == csv_row {
+            return Ok(Some(crate::pipeline::map_item(
+                engine,
+                item,
+                fallback.as_deref(),
+            )));
+        }
+        if place.line > line {
+            break;
+        }
     }
+    Ok(None)
 }
 
 /// Appends [`record_view`]'s JSON text to `out` (without building the value).
