@@ -44,7 +44,7 @@ const COUNT_LIMIT: usize = 10_000;
 /// selection and focus, so a frame does not map the selection again).
 #[derive(Debug, Clone, PartialEq)]
 pub struct FixCounts {
-    key: (u64, u64, Option<u32>),
+    key: (u64, u64, u64, Option<u32>),
     /// Records with no or an unknown event name (`None`: too many selected to count).
     pub event_name: Option<usize>,
     /// Records with an unreadable time (`None`: too many selected to count).
@@ -160,7 +160,12 @@ impl App {
 
     /// The counts for the quick fix menu (computed once per records, selection and focus).
     pub(super) fn fix_counts(&self) -> FixCounts {
-        let key = (self.records.epoch, self.selection.version(), self.focus);
+        let key = (
+            self.records.epoch,
+            self.data_version,
+            self.selection.version(),
+            self.focus,
+        );
         if let Some(counts) = self.fix_counts.borrow().as_ref()
             && counts.key == key
         {

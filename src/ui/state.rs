@@ -149,7 +149,7 @@ pub struct App {
     pub(super) edits: crate::edits::EditsFile,
     /// The compare windows (record diff, Compare with…).
     pub(super) compare: super::compare::CompareState,
-    /// The quick fixes' counts for the menu, by (records epoch, selection version, focus).
+    /// The quick fix menu's counts (by records, data version, selection version and focus).
     pub(super) fix_counts: std::cell::RefCell<Option<super::quick_fix::FixCounts>>,
     /// The path box, when a path is asked for.
     pub(super) path_box: Option<PathBox>,
