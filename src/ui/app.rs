@@ -135,6 +135,8 @@ impl App {
             path_box: None,
             editor: None,
             edits_panel: false,
+            compare: Default::default(),
+            fix_counts: Default::default(),
             edits,
             failure_flag: None,
             rebuild_due: false,
@@ -314,6 +316,9 @@ impl App {
             Msg::Keyring(reply) => self.on_keyring(reply),
             Msg::EditSaved(result) => self.on_edit_saved(result),
             Msg::RulesPreview(result) => self.on_rules_preview(result),
+            Msg::Compare(msg) => self.on_compare(msg),
+            Msg::EditsSavedAs(Ok(message)) => self.status = message,
+            Msg::EditsSavedAs(Err(error)) => self.errors.push(error),
         }
     }
 

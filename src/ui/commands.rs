@@ -37,6 +37,10 @@ pub enum Pick {
     Export(Scope, ExportFormat),
     /// Where to save the rules editor's draft.
     SaveRules,
+    /// A file or folder to compare the loaded files with.
+    Compare,
+    /// Where to write a copy of the edits file.
+    SaveEdits,
 }
 
 /// A request from the UI.
@@ -145,6 +149,14 @@ pub enum Command {
     /// field of each record (a dotted path, e.g. `profile.objectId`), for the selected held
     /// records (or the focused one).
     QuickFixIdentity(String),
+    /// Quick fix for records with no or an unknown event name: set `eventName` to this name,
+    /// for the selected records with that problem (or the focused one).
+    QuickFixEventName(String),
+    /// Quick fix for records with an unreadable time: set `ts` to this time (checked first),
+    /// for the selected records with that problem (or the focused one).
+    QuickFixTime(String),
+    /// The compare windows (record before and after its edit, Compare with…).
+    Compare(super::compare::CompareCommand),
     /// Show or hide the Edits panel.
     ShowEditsPanel(bool),
     /// Drop one edit (by its position in the edits file) and map again.

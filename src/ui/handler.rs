@@ -195,15 +195,14 @@ impl App {
             Command::KeyringLoad => self.keyring(false),
             Command::KeyringStore => self.keyring(true),
             Command::EditRecord(row) => self.open_editor(row),
-            Command::SetEditorText(text) => {
-                if let Some(editor) = &mut self.editor {
-                    editor.set_text(text);
-                }
-            }
+            Command::SetEditorText(text) => self.set_editor_text(text),
             Command::ApplyEdit => self.apply_edit(),
             Command::CloseEditor => self.editor = None,
             Command::ShowEditsPanel(open) => self.edits_panel = open,
             Command::QuickFixIdentity(from) => self.quick_fix_identity(&from),
+            Command::QuickFixEventName(name) => self.quick_fix_event_name(&name),
+            Command::QuickFixTime(time) => self.quick_fix_time(&time),
+            Command::Compare(command) => self.apply_compare(command),
             Command::RevertEdit(index) => self.revert_edits(Some(index)),
             Command::RevertAllEdits => self.revert_edits(None),
             Command::SendEdited => self.send_edited(),
@@ -417,6 +416,17 @@ impl App {
                     .save_file()
                     .into_iter()
                     .collect(),
+                Pick::Compare => dialog
+                    .set_title("Compare the loaded files with")
+                    .pick_file()
+                    .into_iter()
+                    .collect(),
+                Pick::SaveEdits => dialog
+                    .set_title("Save the edits as")
+                    .set_file_name("feedlens-edits.ndjson")
+                    .save_file()
+                    .into_iter()
+                    .collect(),
             };
             send(Msg::Picked(pick, paths));
         });
@@ -454,6 +464,12 @@ impl App {
                 .as_ref()
                 .and_then(|editor| editor.save_path.as_ref())
                 .map_or_else(|| format!("{cwd}mapping.toml"), |p| p.display().to_string()),
+            Pick::Compare => self
+                .files
+                .first()
+                .and_then(|f| folder_of(&f.path))
+                .unwrap_or(cwd),
+            Pick::SaveEdits => format!("{cwd}feedlens-edits.ndjson"),
         };
         self.path_box = Some(super::path_box::PathBox::new(pick, start));
     }
@@ -500,6 +516,16 @@ impl App {
             Pick::SaveRules => {
                 if let Some(path) = paths.into_iter().next() {
                     self.save_rules_draft(&path);
+                }
+            }
+            Pick::Compare => {
+                if let Some(path) = paths.into_iter().next() {
+                    self.start_compare(path);
+                }
+            }
+            Pick::SaveEdits => {
+                if let Some(path) = paths.into_iter().next() {
+                    self.save_edits_as(path);
                 }
             }
         }

@@ -63,6 +63,7 @@ pub fn window_ui(ui: &mut egui::Ui, app: &App) -> Vec<Command> {
     if app.edits_panel {
         super::editor::edits_panel_ui(ui.ctx(), &app.edits, &mut commands);
     }
+    super::compare_view::compare_windows_ui(ui.ctx(), app, &mut commands);
     if let Some(editor) = &app.editor {
         super::editor::record_editor_ui(ui.ctx(), editor, app.edits.path(), &mut commands);
     }
@@ -112,6 +113,13 @@ fn menu_ui(ui: &mut egui::Ui, app: &App, commands: &mut Vec<Command>) {
                 }
             });
             ui.separator();
+            if ui
+                .add_enabled(!app.files.is_empty(), egui::Button::new("Compare with…"))
+                .on_hover_text("Compare the loaded files (with the rules in force and the window's edits) with another file or folder, record by record")
+                .clicked()
+            {
+                commands.push(Command::ShowDialog(Pick::Compare));
+            }
             export_menu(ui, app, commands);
             ui.separator();
             if ui.button("Quit").clicked() {
@@ -141,6 +149,13 @@ fn menu_ui(ui: &mut egui::Ui, app: &App, commands: &mut Vec<Command>) {
                 .clicked()
             {
                 commands.push(Command::ShowEditsPanel(true));
+            }
+            if ui
+                .add_enabled(!app.edits.edits().is_empty(), egui::Button::new("Save the edits as…"))
+                .on_hover_text("Write a copy of the edits file for a script: feedlens send --edits FILE")
+                .clicked()
+            {
+                commands.push(Command::ShowDialog(Pick::SaveEdits));
             }
             if let Some(record) = app.focus {
                 ui.separator();

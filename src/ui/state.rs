@@ -53,6 +53,10 @@ pub enum Msg {
     EditSaved(Result<crate::edits::EditsFile, String>),
     /// A rules preview finished.
     RulesPreview(super::rules_draft::PreviewResult),
+    /// A compare worker answered.
+    Compare(super::compare::CompareMsg),
+    /// A copy of the edits file was written (the status line's message), or why not.
+    EditsSavedAs(Result<String, String>),
 }
 
 /// The selection and focus of a re-map, by place, until their rows are read again.
@@ -143,6 +147,10 @@ pub struct App {
     pub(super) edits_panel: bool,
     /// The window's edits (its file in the user's data folder): applied when files are read.
     pub(super) edits: crate::edits::EditsFile,
+    /// The compare windows (record diff, Compare with…).
+    pub(super) compare: super::compare::CompareState,
+    /// The quick fix menu's counts (by records, data version, selection version and focus).
+    pub(super) fix_counts: std::cell::RefCell<Option<super::quick_fix::FixCounts>>,
     /// The path box, when a path is asked for.
     pub(super) path_box: Option<PathBox>,
     /// What a re-map selects and focuses again as its rows arrive.
@@ -199,6 +207,8 @@ impl App {
                 .rules_editor
                 .as_ref()
                 .is_some_and(|editor| editor.running.is_some())
+            || self.compare.is_pending()
+            || self.editor.as_ref().is_some_and(|e| e.saving)
     }
 
     /// Whether files are being read (or read rows wait to be appended).
