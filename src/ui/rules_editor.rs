@@ -3,7 +3,7 @@
 //! Apply, Discard and Save as. From a record: "Add an alias for this event" and "Treat this
 //! property as documented", which edit the draft.
 
-use egui::{Color32, RichText};
+use egui::RichText;
 
 use super::commands::{Command, Pick};
 use super::rules_draft::RulesEditor as Editor;
@@ -229,7 +229,15 @@ fn preview_ui(ui: &mut egui::Ui, app: &App, editor: &Editor, commands: &mut Vec<
         if ui.small_button("Show in the table").clicked() {
             commands.push(Command::FocusRecord(change.row));
         }
-        field_diffs_ui(ui, &change.fields);
+        if change.fields.is_empty() {
+            ui.label("The mapped record is the same (its tab or status changes only).");
+        } else {
+            super::diff_view::diff_ui(
+                ui,
+                &change.fields,
+                super::diff_view::DiffLabels::new("rules in force", "draft"),
+            );
+        }
     }
 }
 
@@ -319,46 +327,6 @@ fn changes_ui(ui: &mut egui::Ui, editor: &Editor, preview: &Preview, commands: &
                     commands.push(Command::ShowRuleChange(change.row));
                 }
             }
-        });
-}
-
-/// Fields that differ, coloured as the trace is: added, removed, changed.
-fn field_diffs_ui(ui: &mut egui::Ui, fields: &[crate::diff::FieldDiff]) {
-    let dark = ui.visuals().dark_mode;
-    if fields.is_empty() {
-        ui.label("The mapped record is the same (its tab or status changes only).");
-        return;
-    }
-    let value = |v: &Option<serde_json::Value>| v.as_ref().map_or(String::new(), |v| v.to_string());
-    egui::ScrollArea::vertical()
-        .id_salt("rules_preview_diff")
-        .auto_shrink([false, true])
-        .show(ui, |ui| {
-            egui::Grid::new("rules_preview_diff_grid")
-                .striped(true)
-                .show(ui, |ui| {
-                    for field in fields {
-                        let (word, color): (&str, Color32) = match field.change {
-                            crate::diff::Change::Added => (
-                                "added",
-                                theme::op_color(crate::mapping::TraceOp::Added, dark),
-                            ),
-                            crate::diff::Change::Removed => (
-                                "removed",
-                                theme::op_color(crate::mapping::TraceOp::Dropped, dark),
-                            ),
-                            crate::diff::Change::Changed => (
-                                "changed",
-                                theme::op_color(crate::mapping::TraceOp::Renamed, dark),
-                            ),
-                        };
-                        ui.label(RichText::new(word).color(color).small());
-                        ui.label(RichText::new(&field.path).monospace());
-                        ui.label(RichText::new(value(&field.a)).monospace().weak());
-                        ui.label(RichText::new(value(&field.b)).monospace().color(color));
-                        ui.end_row();
-                    }
-                });
         });
 }
 
