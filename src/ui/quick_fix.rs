@@ -65,8 +65,9 @@ pub fn text_at(record: &Value, path: &str) -> Option<String> {
 }
 
 /// Fields of a record's profile that can stand in for its missing identity: its non-empty
-/// text and number values.
-pub fn identity_candidates(source: &[u8]) -> Vec<String> {
+/// text and number values, less the fields the rules call not personal (the `[mask]`
+/// allowlist: platform, make, model, versions), which identify no one.
+pub fn identity_candidates(source: &[u8], not_personal: &[String]) -> Vec<String> {
     let record = source_value(source);
     let Some(profile) = record.get("profile").and_then(|p| p.as_object()) else {
         return Vec::new();
@@ -74,6 +75,7 @@ pub fn identity_candidates(source: &[u8]) -> Vec<String> {
     profile
         .keys()
         .map(|key| format!("profile.{key}"))
+        .filter(|path| !not_personal.iter().any(|field| field == path))
         .filter(|path| text_at(&record, path).is_some())
         .collect()
 }
@@ -433,7 +435,7 @@ fn fix(ui: &egui::Ui, commands: &mut Vec<Command>, command: Command) {
 }
 
 fn identity_ui(ui: &mut egui::Ui, app: &App, source: &[u8], commands: &mut Vec<Command>) {
-    let candidates = identity_candidates(source);
+    let candidates = identity_candidates(source, &app.engine.rules().mask.fields);
     let count = app.quick_fix_rows().len();
     if candidates.is_empty() {
         ui.label("No field of this record's profile can stand in: use Edit record…");
@@ -542,6 +544,16 @@ fn time_ui(ui: &mut egui::Ui, count: Option<usize>, commands: &mut Vec<Command>)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_personal_profile_fields_can_stand_in_for_an_identity() {
+        let source = br#"{"profile": {"platform": "Android", "objectId": "__g3c8", "phone": 123, "name": ""}}"#;
+        let rules = crate::mapping::Rules::default_rules().unwrap();
+        assert_eq!(
+            identity_candidates(source, &rules.mask.fields),
+            ["profile.objectId", "profile.phone"]
+        );
+    }
 
     #[test]
     fn typed_times_are_checked_and_written_as_ts() {
