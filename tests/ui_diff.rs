@@ -126,6 +126,17 @@ fn the_diff_view_shows_what_an_edit_changed() {
     harness.get_by_label("\"held\"");
     harness.get_by_label("\"mapped\"");
     harness.get_by_label("user_identities");
+
+    // The Edits panel's Compare focuses the edit's record and opens the same diff.
+    harness.state_mut().push(Command::FocusRecord(0));
+    settle(&mut harness);
+    assert_eq!(harness.state().focused_record(), Some(0));
+    harness.state_mut().push(Command::ShowEditsPanel(true));
+    settle(&mut harness);
+    harness.get_by_label("Compare").click();
+    settle(&mut harness);
+    assert_eq!(harness.state().focused_record(), Some(6));
+    harness.get_by_label_contains("changed · 1 added");
 }
 
 #[test]

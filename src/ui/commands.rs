@@ -163,6 +163,9 @@ pub enum Command {
     RevertEdit(usize),
     /// Drop every edit and map again.
     RevertAllEdits,
+    /// Focus the record of one edit (by its position in the edits file) and compare it with
+    /// its original.
+    CompareEdit(usize),
     /// Select the edited records and open the send panel on them.
     SendEdited,
     /// Focus the search field.

@@ -289,6 +289,20 @@ impl App {
         true
     }
 
+    /// The row of the edit at `index` of the edits file, if it is loaded.
+    pub(super) fn row_of_edit(&self, index: usize) -> Option<u32> {
+        let edit = self.edits.edits().get(index)?;
+        let places = HashSet::from([(edit.line, edit.column, edit.csv_row.unwrap_or(0))]);
+        self.records
+            .store()
+            .rows_at(&places)
+            .into_iter()
+            .find(|(_, (path, line, column, csv_row))| {
+                edit.is_at(path, *line, *column, (*csv_row > 0).then_some(*csv_row))
+            })
+            .map(|(row, _)| row as u32)
+    }
+
     /// Drops one edit (`Some(position)`) or all of them, writing the file off the UI thread;
     /// the records are then mapped again as read.
     pub(super) fn revert_edits(&mut self, which: Option<usize>) {

@@ -295,6 +295,13 @@ pub fn edits_panel_ui(
                             if ui.small_button("Revert").clicked() {
                                 commands.push(Command::RevertEdit(index));
                             }
+                            if ui
+                                .small_button("Compare")
+                                .on_hover_text("Show the record, and its mapped event before the edit and after, field by field")
+                                .clicked()
+                            {
+                                commands.push(Command::CompareEdit(index));
+                            }
                             let name = edit
                                 .file
                                 .file_name()

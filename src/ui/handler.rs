@@ -204,6 +204,17 @@ impl App {
             Command::QuickFixTime(time) => self.quick_fix_time(&time),
             Command::Compare(command) => self.apply_compare(command),
             Command::RevertEdit(index) => self.revert_edits(Some(index)),
+            Command::CompareEdit(index) => match self.row_of_edit(index) {
+                Some(row) => {
+                    self.commands.push(Command::FocusRecord(row));
+                    self.commands.push(Command::Compare(
+                        super::compare::CompareCommand::WithOriginal(row),
+                    ));
+                }
+                None => {
+                    self.status = "that edit's record is not among the loaded records".into();
+                }
+            },
             Command::RevertAllEdits => self.revert_edits(None),
             Command::SendEdited => self.send_edited(),
             Command::FocusSearch => self.filter_bar.request_focus.set(true),
