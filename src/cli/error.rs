@@ -44,6 +44,16 @@ pub enum CliError {
         /// How many.
         records: usize,
     },
+    /// Edited records whose original the feed accepted already, without --resend-edited.
+    #[error(
+        "{records} edited records were sent before, unedited, on {first} UTC: sending the edited ones adds a second event in mParticle; nothing sent. Pass --resend-edited to send them anyway, or leave their edits out"
+    )]
+    ResentEdited {
+        /// How many.
+        records: usize,
+        /// When the first of their originals was accepted.
+        first: String,
+    },
     /// Masking cannot start (the salt cannot be read or made).
     #[error("{0}")]
     Mask(String),

@@ -159,6 +159,18 @@ impl AppliedEdits {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// The ids of the originals of the edited records (those that had one), sorted.
+    pub fn original_ids(&self) -> Vec<&str> {
+        let mut ids: Vec<&str> = self
+            .files
+            .iter()
+            .flat_map(|(_, set)| set.by_place.values())
+            .filter_map(|edit| edit.id.as_deref())
+            .collect();
+        ids.sort_unstable();
+        ids
+    }
 }
 
 /// The canonical form of `path`, a relative path tried from the current folder, then from
