@@ -294,3 +294,45 @@ fn a_truncated_gzip_object_is_one_unreadable_record_at_its_url() {
         "{stdout}"
     );
 }
+
+#[test]
+fn edits_of_a_bucket_object_apply_to_it() {
+    let Some((moto, _dir)) = setup() else {
+        return;
+    };
+    // The held record of line 7 (no identity) of the plain chunk, fixed by an edit that names
+    // the object by its URL and hash, as the window writes it.
+    let object = format!("s3://{BUCKET}/{PREFIX}/{RUN}-1-5.json");
+    let original = text(&sample("broken_lines.jsonl"));
+    let held = original.lines().nth(6).unwrap();
+    assert!(held.contains("__nobody"), "the sample changed");
+    let fixed = held.replace(
+        r#""profile": {"#,
+        r#""profile": {"identity": "fixed-in-bucket", "#,
+    );
+    let edit = serde_json::json!({
+        "file": object,
+        "file_sha256": feedlens::edits::sha256_hex(original.as_bytes()),
+        "line": 7,
+        "column": 1,
+        "id": null,
+        "original_sha256": null,
+        "text": fixed,
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let edits = dir.path().join("edits.ndjson");
+    std::fs::write(&edits, format!("{edit}\n")).unwrap();
+    let output = moto
+        .feedlens()
+        .args(["map", "--edits"])
+        .arg(&edits)
+        .arg(&object)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    assert!(stderr.contains("1 of 1 edits"), "{stderr}");
+    assert!(
+        stdout.contains("\"customer_id\":\"fixed-in-bucket\""),
+        "{stdout}"
+    );
+}

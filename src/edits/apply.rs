@@ -176,6 +176,10 @@ impl AppliedEdits {
 /// The canonical form of `path`, a relative path tried from the current folder, then from
 /// `base`.
 fn canonical(path: &Path, base: Option<&Path>) -> Option<PathBuf> {
+    if crate::clevertap::bucket::is_url(path) {
+        // A bucket object's URL names it already.
+        return Some(path.to_path_buf());
+    }
     std::fs::canonicalize(path).ok().or_else(|| {
         let base = base.filter(|_| path.is_relative())?;
         std::fs::canonicalize(base.join(path)).ok()
