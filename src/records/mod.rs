@@ -446,9 +446,17 @@ impl Store {
     /// CSV row as kept: 0 when not CSV), with their place: a first sieve for finding the rows
     /// of edits (the file is compared by the caller).
     pub fn rows_at(&self, places: &HashSet<(u64, u64, u64)>) -> Vec<(usize, PlaceKey)> {
+        // A few places (one edit, as a rule): the lines compared first, a plain comparison
+        // per row; the set only for the rows on those lines.
+        let few: Option<Vec<u64>> =
+            (places.len() <= 16).then(|| places.iter().map(|(line, _, _)| *line).collect());
         self.sources
             .iter()
             .enumerate()
+            .filter(|(_, source)| {
+                few.as_ref()
+                    .is_none_or(|lines| lines.contains(&source.line))
+            })
             .filter(|(_, source)| places.contains(&(source.line, source.column, source.csv_row)))
             .filter_map(|(row, _)| Some((row, self.place_key(row)?)))
             .collect()

@@ -12,6 +12,9 @@ use crate::diff::FieldDiff;
 use crate::mapping::{Engine, Rules, RulesError};
 use crate::records::preview::Preview;
 
+/// How long the draft must stay unchanged before its preview starts.
+const PREVIEW_AFTER: Duration = Duration::from_millis(200);
+
 /// A draft that is not valid rules: where and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DraftError {
@@ -74,6 +77,8 @@ pub struct RulesEditor {
     pub valid: Option<(String, Arc<Rules>)>,
     /// Bumped whenever the valid draft changes.
     pub version: u64,
+    /// When the valid draft last changed: the preview starts once typing pauses.
+    pub changed: Instant,
     /// The running preview.
     pub running: Option<PreviewRun>,
     /// The last finished preview.
@@ -125,6 +130,7 @@ impl RulesEditor {
             error: None,
             valid: None,
             version: 0,
+            changed: Instant::now(),
             running: None,
             result: None,
             change: None,
@@ -142,6 +148,7 @@ impl RulesEditor {
                 if self.valid.as_ref().is_none_or(|(valid, _)| *valid != text) {
                     self.valid = Some((text.clone(), Arc::new(rules)));
                     self.version += 1;
+                    self.changed = Instant::now();
                 }
             }
             Err(error) => self.error = Some(draft_error(&error)),
@@ -154,6 +161,11 @@ impl RulesEditor {
         self.result
             .as_ref()
             .is_some_and(|r| r.version == self.version && r.data_version == data_version)
+    }
+
+    /// Whether a preview of the draft as it is has yet to start or end.
+    pub fn preview_due(&self, data_version: u64) -> bool {
+        self.valid.is_some() && (self.running.is_some() || !self.preview_current(data_version))
     }
 
     fn cancel_preview(&mut self) {
@@ -220,6 +232,15 @@ impl App {
         };
         let running = editor.running.as_ref().map(|run| run.version);
         if loading || editor.preview_current(data_version) || running == Some(editor.version) {
+            return;
+        }
+        // Typing: the preview of every record starts once the draft has not changed for a
+        // moment, so a keystroke's frame never waits for it.
+        let quiet = editor.changed.elapsed();
+        if quiet < PREVIEW_AFTER {
+            if let Some(ctx) = &self.ctx {
+                ctx.request_repaint_after(PREVIEW_AFTER - quiet);
+            }
             return;
         }
         editor.cancel_preview();

@@ -214,7 +214,7 @@ impl App {
             || self
                 .rules_editor
                 .as_ref()
-                .is_some_and(|editor| editor.running.is_some())
+                .is_some_and(|editor| editor.preview_due(self.data_version))
             || self.compare.is_pending()
             || self.editor.as_ref().is_some_and(|e| e.saving)
     }
