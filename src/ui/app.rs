@@ -311,6 +311,8 @@ impl App {
             }
             Msg::Keyring(reply) => self.on_keyring(reply),
             Msg::EditSaved(result) => self.on_edit_saved(result),
+            Msg::ReportSaved(Ok(message)) => self.status = message,
+            Msg::ReportSaved(Err(error)) => self.errors.push(error),
         }
     }
 

@@ -35,6 +35,8 @@ pub enum Pick {
     Rules,
     /// Where to export batches.
     Export(Scope, ExportFormat),
+    /// Where to save the HTML report of the loaded records.
+    Report,
 }
 
 /// A request from the UI.

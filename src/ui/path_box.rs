@@ -48,6 +48,7 @@ impl PathBox {
             Pick::Open(OpenMode::Add) => ("Add CleverTap files", "Add"),
             Pick::Rules => ("Use a mapping rules file", "Use these rules"),
             Pick::Export(..) => ("Export mParticle batches to", "Export"),
+            Pick::Report => ("Save the report (HTML) to", "Save report"),
         }
     }
 
@@ -97,11 +98,11 @@ impl PathBox {
                 "{} is a folder: choose the rules file (.toml) inside it",
                 path.display()
             )),
-            Pick::Export(..) if path.is_dir() => Err(format!(
+            Pick::Export(..) | Pick::Report if path.is_dir() => Err(format!(
                 "{} is a folder: add a file name to it",
                 path.display()
             )),
-            Pick::Export(..) => match path.parent() {
+            Pick::Export(..) | Pick::Report => match path.parent() {
                 Some(parent) if !parent.as_os_str().is_empty() && !parent.is_dir() => {
                     Err(format!("the folder {} does not exist", parent.display()))
                 }

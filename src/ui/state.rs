@@ -51,6 +51,8 @@ pub enum Msg {
     Keyring(KeyringReply),
     /// An edit was written to the edits file (the file as it now is), or why not.
     EditSaved(Result<crate::edits::EditsFile, String>),
+    /// The report was saved (message for the status line), or why not.
+    ReportSaved(Result<String, String>),
 }
 
 /// The selection and focus of a re-map, by place, until their rows are read again.
