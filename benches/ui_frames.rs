@@ -2,7 +2,11 @@
 //! plus tessellation; rasterising is not counted) while scrolling, switching tabs and filtering,
 //! and how long a filter over all rows takes to answer.
 //!
-//! `cargo bench --bench ui_frames` (release). `FEEDLENS_BENCH_ROWS=N` changes the row count.
+//! The same rows are measured twice in one run: in clear, then with View › Mask personal data
+//! on (every record masked as it is read, as the window does).
+//!
+//! `cargo bench --bench ui_frames` (release). `FEEDLENS_BENCH_ROWS=N` changes the row count;
+//! `FEEDLENS_BENCH_MASK=off` or `=only` measures one of the two.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -49,12 +53,17 @@ fn record(i: usize) -> serde_json::Value {
     value
 }
 
-fn build_store(rows: usize) -> Store {
+fn build_store(rows: usize, masked: bool) -> Store {
     let rules = Arc::new(Rules::default_rules().unwrap());
     // As the window maps: keeping each record's text, which the store compresses and maps
-    // again from.
+    // again from; masked as it is read when masking is on.
+    let mask = masked.then(|| {
+        let salt = feedlens::mask::MaskSalt::from_text("ui_frames bench");
+        Arc::new(feedlens::mask::Masker::new(&salt, &rules))
+    });
     let options = MapOptions {
         keep_source: true,
+        mask,
         ..MapOptions::default()
     };
     let engine = Engine::new(rules, options);
@@ -106,7 +115,8 @@ impl Frames {
     }
 }
 
-fn report(name: &str, mut times: Vec<Duration>) {
+fn report(name: &str, mut times: Vec<Duration>, all: &mut Vec<Duration>) {
+    all.extend_from_slice(&times);
     times.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     let median = times[times.len() / 2];
@@ -126,14 +136,51 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
+    // The window's mask salt is made in its data folder: a temporary one here.
+    let data = tempfile::tempdir().unwrap();
+    // SAFETY: before any thread starts.
+    unsafe { std::env::set_var("XDG_DATA_HOME", data.path()) };
+    let which = std::env::var("FEEDLENS_BENCH_MASK").unwrap_or_default();
+    let mut summary = Vec::new();
+    for masked in [false, true] {
+        if (masked && which == "off") || (!masked && which == "only") {
+            continue;
+        }
+        let label = if masked { "masking on" } else { "masking off" };
+        println!("--- {label}");
+        let mut all = Vec::new();
+        run(rows, masked, &mut all);
+        all.sort();
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        summary.push(format!(
+            "{label:<12} all frames {:>5}  median {:>6.2} ms  p95 {:>6.2} ms  worst {:>6.2} ms",
+            all.len(),
+            ms(all[all.len() / 2]),
+            ms(all[all.len() * 95 / 100]),
+            ms(all[all.len() - 1])
+        ));
+    }
+    println!("---");
+    for line in summary {
+        println!("{line}");
+    }
+}
+
+fn run(rows: usize, masked: bool, all: &mut Vec<Duration>) {
     let started = Instant::now();
-    let store = build_store(rows);
+    let store = build_store(rows, masked);
     println!(
         "built {} rows in {:.1} s",
         store.len(),
         started.elapsed().as_secs_f64()
     );
-    let mut app = App::from_store(store, vec![PathBuf::from("synthetic.jsonl")]).unwrap();
+    let files = vec![PathBuf::from("synthetic.jsonl")];
+    let mut app = if masked {
+        App::from_masked_store(store, files).unwrap()
+    } else {
+        App::from_store(store, files).unwrap()
+    };
+    assert_eq!(app.masked(), masked);
     let mut frames = Frames {
         ctx: egui::Context::default(),
         screen: Rect::from_min_size(Pos2::ZERO, vec2(1500.0, 950.0)),
@@ -177,7 +224,7 @@ fn main() {
         }
         times.push(frames.frame(&mut app, events));
     }
-    report("scrolling", times);
+    report("scrolling", times, all);
 
     // Switching tabs.
     let tabs = [0u8, 1, 2, 3, 4, 5, 11];
@@ -187,7 +234,7 @@ fn main() {
         times.push(frames.frame(&mut app, Vec::new()));
         times.push(frames.frame(&mut app, Vec::new()));
     }
-    report("switching tabs", times);
+    report("switching tabs", times, all);
     app.push(Command::SetTab(Tab::Records(0)));
     frames.frame(&mut app, Vec::new());
 
@@ -216,7 +263,7 @@ fn main() {
         }
         answer.push((text, asked.elapsed()));
     }
-    report("frames while filtering", times);
+    report("frames while filtering", times, all);
     for (text, elapsed) in &answer {
         println!(
             "filter {:<14} answered in {:>7.1} ms",
@@ -243,5 +290,5 @@ fn main() {
             asked.elapsed().as_secs_f64() * 1000.0
         );
     }
-    report("frames while sorting", times);
+    report("frames while sorting", times, all);
 }
