@@ -63,6 +63,8 @@ pub(super) struct TokenCache {
     numbers: [FastMap<Box<str>, Box<str>>; CLASSES],
     /// Field names' classes.
     names: FastMap<Box<str>, NameClass>,
+    /// Property names: whether the allowlist keeps them.
+    kept: FastMap<Box<str>, bool>,
     /// A buffer for attribute keys.
     pub(super) key: Vec<u8>,
 }
@@ -106,6 +108,7 @@ impl TokenCache {
             self.texts.iter_mut().for_each(HashMap::clear);
             self.numbers.iter_mut().for_each(HashMap::clear);
             self.names.clear();
+            self.kept.clear();
             self.owner = masker;
         }
     }
@@ -128,6 +131,26 @@ impl TokenCache {
         let class = make(name);
         self.names.insert(name.into(), class);
         class
+    }
+
+    /// Whether the allowlist keeps a property named `name`, found by `find` the first time.
+    pub(super) fn property_kept(
+        &mut self,
+        name: &str,
+        find: impl FnOnce(&str, &mut Vec<u8>) -> bool,
+    ) -> bool {
+        if name.len() > CACHED_TEXT_BYTES {
+            return find(name, &mut self.key);
+        }
+        if let Some(kept) = self.kept.get(name) {
+            return *kept;
+        }
+        if self.kept.len() >= CACHED_ENTRIES {
+            self.kept.clear();
+        }
+        let kept = find(name, &mut self.key);
+        self.kept.insert(name.into(), kept);
+        kept
     }
 
     /// Writes the token of a text in a field of `class` with `write`, made by `make` (cached

@@ -271,16 +271,17 @@ impl Masker {
     }
 
     fn property_kept(&self, name: &str, cache: &mut TokenCache) -> bool {
-        let key = &mut cache.key;
-        crate::mapping::attribute_key_into(name, key);
-        let Ok(key) = std::str::from_utf8(key) else {
-            return false;
-        };
-        self.properties.contains_key(key)
-            || self
-                .property_prefixes
-                .iter()
-                .any(|prefix| key.starts_with(prefix.as_str()))
+        cache.property_kept(name, |name, key| {
+            crate::mapping::attribute_key_into(name, key);
+            let Ok(key) = std::str::from_utf8(key) else {
+                return false;
+            };
+            self.properties.contains_key(key)
+                || self
+                    .property_prefixes
+                    .iter()
+                    .any(|prefix| key.starts_with(prefix.as_str()))
+        })
     }
 
     /// Writes one value (and what is under it) of a member named `name` masked; `nodes` are
