@@ -1,6 +1,8 @@
 //! Frame cost of the window with 1,000,000 loaded rows: egui's CPU time per frame (the ui pass
-//! plus tessellation; rasterising is not counted) while scrolling, switching tabs and filtering,
-//! and how long a filter over all rows takes to answer.
+//! plus tessellation; rasterising is not counted) while scrolling, switching tabs, filtering
+//! and sorting, and while the rules editor's preview maps every row with a draft; how long a
+//! filter over all rows and the preview take to answer; and what applying one edit in place
+//! costs.
 //!
 //! The same rows are measured twice in one run: in clear, then with View › Mask personal data
 //! on (every record masked as it is read, as the window does).
@@ -168,11 +170,31 @@ fn main() {
 
 fn run(rows: usize, masked: bool, all: &mut Vec<Duration>) {
     let started = Instant::now();
-    let store = build_store(rows, masked);
+    let mut store = build_store(rows, masked);
     println!(
         "built {} rows in {:.1} s",
         store.len(),
         started.elapsed().as_secs_f64()
+    );
+    // An edit applied in place, as the window does: its row found by place among every row,
+    // mapped again from the edited text; then reverted.
+    let middle = rows / 2;
+    let edited = {
+        let mut value = record(middle);
+        value["profile"]["identity"] = "edited-in-place".into();
+        serde_json::to_vec(&value).unwrap()
+    };
+    let started = Instant::now();
+    let places = std::collections::HashSet::from([(middle as u64 + 1, 1, 0)]);
+    let found = store.rows_at(&places);
+    assert_eq!(found.len(), 1);
+    store.set_row_text(found[0].0, Some(edited));
+    let applied = started.elapsed();
+    store.set_row_text(found[0].0, None);
+    println!(
+        "an edit applied in place (row found among {} rows, mapped again): {:.2} ms",
+        store.len(),
+        applied.as_secs_f64() * 1000.0
     );
     let files = vec![PathBuf::from("synthetic.jsonl")];
     let mut app = if masked {
@@ -291,4 +313,24 @@ fn run(rows: usize, masked: bool, all: &mut Vec<Duration>) {
         );
     }
     report("frames while sorting", times, all);
+
+    // The rules editor open with a draft (unknown events held): every row is mapped again with
+    // it in the background while frames keep coming.
+    app.push(Command::OpenRulesEditor);
+    frames.frame(&mut app, Vec::new());
+    let draft = feedlens::mapping::DEFAULT_RULES
+        .replace("unknown_events = \"other\"", "unknown_events = \"hold\"");
+    app.push(Command::SetRulesText(draft));
+    let asked = Instant::now();
+    let mut times = vec![frames.frame(&mut app, Vec::new())];
+    while app.is_busy() {
+        std::thread::sleep(Duration::from_millis(4));
+        times.push(frames.frame(&mut app, Vec::new()));
+    }
+    println!(
+        "rules preview of {} rows answered in {:.2} s",
+        app.record_count(),
+        asked.elapsed().as_secs_f64()
+    );
+    report("frames while previewing", times, all);
 }

@@ -1,7 +1,7 @@
 //! feedlens beside a plain parse of the same file, in one run (issue 5's bench command).
 //!
 //! `cargo run --release --example bench_baseline -- FILE [--gzip FILE.gz] [--smaller FILE]
-//! [--repeat N]`
+//! [--preview] [--repeat N]`
 //!
 //! For FILE (NDJSON in the page cache) it times, in each of N rounds, one after the other:
 //! - read: reading the file into memory;
@@ -10,6 +10,10 @@
 //!   findings kept, nothing printed), on all cores;
 //! - map: the `feedlens map FILE -o OUT` binary (release) writing the batches to a file;
 //!
+//! with `--preview`, the window's rules preview: FILE loaded once as the window keeps it, then
+//! in each round every record mapped again with draft rules (unknown events held) and compared
+//! with how it is mapped now, beside `check` of the same round;
+//!
 //! and, with `--gzip`, the time to decompress the file alone beside `check` on it; with
 //! `--smaller FILE`, `check` on a smaller export (say a quarter of the records) beside `check`
 //! on FILE, to show how the time grows with the file. It prints the median time of each step
@@ -17,11 +21,12 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::time::{Duration, Instant};
 
 use feedlens::mapping::{Engine, MapOptions, Rules};
 use feedlens::pipeline::{self, Accounting};
+use feedlens::records::{RowChunk, Store};
 use rayon::prelude::*;
 
 #[global_allocator]
@@ -75,15 +80,56 @@ fn check(path: &Path, engine: &Engine) -> Accounting {
     accounting
 }
 
+/// FILE as the window keeps it: every record mapped with its text kept, made compact a chunk
+/// at a time on the thread that mapped it, appended in order.
+fn window_store(path: &Path) -> Store {
+    let engine = Engine::new(
+        Arc::new(Rules::default_rules().expect("built-in rules")),
+        MapOptions {
+            keep_source: true,
+            ..MapOptions::default()
+        },
+    );
+    let mut store = Store::new(engine.clone());
+    let file: Arc<Path> = Arc::from(path);
+    pipeline::run_with(
+        &[path.to_path_buf()],
+        &engine,
+        &AtomicBool::new(false),
+        |_| {},
+        |_, chunk| RowChunk::new(engine.rules(), chunk),
+        |_, chunk| store.append(0, Arc::clone(&file), None, chunk),
+    );
+    store
+}
+
+/// The rules preview's work: every row of `store` mapped with draft rules and compared.
+fn preview(store: &Store) -> usize {
+    let text = feedlens::mapping::DEFAULT_RULES
+        .replace("unknown_events = \"other\"", "unknown_events = \"hold\"");
+    let rules = Rules::parse(&text, "draft").expect("the draft parses");
+    let options = store.engine().expect("an engine").options().clone();
+    let draft = Engine::new(Arc::new(rules), options);
+    feedlens::records::preview::preview(
+        store,
+        &draft,
+        &AtomicBool::new(false),
+        &AtomicUsize::new(0),
+    )
+    .map_or(0, |p| p.changed)
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut file = None;
     let mut gzip = None;
     let mut smaller = None;
     let mut repeat = 3;
+    let mut with_preview = false;
     let mut iter = args.iter();
     while let Some(arg) = iter.next() {
         match arg.as_str() {
+            "--preview" => with_preview = true,
             "--gzip" => gzip = iter.next().map(PathBuf::from),
             "--smaller" => smaller = iter.next().map(PathBuf::from),
             "--repeat" => repeat = iter.next().and_then(|n| n.parse().ok()).unwrap_or(3),
@@ -91,7 +137,9 @@ fn main() {
         }
     }
     let Some(file) = file else {
-        eprintln!("usage: bench_baseline FILE [--gzip FILE.gz] [--smaller FILE] [--repeat N]");
+        eprintln!(
+            "usage: bench_baseline FILE [--gzip FILE.gz] [--smaller FILE] [--preview] [--repeat N]"
+        );
         std::process::exit(2);
     };
     let repeat = repeat.max(1);
@@ -114,6 +162,15 @@ fn main() {
     // Each round times every step once, one after the other, and ratios are taken within a
     // round: a machine whose speed drifts moves a round's baseline and steps together.
     let out = std::env::temp_dir().join("feedlens-bench-map.ndjson");
+    let store = with_preview.then(|| {
+        let (took, store) = timed(|| window_store(&file));
+        println!(
+            "window store: {} rows loaded in {:.1} s (once, before the rounds)",
+            store.len(),
+            took.as_secs_f64()
+        );
+        store
+    });
     let mut rounds: Vec<Round> = Vec::new();
     let mut counts = (0, Accounting::default());
     for _ in 0..repeat {
@@ -156,6 +213,13 @@ fn main() {
                 checked.as_secs_f64() / small_check.as_secs_f64(),
                 accounting.records_read as f64 / small_accounting.records_read.max(1) as f64,
             ));
+        }
+        if let Some(store) = &store {
+            let (previewed, changed) = timed(|| preview(store));
+            round.preview = Some((previewed.as_secs_f64() / checked.as_secs_f64(), changed));
+            round
+                .steps
+                .push(("rules preview over the window's rows".into(), previewed));
         }
         round.base = base;
         counts = (parsed, accounting);
@@ -205,6 +269,11 @@ fn main() {
             gz_check.as_secs_f64(),
         );
     }
+    let previews: Vec<(f64, usize)> = rounds.iter().filter_map(|r| r.preview).collect();
+    if let Some(&(_, changed)) = previews.first() {
+        let ratio = median_f64(previews.iter().map(|p| p.0).collect());
+        println!("rules preview: {ratio:.2}× check's time ({changed} records would change)");
+    }
     let growth: Vec<(f64, f64)> = rounds.iter().filter_map(|r| r.growth).collect();
     if let Some(&(_, records)) = growth.first() {
         let time = median_f64(growth.iter().map(|g| g.0).collect());
@@ -223,4 +292,5 @@ struct Round {
     base: Duration,
     gzip: Option<(Duration, Duration)>,
     growth: Option<(f64, f64)>,
+    preview: Option<(f64, usize)>,
 }

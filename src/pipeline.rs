@@ -95,6 +95,24 @@ impl Accounting {
         }
     }
 
+    /// Takes one outcome counted before away (a record mapped again in place).
+    pub fn remove(&mut self, outcome: &Outcome) {
+        self.records_read = self.records_read.saturating_sub(1);
+        let count = match outcome.status {
+            RecordStatus::Mapped => &mut self.mapped,
+            RecordStatus::Warned => &mut self.warned,
+            RecordStatus::Held => &mut self.held,
+            RecordStatus::Dropped => &mut self.dropped,
+            RecordStatus::Unreadable => &mut self.unreadable,
+        };
+        *count = count.saturating_sub(1);
+        unbump(&mut self.by_category, category_label(outcome));
+        match sent_event_name(outcome) {
+            Some(name) => unbump(&mut self.by_event, name),
+            None => unbump(&mut self.by_event, &event_label(outcome)),
+        }
+    }
+
     /// Adds the counts of another part of the same run.
     pub fn merge(&mut self, other: Accounting) {
         self.records_read += other.records_read;
@@ -125,6 +143,16 @@ impl Accounting {
 }
 
 /// Counts one more under `key`, allocating the key only the first time it is seen.
+/// One less of `key`; a key counted zero times is not listed.
+fn unbump(counts: &mut BTreeMap<String, u64>, key: &str) {
+    if let Some(count) = counts.get_mut(key) {
+        *count = count.saturating_sub(1);
+        if *count == 0 {
+            counts.remove(key);
+        }
+    }
+}
+
 fn bump(counts: &mut BTreeMap<String, u64>, key: &str) {
     match counts.get_mut(key) {
         Some(count) => *count += 1,

@@ -262,3 +262,71 @@ fn a_killed_writer_leaves_the_edits_file_whole() {
     }
     assert!(rounds_with_edits > 0, "the writer never wrote");
 }
+
+#[test]
+fn an_edited_record_whose_original_was_accepted_is_sent_only_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let (input, edits_path) = fixed_broken_lines(dir.path());
+    let journal = dir.path().join("journal.ndjson");
+    let send = |extra: &[&str]| {
+        let args = [
+            &["send", "--local", "--journal", journal.to_str().unwrap()][..],
+            extra,
+            &[input.to_str().unwrap()],
+        ]
+        .concat();
+        feedlens(dir.path(), &args)
+    };
+    // Sent once, unedited: every mapped record is accepted.
+    let first = send(&[]);
+    assert!(
+        text(&first.stderr).contains("0 rejected"),
+        "{}",
+        text(&first.stderr)
+    );
+    // The repair of the held record alone: its original was never sent, so no question.
+    // (Exit 1: the file holds a record with an unreadable time, held back.)
+    let repaired = send(&["--edits", edits_path.to_str().unwrap()]);
+    assert!(
+        text(&repaired.stderr).contains("0 rejected"),
+        "{}",
+        text(&repaired.stderr)
+    );
+
+    // Now line 1, which was sent, is edited as well.
+    let original = std::fs::read_to_string(&input)
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
+    let mut edits = EditsFile::load(&edits_path).unwrap();
+    edits
+        .apply(Edit {
+            file: input.clone(),
+            file_sha256: file_sha256(&input).unwrap(),
+            line: 1,
+            column: 1,
+            csv_row: None,
+            id: Some(edits_support::original_id(&input, 1)),
+            original_sha256: Some(feedlens::edits::sha256_hex(original.as_bytes())),
+            text: original.replace("\"Mobile\"", "\"Fixed\""),
+        })
+        .unwrap();
+    let refused = send(&["--edits", edits_path.to_str().unwrap()]);
+    let said = text(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{said}");
+    assert!(
+        said.contains("1 edited records were sent before, unedited, on ")
+            && said.contains("--resend-edited"),
+        "{said}"
+    );
+    let journal_lines = std::fs::read_to_string(&journal).unwrap().lines().count();
+    let asked = send(&["--edits", edits_path.to_str().unwrap(), "--resend-edited"]);
+    assert!(
+        text(&asked.stderr).contains("0 rejected"),
+        "{}",
+        text(&asked.stderr)
+    );
+    assert!(std::fs::read_to_string(&journal).unwrap().lines().count() > journal_lines);
+}

@@ -8,6 +8,12 @@ pub(crate) struct ExportFileName {
     pub(crate) event_name: String,
     /// The chunk's index in the export's file series.
     pub(crate) file_index: u32,
+    /// The export request id (everything before the run epoch).
+    pub(crate) request_id: String,
+    /// The export run's epoch (seconds or milliseconds), as written.
+    pub(crate) run_epoch: u64,
+    /// The `yyyymmdd` date of the chunk's events.
+    pub(crate) date: String,
 }
 
 /// Extensions stripped (repeatedly, in any case) before the pattern is matched.
@@ -42,9 +48,14 @@ pub(crate) fn parse_export_file_name(file_name: &str) -> Option<ExportFileName> 
     if event_name.trim().is_empty() {
         return None;
     }
+    let run_epoch = parts.get(epoch_at)?.parse().ok()?;
+    let request_id = parts.get(..epoch_at)?.join("-");
     Some(ExportFileName {
         event_name,
         file_index,
+        request_id,
+        run_epoch,
+        date: (*date).to_string(),
     })
 }
 
@@ -113,6 +124,12 @@ mod tests {
         assert_eq!(
             parsed("9f1c2d3e-aa12-4b5c-8d9e-abcdefabcdef-1650003600-UTM Visited-20220415-2-5.json"),
             Some(("UTM Visited".to_string(), 2))
+        );
+        let name =
+            parse_export_file_name("9f1c-aa12-1650003600-UTM Visited-20220415-2-5.json").unwrap();
+        assert_eq!(
+            (name.request_id.as_str(), name.run_epoch, name.date.as_str()),
+            ("9f1c-aa12", 1_650_003_600, "20220415")
         );
     }
 

@@ -1,6 +1,9 @@
 //! Reading CleverTap input: format detection, NDJSON / Get Events pages / JSON arrays / CSV /
 //! gzip, profile exports, and where each record came from.
 
+/// Export buckets (`s3://`, `gs://`, `az://`) as input.
+pub mod bucket;
+mod chunks;
 mod csv_rows;
 mod detect;
 mod file_name;
@@ -15,6 +18,8 @@ mod reader;
 mod scan;
 mod source;
 
+pub use bucket::BucketError;
+pub use chunks::{ChunkReport, ExportRun, MissingChunk, RunChunk, chunk_order_key};
 pub use limit::MAX_RECORD_BYTES;
 pub(crate) use parse::kind_of;
 pub use parse::parse_record as parse_text;

@@ -3,12 +3,19 @@
 
 use std::path::{Path, PathBuf};
 
-/// Expands folders into the CleverTap files inside them ([`folder_files`]); other paths are kept
-/// as given, in their order. A folder that cannot be listed stands for no files.
+/// Expands folders into the CleverTap files inside them ([`folder_files`]) and bucket prefixes
+/// into their objects ([`super::bucket::list`]); other paths are kept as given, in their order.
+/// A folder that cannot be listed stands for no files; a bucket URL that cannot be listed is
+/// kept as given, so that opening it says why.
 pub fn expand_paths(paths: &[PathBuf]) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for path in paths {
-        if path.is_dir() {
+        if super::bucket::is_url(path) {
+            match super::bucket::list(path) {
+                Ok(objects) => out.extend(objects.into_iter().map(|object| object.url)),
+                Err(_) => out.push(path.clone()),
+            }
+        } else if path.is_dir() {
             out.extend(folder_files(path).unwrap_or_default());
         } else {
             out.push(path.clone());
@@ -30,7 +37,7 @@ pub fn folder_files(folder: &Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(inside)
 }
 
-fn may_hold_records(path: &Path) -> bool {
+pub(crate) fn may_hold_records(path: &Path) -> bool {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().to_lowercase())

@@ -347,15 +347,23 @@ pub fn open(path: &Path) -> Result<RecordReader, ReadError> {
         path: path.to_path_buf(),
         source,
     };
-    let metadata = std::fs::metadata(path).map_err(io_error)?;
-    if metadata.is_dir() {
-        return Err(ReadError::IsDirectory {
-            path: path.to_path_buf(),
-        });
-    }
-    let disk_file = File::open(path).map_err(io_error)?;
     let bytes_read = Arc::new(AtomicU64::new(0));
-    let (stream, gzip) = decoded_stream(disk_file, Arc::clone(&bytes_read)).map_err(io_error)?;
+    let (stream, gzip, size) = if super::bucket::is_url(path) {
+        let (body, size) = super::bucket::open(path).map_err(io_error)?;
+        let (stream, gzip) = decoded_stream(body, Arc::clone(&bytes_read)).map_err(io_error)?;
+        (stream, gzip, size)
+    } else {
+        let metadata = std::fs::metadata(path).map_err(io_error)?;
+        if metadata.is_dir() {
+            return Err(ReadError::IsDirectory {
+                path: path.to_path_buf(),
+            });
+        }
+        let disk_file = File::open(path).map_err(io_error)?;
+        let (stream, gzip) =
+            decoded_stream(disk_file, Arc::clone(&bytes_read)).map_err(io_error)?;
+        (stream, gzip, metadata.len())
+    };
     let mut src = Source::new(stream, gzip);
     let (plan, shape, first_line_event_name, start) = match detect(&mut src) {
         Detected::Webhook => {
@@ -383,7 +391,7 @@ pub fn open(path: &Path) -> Result<RecordReader, ReadError> {
         first_line_event_name,
         file_name_event_name: export.as_ref().map(|name| name.event_name.clone()),
         export_file_index: export.map(|name| name.file_index),
-        size_on_disk: metadata.len(),
+        size_on_disk: size,
     };
     let mut pending = VecDeque::new();
     let backend = match plan {

@@ -1,7 +1,6 @@
 //! The byte stream under every reader: the file on disk (counted, for progress), gzip detected by
 //! its magic bytes, and one large buffer that detection can peek into before a reader consumes it.
 
-use std::fs::File;
 use std::io::{self, BufReader, Chain, Cursor, Read};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -26,13 +25,13 @@ impl<R: Read> Read for CountingReader<R> {
     }
 }
 
-type DiskReader = Chain<Cursor<Vec<u8>>, CountingReader<File>>;
+type DiskReader<R> = Chain<Cursor<Vec<u8>>, CountingReader<R>>;
 
-/// Wraps an opened file: counts what is read from disk and decompresses gzip (any member count)
-/// when the file starts with the gzip magic bytes. Returns the decoded stream and whether it was
-/// gzip.
-pub(crate) fn decoded_stream(
-    file: File,
+/// Wraps an opened file (or a bucket object's body): counts what is read from it and
+/// decompresses gzip (any member count) when it starts with the gzip magic bytes. Returns the
+/// decoded stream and whether it was gzip.
+pub(crate) fn decoded_stream<R: Read + Send + 'static>(
+    file: R,
     count: Arc<AtomicU64>,
 ) -> io::Result<(Box<dyn Read + Send>, bool)> {
     let mut counting = CountingReader { inner: file, count };
@@ -48,7 +47,7 @@ pub(crate) fn decoded_stream(
     }
     let head = magic.get(..got).unwrap_or_default().to_vec();
     let gzip = head == [0x1f, 0x8b];
-    let disk: DiskReader = Cursor::new(head).chain(counting);
+    let disk: DiskReader<R> = Cursor::new(head).chain(counting);
     if gzip {
         let compressed = BufReader::with_capacity(64 * 1024, disk);
         Ok((Box::new(MultiGzDecoder::new(compressed)), true))

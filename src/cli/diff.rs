@@ -167,6 +167,19 @@ fn engine(args: &DiffArgs, rules: Option<PathBuf>, files: &[PathBuf]) -> Result<
 /// B's file are compared place by place); a folder is every file under it, in path order,
 /// named by its path under the folder.
 fn expand(path: &Path) -> Result<(Vec<PathBuf>, Vec<String>), String> {
+    if crate::clevertap::bucket::is_url(path) {
+        // A bucket prefix is a folder: its objects, named by their URL under the prefix.
+        let files = super::input_files(&[path.to_path_buf()]).map_err(|e| e.to_string())?;
+        let prefix = path.to_string_lossy().trim_end_matches('/').to_string();
+        let name = |file: &PathBuf| {
+            let url = file.to_string_lossy();
+            url.strip_prefix(&prefix)
+                .unwrap_or_default()
+                .trim_start_matches('/')
+                .to_string()
+        };
+        return Ok((files.clone(), files.iter().map(name).collect()));
+    }
     if path.is_file() {
         return Ok((vec![path.to_path_buf()], vec![String::new()]));
     }

@@ -24,6 +24,9 @@ pub enum CliError {
         /// The folder as given.
         path: PathBuf,
     },
+    /// A bucket URL given as input that cannot be listed.
+    #[error(transparent)]
+    Bucket(#[from] crate::clevertap::BucketError),
     /// An input folder that cannot be listed.
     #[error("cannot list the folder {}: {source}", path.display())]
     Folder {
@@ -40,6 +43,16 @@ pub enum CliError {
     Masked {
         /// How many.
         records: usize,
+    },
+    /// Edited records whose original the feed accepted already, without --resend-edited.
+    #[error(
+        "{records} edited records were sent before, unedited, on {first} UTC: sending the edited ones adds a second event in mParticle; nothing sent. Pass --resend-edited to send them anyway, or leave their edits out"
+    )]
+    ResentEdited {
+        /// How many.
+        records: usize,
+        /// When the first of their originals was accepted.
+        first: String,
     },
     /// Masking cannot start (the salt cannot be read or made).
     #[error("{0}")]

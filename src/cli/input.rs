@@ -17,7 +17,9 @@ use crate::pipeline::{self, Accounting, Progress, RunSummary};
 pub struct InputArgs {
     /// CleverTap files: export NDJSON, Get Events API pages, JSON arrays, CSV, profile exports,
     /// any of them gzip-compressed. The shape is detected from the content. A folder stands for
-    /// the files directly inside it, in name order (hidden, .toml, .md and .txt files skipped).
+    /// the files directly inside it, in name order (hidden, .toml, .md and .txt files skipped);
+    /// s3://bucket/prefix, gs://bucket/prefix and az://container/prefix (or an object's URL)
+    /// for the export chunks under it, in chunk order, streamed.
     #[arg(value_name = "FILE", required = true)]
     pub files: Vec<PathBuf>,
     /// A mapping rules file (a copy of the built-in assets/mapping.toml, edited).
@@ -59,12 +61,26 @@ pub fn engine_for(input: &InputArgs, environment: Environment) -> Result<Engine,
 }
 
 /// The files to read: each folder stands for the CleverTap files inside it, sorted by name, as
-/// the window opens it ([`crate::clevertap::folder_files`]). A path that does not exist, or a
-/// folder with no CleverTap files, is a usage error before anything is read.
+/// the window opens it ([`crate::clevertap::folder_files`]); each bucket URL (`s3://`, `gs://`,
+/// `az://`) for the object it names or the objects under its prefix, export chunks in chunk
+/// order ([`crate::clevertap::bucket::list`]). A path that does not exist, a folder with no
+/// CleverTap files or a prefix that cannot be listed is a usage error before anything is read.
+/// A folder's or prefix's export runs with a missing chunk, or chunks of several runs, are
+/// reported on stderr first ([`crate::clevertap::ChunkReport::findings`]).
 pub fn input_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
     let mut files = Vec::with_capacity(paths.len());
     for path in paths {
-        if path.is_dir() {
+        if crate::clevertap::bucket::is_url(path) {
+            let objects: Vec<(PathBuf, u64)> = crate::clevertap::bucket::list(path)?
+                .into_iter()
+                .map(|object| (object.url, object.size))
+                .collect();
+            // An object's own URL is one chosen chunk, not a run to check.
+            if !matches!(objects.as_slice(), [(url, _)] if url == path) {
+                report_chunks(path, &objects);
+            }
+            files.extend(objects.into_iter().map(|(url, _)| url));
+        } else if path.is_dir() {
             let inside =
                 crate::clevertap::folder_files(path).map_err(|source| CliError::Folder {
                     path: path.clone(),
@@ -73,6 +89,11 @@ pub fn input_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
             if inside.is_empty() {
                 return Err(CliError::EmptyFolder { path: path.clone() });
             }
+            let sized: Vec<(PathBuf, u64)> = inside
+                .iter()
+                .map(|file| (file.clone(), file.metadata().map(|m| m.len()).unwrap_or(0)))
+                .collect();
+            report_chunks(path, &sized);
             files.extend(inside);
         } else if path.exists() {
             files.push(path.clone());
@@ -81,6 +102,15 @@ pub fn input_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
         }
     }
     Ok(files)
+}
+
+/// Says on stderr, before anything is read or sent, what is wrong with the export runs in a
+/// folder or under a prefix (a missing chunk, several run epochs).
+fn report_chunks(source: &std::path::Path, files: &[(PathBuf, u64)]) {
+    let source = source.display().to_string();
+    for finding in crate::clevertap::ChunkReport::of(files).findings(&source) {
+        eprintln!("feedlens: warning: {finding}");
+    }
 }
 
 /// Runs the pipeline with a progress bar on a terminal: each chunk of outcomes is digested on

@@ -125,11 +125,23 @@ fn job_for(args: &PullArgs) -> Result<PullJob, String> {
         }
         events.push(event);
     }
-    let account_id = std::env::var(ACCOUNT_ID_ENV).unwrap_or_default();
-    let passcode = Secret::new(std::env::var(PASSCODE_ENV).unwrap_or_default());
+    let mut account_id = std::env::var(ACCOUNT_ID_ENV).unwrap_or_default();
+    let mut passcode = Secret::new(std::env::var(PASSCODE_ENV).unwrap_or_default());
+    if account_id.trim().is_empty() || passcode.is_empty() {
+        // What the window kept in the keyring for this region (or URL), if anything.
+        let label = crate::clevertap::pull::keyring_label(match (&args.url, &args.region) {
+            (Some(url), _) => url.trim(),
+            (None, Some(region)) => region.trim(),
+            (None, None) => "",
+        });
+        if let Ok(Some(kept)) = crate::feed::keyring::load(&label) {
+            account_id = kept.key;
+            passcode = kept.secret;
+        }
+    }
     if account_id.trim().is_empty() || passcode.is_empty() {
         return Err(format!(
-            "no CleverTap credentials: set {ACCOUNT_ID_ENV} and {PASSCODE_ENV}"
+            "no CleverTap credentials: set {ACCOUNT_ID_ENV} and {PASSCODE_ENV} (or keep them in the keyring from the window's Pull from CleverTap dialog)"
         ));
     }
     Ok(PullJob {

@@ -77,6 +77,10 @@ pub struct SendArgs {
     /// Send only the batches the journal does not show as accepted by this feed.
     #[arg(long)]
     pub resend_failed: bool,
+    /// With --edits: send edited records even when the journal shows that this feed accepted
+    /// their originals (mParticle then has both events).
+    #[arg(long)]
+    pub resend_edited: bool,
     /// The send journal (append-only NDJSON, one line per attempt).
     #[arg(long, value_name = "FILE")]
     pub journal: Option<PathBuf>,
@@ -221,6 +225,20 @@ fn run_send(args: &SendArgs) -> Result<ExitCode, CliError> {
         &credentials,
         local.as_ref().map(LocalFeedHandle::endpoint).as_ref(),
     )?;
+    if let Some(edits) = &edits
+        && !args.resend_edited
+    {
+        let ids = edits.original_ids();
+        if !ids.is_empty() {
+            let resent = read_journal(&journal_path)?.accepted_records(&resolved, &ids);
+            if let Some(first) = resent.iter().map(|(_, time)| time.as_str()).min() {
+                return Err(CliError::ResentEdited {
+                    records: resent.len(),
+                    first: first.get(..16).unwrap_or(first).replace('T', " "),
+                });
+            }
+        }
+    }
     let mut plan = plan;
     if args.resend_failed {
         let contents = read_journal(&journal_path)?;

@@ -132,6 +132,9 @@ pub enum CompareError {
     /// The caller's `each` failed (e.g. writing the report).
     #[error("{0}")]
     Output(std::io::Error),
+    /// Cancelled before the end (see [`compare_cancellable`]).
+    #[error("the comparison was cancelled")]
+    Cancelled,
 }
 
 /// One record of the first side.
@@ -167,6 +170,17 @@ struct Digested {
 pub fn compare(
     a: Side<'_>,
     b: Side<'_>,
+    each: impl FnMut(&RecordDiff) -> std::io::Result<()>,
+) -> Result<Totals, CompareError> {
+    compare_cancellable(a, b, &AtomicBool::new(false), each)
+}
+
+/// [`compare`], stopped (with [`CompareError::Cancelled`]) soon after `cancel` is set: the
+/// window's Compare with… runs on a worker thread with a Cancel button.
+pub fn compare_cancellable(
+    a: Side<'_>,
+    b: Side<'_>,
+    cancel: &AtomicBool,
     mut each: impl FnMut(&RecordDiff) -> std::io::Result<()>,
 ) -> Result<Totals, CompareError> {
     let size = |side: &Side<'_>| -> u64 {
@@ -204,6 +218,7 @@ pub fn compare(
     let (first_label, second_label) = if swapped { ("b", "a") } else { ("a", "b") };
     let summary = run_side(
         first,
+        cancel,
         |file, outcomes, buffer| digest(first, file, outcomes, buffer, true, |_, _| None),
         |file, (digested, buffer)| {
             let mut at = 0usize;
@@ -250,6 +265,7 @@ pub fn compare(
     };
     let summary = run_side(
         second,
+        cancel,
         |file, outcomes, buffer| {
             digest(second, file, outcomes, buffer, false, |record, view| {
                 let entry = entries.get(&record.key)?;
@@ -381,7 +397,9 @@ fn id_text(key: u128, has_id: bool) -> Option<String> {
 }
 
 fn check_failures(summary: pipeline::RunSummary) -> Result<(), CompareError> {
-    if summary.failures.is_empty() {
+    if summary.cancelled {
+        Err(CompareError::Cancelled)
+    } else if summary.failures.is_empty() {
         Ok(())
     } else {
         Err(CompareError::Open(summary.failures))
@@ -391,6 +409,7 @@ fn check_failures(summary: pipeline::RunSummary) -> Result<(), CompareError> {
 /// Runs one side through the pipeline; `digest` gets the file's index.
 fn run_side(
     side: Side<'_>,
+    cancel: &AtomicBool,
     digest: impl Fn(u32, Vec<Outcome>, &mut Vec<u8>) -> Vec<Digested> + Sync,
     mut sink: impl FnMut(u32, (Vec<Digested>, Vec<u8>)),
 ) -> pipeline::RunSummary {
@@ -404,7 +423,7 @@ fn run_side(
         side.files,
         side.engine,
         side.edits,
-        &AtomicBool::new(false),
+        cancel,
         |_| {},
         |info, outcomes| {
             let mut buffer = Vec::new();

@@ -8,6 +8,10 @@ mod view;
 
 pub use compare::{
     CategoryCounts, CompareError, Location, RecordDiff, Side, Status, Totals, compare,
+    compare_cancellable,
 };
 pub use fields::{Change, FieldDiff, diff_values};
-pub use view::record_view;
+pub use view::{outcome_at, record_view};
+
+#[cfg(test)]
+mod tests;

@@ -62,6 +62,41 @@ pub fn record_view(outcome: &Outcome) -> Value {
     serde_json::to_value(RecordView::of(outcome)).unwrap_or(Value::Null)
 }
 
+/// The outcome of the record at `line`, `column` (and `csv_row`) of `file` as read, with no
+/// edit: what an edited record was before its edit, mapped by `engine`. The file is read up to
+/// that record and only that record is mapped; `None` when no record is there.
+pub fn outcome_at(
+    engine: &crate::mapping::Engine,
+    file: &std::path::Path,
+    line: u64,
+    column: u64,
+    csv_row: Option<u64>,
+) -> Result<Option<Outcome>, crate::pipeline::OpenFailure> {
+    use crate::clevertap::ReadItem;
+    let reader = crate::clevertap::open(file).map_err(|error| crate::pipeline::OpenFailure {
+        path: file.to_path_buf(),
+        error,
+    })?;
+    let fallback = reader.info().event_name_fallback().map(str::to_string);
+    for item in reader {
+        let place = match &item {
+            ReadItem::Record(raw) => &raw.place,
+            ReadItem::Unreadable { place, .. } => place,
+        };
+        if place.line == line && place.column == column && place.csv_row == csv_row {
+            return Ok(Some(crate::pipeline::map_item(
+                engine,
+                item,
+                fallback.as_deref(),
+            )));
+        }
+        if place.line > line {
+            break;
+        }
+    }
+    Ok(None)
+}
+
 /// Appends [`record_view`]'s JSON text to `out` (without building the value).
 pub(crate) fn write_record_view(outcome: &Outcome, out: &mut Vec<u8>) {
     // Plain data into memory: cannot fail.

@@ -159,11 +159,27 @@ impl AppliedEdits {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// The ids of the originals of the edited records (those that had one), sorted.
+    pub fn original_ids(&self) -> Vec<&str> {
+        let mut ids: Vec<&str> = self
+            .files
+            .iter()
+            .flat_map(|(_, set)| set.by_place.values())
+            .filter_map(|edit| edit.id.as_deref())
+            .collect();
+        ids.sort_unstable();
+        ids
+    }
 }
 
 /// The canonical form of `path`, a relative path tried from the current folder, then from
 /// `base`.
 fn canonical(path: &Path, base: Option<&Path>) -> Option<PathBuf> {
+    if crate::clevertap::bucket::is_url(path) {
+        // A bucket object's URL names it already.
+        return Some(path.to_path_buf());
+    }
     std::fs::canonicalize(path).ok().or_else(|| {
         let base = base.filter(|_| path.is_relative())?;
         std::fs::canonicalize(base.join(path)).ok()

@@ -104,7 +104,12 @@ pub fn file_sha256(path: &Path) -> Result<String, EditsError> {
         path: path.to_path_buf(),
         source,
     };
-    let mut file = std::fs::File::open(path).map_err(io)?;
+    // A bucket object (s3://, gs://, az://) is hashed as it streams, like a file.
+    let mut file: Box<dyn Read> = if crate::clevertap::bucket::is_url(path) {
+        crate::clevertap::bucket::open(path).map_err(io)?.0
+    } else {
+        Box::new(std::fs::File::open(path).map_err(io)?)
+    };
     let mut hasher = Sha256::new();
     let mut buffer = vec![0; 1 << 20];
     loop {

@@ -59,6 +59,11 @@ pub struct JournalLine {
     pub request_id: String,
     /// The `source_request_id` of every batch in the request.
     pub batch_ids: Vec<String>,
+    /// The `source_message_id` of every event in the request, on an accepted attempt (absent
+    /// on others, and in journals written before feedlens kept them): how a plan knows that an
+    /// edited record's original was sent already.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub record_ids: Vec<String>,
     /// Number of batches.
     pub batches: usize,
     /// Number of events.
@@ -210,6 +215,30 @@ impl JournalContents {
             target.environment,
         )
     }
+
+    /// Of `ids` (events' `source_message_id`s), those that `target` accepted, each with the
+    /// time it was first accepted, in the order of `ids`.
+    pub fn accepted_records(&self, target: &ResolvedTarget, ids: &[&str]) -> Vec<(String, String)> {
+        let wanted: HashSet<&str> = ids.iter().copied().collect();
+        let mut first: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
+        for line in &self.lines {
+            if line.status != AttemptStatus::Accepted
+                || line.target != target.journal_target
+                || line.key != target.key_fingerprint
+                || line.environment != target.environment
+            {
+                continue;
+            }
+            for id in &line.record_ids {
+                if wanted.contains(id.as_str()) {
+                    first.entry(id.as_str()).or_insert(line.time.as_str());
+                }
+            }
+        }
+        ids.iter()
+            .filter_map(|id| Some((id.to_string(), first.get(id)?.to_string())))
+            .collect()
+    }
 }
 
 /// Reads a journal. A missing file is an empty journal; a torn last line is tolerated and
@@ -274,18 +303,26 @@ pub fn accepted_in_plan(
     plan: &SendPlan,
     target: &ResolvedTarget,
 ) -> Result<AcceptedInPlan, JournalError> {
-    let contents = read_journal(journal)?;
+    Ok(mark_accepted(&read_journal(journal)?, plan, target))
+}
+
+/// Marks the plan's batches that `target` accepted, per a journal read already.
+pub fn mark_accepted(
+    contents: &JournalContents,
+    plan: &SendPlan,
+    target: &ResolvedTarget,
+) -> AcceptedInPlan {
     let accepted_ids = contents.accepted_for(target);
     let accepted: Vec<bool> = plan
         .batches
         .iter()
         .map(|planned| accepted_ids.contains(&planned.batch.source_request_id))
         .collect();
-    Ok(AcceptedInPlan {
+    AcceptedInPlan {
         accepted_count: accepted.iter().filter(|&&a| a).count(),
         accepted,
         torn_last_line: contents.torn_last_line,
-    })
+    }
 }
 
 /// The default journal: `feedlens/send-journal.ndjson` in the user's data folder
@@ -323,6 +360,7 @@ mod tests {
             environment: Environment::Development,
             request_id: "r".into(),
             batch_ids: ids.iter().map(|s| s.to_string()).collect(),
+            record_ids: Vec::new(),
             batches: ids.len(),
             events: 1,
             bytes: 10,

@@ -276,6 +276,15 @@ impl Shared {
                 .iter()
                 .map(|b| b.batch.source_request_id.clone())
                 .collect(),
+            record_ids: if report.status == AttemptStatus::Accepted {
+                batches
+                    .iter()
+                    .flat_map(|b| &b.batch.events)
+                    .map(|event| event.data.source_message_id.clone())
+                    .collect()
+            } else {
+                Vec::new()
+            },
             batches: batches.len(),
             events: planned.events,
             bytes: planned.bytes,

@@ -8,6 +8,7 @@ mod findings;
 mod ids;
 mod names;
 mod rules;
+pub mod rules_edit;
 mod time;
 mod user;
 mod values;

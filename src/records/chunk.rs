@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::CoverageCounts;
 use super::{Interner, NO_TIME, RowMeta, sent_name, severity_code, status_code, tab_of};
-use crate::mapping::{MappedRecord, Outcome, Rules, UserFacts, UserFactsRef, event_bytes};
+use crate::mapping::{MappedRecord, Outcome, Rules, UserFacts, UserFactsRef};
 use crate::pipeline::Accounting;
 
 /// Where a row's record is: its place in its file and its text inside its block.
@@ -160,6 +160,44 @@ pub(super) struct PlanRow {
     pub(super) facts: u32,
     /// The event's serialised size; `None` for a profile record.
     pub(super) event_bytes: Option<u32>,
+    /// What is sent of the record (its event and user facts) as one hash: a rules preview
+    /// tells a changed event from the same one by it.
+    pub(super) fingerprint: u64,
+}
+
+/// What is sent of a mapped record as hashes: its user facts' ([`facts_hash`]), and its event's
+/// serialised size with a hash of the event and the facts together.
+pub(super) fn sent_hashes(mapped: &MappedRecord) -> (u64, Option<u32>, u64) {
+    let facts = facts_hash(mapped);
+    let mut writer = CountingHashWriter {
+        hasher: foldhash::quality::FixedState::with_seed(1).build_hasher(),
+        bytes: 0,
+    };
+    writer.hasher.write_u64(facts);
+    let bytes = mapped.event.as_ref().map(|event| {
+        // Serialising plain data into a hasher cannot fail.
+        let _ = serde_json::to_writer(&mut writer, event);
+        u32::try_from(writer.bytes).unwrap_or(u32::MAX)
+    });
+    (facts, bytes, writer.hasher.finish())
+}
+
+/// A hasher that also counts the bytes written into it.
+struct CountingHashWriter<H> {
+    hasher: H,
+    bytes: usize,
+}
+
+impl<H: Hasher> std::io::Write for CountingHashWriter<H> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.hasher.write(bytes);
+        self.bytes += bytes.len();
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 impl RowChunk {
@@ -211,7 +249,7 @@ impl RowChunk {
         facts_ids: &mut foldhash::HashMap<u64, u32>,
         mapped: &MappedRecord,
     ) -> PlanRow {
-        let hash = facts_hash(mapped);
+        let (hash, event_bytes, fingerprint) = sent_hashes(mapped);
         let known = |id: u32| Some(self.facts.get(id as usize)?.1.view());
         let facts = match find_facts(facts_ids, known, hash, UserFactsRef::of(mapped)) {
             Some(id) => id,
@@ -226,10 +264,8 @@ impl RowChunk {
             group_key: self.group_keys.intern(&mapped.group_key),
             record_id: mapped.record_id,
             facts,
-            event_bytes: mapped
-                .event
-                .as_ref()
-                .map(|e| u32::try_from(event_bytes(e)).unwrap_or(u32::MAX)),
+            event_bytes,
+            fingerprint,
         }
     }
 

@@ -125,6 +125,28 @@ impl CoverageCounts {
         }
     }
 
+    /// Takes away the counts of records counted before (against the same rules).
+    pub fn subtract(&mut self, other: &CoverageCounts) {
+        for (mine, theirs) in self.records.iter_mut().zip(&other.records) {
+            *mine = mine.saturating_sub(*theirs);
+        }
+        for (mine, theirs) in self.seen.iter_mut().zip(&other.seen) {
+            for (a, b) in mine.iter_mut().zip(theirs) {
+                *a = a.saturating_sub(*b);
+            }
+        }
+        for (mine, theirs) in self.extra.iter_mut().zip(&other.extra) {
+            for (name, count) in theirs {
+                if let Some(mine_count) = mine.get_mut(name) {
+                    *mine_count = mine_count.saturating_sub(*count);
+                    if *mine_count == 0 {
+                        mine.remove(name);
+                    }
+                }
+            }
+        }
+    }
+
     /// The coverage of each documented event of `rules` (the rules counted against).
     pub fn coverage(&self, rules: &Rules) -> Vec<EventCoverage> {
         rules

@@ -10,10 +10,11 @@
 pub mod batches;
 mod chunk;
 mod coverage;
+pub mod preview;
 mod search;
 pub mod selection;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -207,6 +208,8 @@ pub struct Store {
     blocks: Vec<Block>,
     /// Outcomes with no text to map again, by row.
     kept: HashMap<usize, Outcome>,
+    /// Rows edited in place since they were read: their texts, which they are mapped from.
+    edited: HashMap<usize, Arc<[u8]>>,
     /// The files rows come from, by file number.
     files: Vec<Option<SourceFile>>,
     /// The engine that mapped the rows, which maps them again.
@@ -264,55 +267,9 @@ impl Store {
         }
         self.files[slot] = Some(SourceFile { path, fallback });
         let first_row = self.metas.len();
-        let mut names = vec![None; chunk.strings.len()];
-        let mut identities = vec![None; chunk.strings.len()];
-        self.metas.reserve(chunk.len());
-        for meta in &chunk.metas {
-            let mut name = |id: u32| -> u32 {
-                *names[id as usize].get_or_insert_with(|| self.name_id(chunk.strings.get(id)))
-            };
-            let (source_name, sent_name) = (name(meta.source_name), name(meta.sent_name));
-            let mut identity = |id: u32| -> u32 {
-                *identities[id as usize]
-                    .get_or_insert_with(|| self.strings.intern(chunk.strings.get(id)))
-            };
-            let (identity, other_identity) =
-                (identity(meta.identity), identity(meta.other_identity));
-            self.metas.push(RowMeta {
-                source_name,
-                sent_name,
-                identity,
-                other_identity,
-                file,
-                ..*meta
-            });
-        }
-        let facts: Vec<u32> = chunk
-            .facts
-            .into_iter()
-            .map(|(hash, facts)| {
-                let known = |id: u32| Some(self.facts.get(id as usize)?.view());
-                match find_facts(&self.facts_ids, known, hash, facts.view()) {
-                    Some(id) => id,
-                    None => {
-                        let id = self.facts.len() as u32;
-                        self.facts.push(facts);
-                        self.facts_ids.entry(hash).or_insert(id);
-                        id
-                    }
-                }
-            })
-            .collect();
-        let mut group_keys = vec![None; chunk.group_keys.len()];
-        for plan in chunk.plans {
-            self.plans.push(plan.map(|plan| PlanRow {
-                group_key: *group_keys[plan.group_key as usize].get_or_insert_with(|| {
-                    self.group_keys.intern(chunk.group_keys.get(plan.group_key))
-                }),
-                facts: facts.get(plan.facts as usize).copied().unwrap_or(0),
-                ..plan
-            }));
-        }
+        let (metas, plans) = self.adopt(file, &chunk);
+        self.metas.extend(metas);
+        self.plans.extend(plans);
         self.sources.extend_from_slice(&chunk.sources);
         self.kept.extend(
             chunk
@@ -344,6 +301,92 @@ impl Store {
         };
         let chunk = RowChunk::new(engine.rules(), outcomes);
         self.append(file, path, fallback, chunk);
+    }
+
+    /// A chunk's index rows and plan rows in the store's terms: its names and identities
+    /// interned in the store's strings, its facts and group keys found or added.
+    fn adopt(&mut self, file: u16, chunk: &RowChunk) -> (Vec<RowMeta>, Vec<Option<PlanRow>>) {
+        let mut names = vec![None; chunk.strings.len()];
+        let mut identities = vec![None; chunk.strings.len()];
+        let mut metas = Vec::with_capacity(chunk.len());
+        for meta in &chunk.metas {
+            let mut name = |id: u32| -> u32 {
+                *names[id as usize].get_or_insert_with(|| self.name_id(chunk.strings.get(id)))
+            };
+            let (source_name, sent_name) = (name(meta.source_name), name(meta.sent_name));
+            let mut identity = |id: u32| -> u32 {
+                *identities[id as usize]
+                    .get_or_insert_with(|| self.strings.intern(chunk.strings.get(id)))
+            };
+            let (identity, other_identity) =
+                (identity(meta.identity), identity(meta.other_identity));
+            metas.push(RowMeta {
+                source_name,
+                sent_name,
+                identity,
+                other_identity,
+                file,
+                ..*meta
+            });
+        }
+        let facts: Vec<u32> = chunk
+            .facts
+            .iter()
+            .map(|(hash, facts)| {
+                let known = |id: u32| Some(self.facts.get(id as usize)?.view());
+                match find_facts(&self.facts_ids, known, *hash, facts.view()) {
+                    Some(id) => id,
+                    None => {
+                        let id = self.facts.len() as u32;
+                        self.facts.push(facts.clone());
+                        self.facts_ids.entry(*hash).or_insert(id);
+                        id
+                    }
+                }
+            })
+            .collect();
+        let mut group_keys = vec![None; chunk.group_keys.len()];
+        let plans = chunk
+            .plans
+            .iter()
+            .map(|plan| {
+                plan.as_ref().map(|plan| PlanRow {
+                    group_key: *group_keys[plan.group_key as usize].get_or_insert_with(|| {
+                        self.group_keys.intern(chunk.group_keys.get(plan.group_key))
+                    }),
+                    facts: facts.get(plan.facts as usize).copied().unwrap_or(0),
+                    ..plan.clone()
+                })
+            })
+            .collect();
+        (metas, plans)
+    }
+
+    /// Maps `row` again, in place, from `text` (an edit of its record; `None`: back to the
+    /// text as read): its index row, what batching reads of it and the counts change, the other
+    /// rows stay as they are. Returns the outcome now shown, or `None` when there is no such
+    /// row.
+    pub fn set_row_text(&mut self, row: usize, text: Option<Vec<u8>>) -> Option<Outcome> {
+        let engine = self.engine.clone()?;
+        let before = self.outcome(row)?;
+        match text {
+            Some(text) => self.edited.insert(row, Arc::from(text)),
+            None => self.edited.remove(&row),
+        };
+        let after = self.outcome(row)?;
+        self.accounting.remove(&before);
+        self.accounting.add(&after);
+        let rules = engine.rules();
+        self.coverage
+            .subtract(&CoverageCounts::count(rules, std::slice::from_ref(&before)));
+        self.coverage
+            .merge(CoverageCounts::count(rules, std::slice::from_ref(&after)));
+        let file = self.metas.get(row)?.file;
+        let chunk = RowChunk::new(rules, vec![after.clone()]);
+        let (metas, plans) = self.adopt(file, &chunk);
+        *self.metas.get_mut(row)? = *metas.first()?;
+        *self.plans.get_mut(row)? = plans.into_iter().next()?;
+        Some(after)
     }
 
     /// The uncompressed texts of block `index`.
@@ -389,18 +432,50 @@ impl Store {
     /// The outcome of `row`, mapped again from its text (as the load mapped it, without a trace).
     pub fn outcome(&self, row: usize) -> Option<Outcome> {
         let text = self.block_text(self.block_of(row))?;
-        self.map_row(row, &text)
+        self.map_row(self.engine.as_ref()?, row, &text)
     }
 
-    /// Maps `row` again from its block's uncompressed `text` (a row kept whole is cloned).
-    fn map_row(&self, row: usize, text: &[u8]) -> Option<Outcome> {
-        if let Some(outcome) = self.kept.get(&row) {
+    /// The outcome of `row` mapped from its text with another `engine` (draft rules), as the
+    /// load would have mapped it; a record kept whole (unreadable) is as it was.
+    pub fn outcome_with(&self, engine: &Engine, row: usize) -> Option<Outcome> {
+        let text = self.block_text(self.block_of(row))?;
+        self.map_row(engine, row, &text)
+    }
+
+    /// The rows read at `line`, `column` of their file, for any of `places` (line, column,
+    /// CSV row as kept: 0 when not CSV), with their place: a first sieve for finding the rows
+    /// of edits (the file is compared by the caller).
+    pub fn rows_at(&self, places: &HashSet<(u64, u64, u64)>) -> Vec<(usize, PlaceKey)> {
+        self.sources
+            .iter()
+            .enumerate()
+            .filter(|(_, source)| places.contains(&(source.line, source.column, source.csv_row)))
+            .filter_map(|(row, _)| Some((row, self.place_key(row)?)))
+            .collect()
+    }
+
+    /// The engine the rows were mapped with, for mapping them again with other rules: its
+    /// options (masking off: the texts are kept as read, masked already when masking is on).
+    pub fn engine(&self) -> Option<&Engine> {
+        self.engine.as_ref()
+    }
+
+    /// Maps `row` again with `engine` from its block's uncompressed `text` (a row kept whole is
+    /// cloned).
+    fn map_row(&self, engine: &Engine, row: usize, text: &[u8]) -> Option<Outcome> {
+        let edited = self.edited.get(&row);
+        if edited.is_none()
+            && let Some(outcome) = self.kept.get(&row)
+        {
             return Some(outcome.clone());
         }
         let source = self.sources.get(row)?;
         let meta = self.metas.get(row)?;
         let file = self.files.get(usize::from(meta.file))?.as_ref()?;
-        let record = source.text_in(text)?;
+        let record = match edited {
+            Some(edited) => &edited[..],
+            None => source.text_in(text)?,
+        };
         let place = Place {
             file: Arc::clone(&file.path),
             line: source.line,
@@ -411,11 +486,7 @@ impl Store {
             place,
             payload: RawPayload::Json(record.to_vec()),
         });
-        Some(pipeline::map_item(
-            self.engine.as_ref()?,
-            item,
-            file.fallback.as_deref(),
-        ))
+        Some(pipeline::map_item(engine, item, file.fallback.as_deref()))
     }
 
     /// Every row's outcome in row order without its source text, mapped again a block at a
@@ -423,6 +494,9 @@ impl Store {
     /// for each so positions stay row numbers. For exports and sends, which need the events.
     pub fn outcomes_where(&self, keep: impl Fn(usize, &RowMeta) -> bool + Sync) -> Vec<Outcome> {
         let mut all = Vec::with_capacity(self.len());
+        let Some(engine) = self.engine.as_ref() else {
+            return all;
+        };
         for index in 0..self.blocks.len() {
             let text = self.decompress(index).unwrap_or_default();
             let outcomes: Vec<Option<Outcome>> = self
@@ -430,7 +504,7 @@ impl Store {
                 .into_par_iter()
                 .map(|row| {
                     self.metas.get(row).filter(|meta| keep(row, meta))?;
-                    let mut outcome = self.map_row(row, &text)?;
+                    let mut outcome = self.map_row(engine, row, &text)?;
                     outcome.source = None;
                     Some(outcome)
                 })
@@ -557,6 +631,14 @@ impl Records {
     /// The records available now.
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// The store to change in place, when no worker holds it and no chunk waits.
+    pub fn store_mut(&mut self) -> Option<&mut Store> {
+        if !self.pending.is_empty() {
+            return None;
+        }
+        Arc::get_mut(&mut self.store)
     }
 
     /// A reference for a worker thread.
@@ -692,6 +774,65 @@ mod tests {
         assert_eq!(store.rows_containing("café"), only(4));
         assert_eq!(store.rows_containing("crème \"brûlée\""), only(4));
         assert_eq!(store.rows_containing("zzz"), vec![false; 5]);
+    }
+
+    #[test]
+    fn a_row_edited_in_place_changes_alone_and_goes_back_when_reverted() {
+        let file: Arc<Path> = Arc::from(Path::new("x.jsonl"));
+        let engine = engine();
+        let lines = [
+            r#"{"eventName":"App Launched","ts":20240101120000,"profile":{"identity":"a-1"}}"#,
+            r#"{"eventName":"App Launched","ts":20240101120000,"profile":{"name":"nobody"}}"#,
+            r#"{"eventName": broken"#,
+        ];
+        let mut store = Store::new(engine.clone());
+        store.append_outcomes(0, None, mapped(&engine, &file, &lines));
+        let read = store.accounting.clone();
+        let metas = store.metas.clone();
+        assert_eq!((read.mapped, read.held, read.unreadable), (1, 1, 1));
+        assert!(store.plan_item(1).is_none());
+        assert!(store.rows_containing("line 3")[2]);
+
+        // The held row gets an identity; the broken line becomes a record.
+        let fixed =
+            r#"{"eventName":"App Launched","ts":20240101120000,"profile":{"identity":"b-2"}}"#;
+        let after = store
+            .set_row_text(1, Some(fixed.as_bytes().to_vec()))
+            .unwrap();
+        assert_eq!(after.status, RecordStatus::Mapped);
+        let repaired =
+            r#"{"eventName":"UTM Visited","ts":20240101120000,"profile":{"identity":"c-3"}}"#;
+        store.set_row_text(2, Some(repaired.as_bytes().to_vec()));
+        assert_eq!(
+            (
+                store.accounting.mapped,
+                store.accounting.held,
+                store.accounting.unreadable
+            ),
+            (3, 0, 0)
+        );
+        assert_eq!(store.accounting.records_read, 3);
+        assert_eq!(store.metas[0], metas[0], "the other rows stay as they were");
+        assert_eq!(store.strings.get(store.metas[1].identity), "b-2");
+        assert_eq!(store.metas[2].tab, tab_of(&store.outcome(2).unwrap()));
+        assert_eq!(store.plan_item(1).unwrap().group_key, "customer_id:b-2");
+        // Search finds the edited text, batches and exports map it.
+        assert!(store.rows_containing("c-3")[2]);
+        assert!(!store.rows_containing("line 3")[2]);
+        let outcomes = store.outcomes_where(|_, _| true);
+        assert_eq!(
+            outcomes[2].source_event_name.as_deref(),
+            Some("UTM Visited")
+        );
+
+        // Reverted: as read.
+        store.set_row_text(1, None);
+        store.set_row_text(2, None);
+        assert_eq!(store.accounting, read);
+        assert_eq!(store.metas, metas);
+        assert!(store.plan_item(1).is_none());
+        assert_eq!(store.outcome(2).unwrap().status, RecordStatus::Unreadable);
+        assert!(!store.rows_containing("c-3")[2]);
     }
 
     #[test]

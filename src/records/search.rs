@@ -47,9 +47,12 @@ impl Store {
                 };
                 self.block_rows(index)
                     .filter(|&row| {
-                        self.sources[row]
-                            .text_in(&text)
-                            .is_some_and(|record| record_contains(&finder, escapable, record))
+                        // A row edited in place is searched in its edited text.
+                        let record = match self.edited.get(&row) {
+                            Some(edited) => Some(&edited[..]),
+                            None => self.sources[row].text_in(&text),
+                        };
+                        record.is_some_and(|record| record_contains(&finder, escapable, record))
                     })
                     .collect()
             })
@@ -58,10 +61,11 @@ impl Store {
             hits[row] = true;
         }
         for (&row, outcome) in &self.kept {
-            if outcome
-                .findings
-                .iter()
-                .any(|f| contains_folded(&finder, f.message.as_bytes()))
+            if !self.edited.contains_key(&row)
+                && outcome
+                    .findings
+                    .iter()
+                    .any(|f| contains_folded(&finder, f.message.as_bytes()))
             {
                 hits[row] = true;
             }

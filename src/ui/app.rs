@@ -99,6 +99,8 @@ impl App {
             prefs,
             engine,
             rules_path,
+            rules_draft: None,
+            rules_editor: None,
             timezone: options.timezone,
             event_name: options.event_name.clone(),
             records,
@@ -133,11 +135,15 @@ impl App {
             path_box: None,
             editor: None,
             edits_panel: false,
+            compare: Default::default(),
+            fix_counts: Default::default(),
             edits,
             failure_flag: None,
             rebuild_due: false,
             startup: Some(options),
             commands: Vec::new(),
+            bucket_dialog: None,
+            pull_dialog: None,
         })
     }
 
@@ -327,6 +333,12 @@ impl App {
             Msg::EditSaved(result) => self.on_edit_saved(result),
             Msg::ReportSaved(Ok(message)) => self.status = message,
             Msg::ReportSaved(Err(error)) => self.errors.push(error),
+            Msg::Bucket(listed) => self.on_bucket_msg(listed),
+            Msg::Pull(msg) => self.on_pull_msg(msg),
+            Msg::RulesPreview(result) => self.on_rules_preview(result),
+            Msg::Compare(msg) => self.on_compare(msg),
+            Msg::EditsSavedAs(Ok(message)) => self.status = message,
+            Msg::EditsSavedAs(Err(error)) => self.errors.push(error),
         }
     }
 
@@ -568,6 +580,7 @@ impl App {
         }
         self.drain();
         self.schedule();
+        self.keep_preview_current();
         let shortcuts = super::shortcuts::read(ui.ctx(), self);
         self.commands.extend(shortcuts);
         let asked = super::layout::window_ui(ui, self);

@@ -37,6 +37,12 @@ pub enum Pick {
     Export(Scope, ExportFormat),
     /// Where to save the HTML report of the loaded records.
     Report,
+    /// Where to save the rules editor's draft.
+    SaveRules,
+    /// A file or folder to compare the loaded files with.
+    Compare,
+    /// Where to write a copy of the edits file.
+    SaveEdits,
 }
 
 /// A request from the UI.
@@ -125,6 +131,8 @@ pub enum Command {
     StartSend,
     /// Send only the batches of the current plan the feed has not accepted.
     ResendFailed,
+    /// Confirm (or not) sending edited records whose original the feed accepted already.
+    ConfirmResent(bool),
     /// Stop the running send after the requests in flight.
     CancelSend,
     /// Read the key and secret for the target from the operating system's keyring.
@@ -143,14 +151,53 @@ pub enum Command {
     /// field of each record (a dotted path, e.g. `profile.objectId`), for the selected held
     /// records (or the focused one).
     QuickFixIdentity(String),
+    /// Quick fix for records with no or an unknown event name: set `eventName` to this name,
+    /// for the selected records with that problem (or the focused one).
+    QuickFixEventName(String),
+    /// Quick fix for records with an unreadable time: set `ts` to this time (checked first),
+    /// for the selected records with that problem (or the focused one).
+    QuickFixTime(String),
+    /// The compare windows (record before and after its edit, Compare with…).
+    Compare(super::compare::CompareCommand),
     /// Show or hide the Edits panel.
     ShowEditsPanel(bool),
     /// Drop one edit (by its position in the edits file) and map again.
     RevertEdit(usize),
     /// Drop every edit and map again.
     RevertAllEdits,
+    /// Focus the record of one edit (by its position in the edits file) and compare it with
+    /// its original.
+    CompareEdit(usize),
     /// Select the edited records and open the send panel on them.
     SendEdited,
     /// Focus the search field.
     FocusSearch,
+    /// File › Open from bucket…: the dialog's requests.
+    Bucket(super::bucket_dialog::BucketAction),
+    /// File › Pull from CleverTap…: the dialog's requests.
+    Pull(super::pull_dialog::PullAction),
+    /// Open the rules editor on the rules in force.
+    OpenRulesEditor,
+    /// The rules draft's text changed.
+    SetRulesText(String),
+    /// Make the draft the rules in force and map the records again.
+    ApplyRulesDraft,
+    /// Close the rules editor, dropping the draft.
+    DiscardRulesDraft,
+    /// Show how one record of the preview changes under the draft.
+    ShowRuleChange(u32),
+    /// Make a CleverTap spelling an alias of a documented event, in the draft.
+    AddAlias {
+        /// The name as CleverTap wrote it.
+        spelling: String,
+        /// The documented event.
+        name: String,
+    },
+    /// List a property among an event's documented attributes, in the draft.
+    DocumentAttribute {
+        /// The event, as the rules name it.
+        event: String,
+        /// The property.
+        property: String,
+    },
 }

@@ -352,29 +352,18 @@ fn header_ui(
         {
             commands.push(Command::EditRecord(record));
         }
-        let missing_identity = outcome
-            .findings
-            .iter()
-            .any(|f| f.kind == crate::mapping::FindingKind::MissingIdentity);
-        if let (true, Some(source)) = (missing_identity, &outcome.source) {
-            let candidates = super::edit::identity_candidates(source);
-            let count = app.quick_fix_rows().len();
-            ui.menu_button("Quick fix…", |ui| {
-                if candidates.is_empty() {
-                    ui.label("No field of this record's profile can stand in: use Edit record…");
-                }
-                for path in candidates {
-                    let label = format!("Set the customer id from {path} ({count} held records)");
-                    if ui
-                        .button(label)
-                        .on_hover_text("For each selected held record without an identity (else this one): profile.identity takes that field's value; one edit each, in the edits file")
-                        .clicked()
-                    {
-                        commands.push(Command::QuickFixIdentity(path));
-                    }
-                }
-            });
+        if app.is_edited(record)
+            && ui
+                .button("Compare with original")
+                .on_hover_text("The mapped event before the edit (the original text, mapped with the rules in force) and after, field by field")
+                .clicked()
+        {
+            commands.push(Command::Compare(
+                super::compare::CompareCommand::WithOriginal(record),
+            ));
         }
+        super::rules_editor::record_rules_menu(ui, app, outcome, commands);
+        super::quick_fix::quick_fix_menu_ui(ui, app, outcome, commands);
         if outcome
             .mapped
             .as_ref()

@@ -1,8 +1,10 @@
 //! What the record editor's commands do: open it on a record, keep an edit (written to the
 //! edits file off the UI thread) and map the records again with it.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
+use super::commands::Command;
 use super::editor::{RecordEditor, read_line};
 use super::json_view::source_value;
 use super::state::{App, Msg};
@@ -45,13 +47,88 @@ impl App {
             Some(edit) => edit.id.clone(),
             None => outcome.mapped.as_ref().map(|m| m.record_id.to_string()),
         };
-        self.editor = Some(RecordEditor::new(
+        let mut editor = RecordEditor::new(
             row,
             place,
             original_id,
             text,
             outcome.status == RecordStatus::Unreadable,
-        ));
+        );
+        editor.now_view = Some(crate::diff::record_view(&outcome));
+        // The file's event name stands in only for records that have none of their own.
+        let own_name = outcome.source.as_deref().is_some_and(|source| {
+            let record = source_value(source);
+            record.get("eventName").is_some() || record.get("evtName").is_some()
+        });
+        editor.fallback = if own_name || outcome.source.is_none() {
+            None
+        } else {
+            outcome.source_event_name.clone()
+        };
+        self.editor = Some(editor);
+    }
+
+    /// The editor's text changed: check it and, when its last good text changed, map that text
+    /// (one record, with the rules in force) for "what this edit changes".
+    pub(super) fn set_editor_text(&mut self, text: String) {
+        let Some(editor) = &mut self.editor else {
+            return;
+        };
+        let before = editor.last_good.clone();
+        editor.set_text(text);
+        if editor.last_good == before && editor.change.is_some() {
+            return;
+        }
+        editor.change = match (&editor.last_good, &editor.now_view) {
+            (Some(good), Some(now)) if *good != editor.original => {
+                let (path, line, column, csv_row) = &editor.place;
+                let place = crate::clevertap::Place {
+                    file: Arc::clone(path),
+                    line: *line,
+                    column: *column,
+                    csv_row: (*csv_row > 0).then_some(*csv_row),
+                };
+                // Mapped as Apply keeps it: the compact text.
+                let compact = serde_json::from_str::<serde_json::Value>(good)
+                    .and_then(|value| serde_json::to_vec(&value))
+                    .unwrap_or_else(|_| good.clone().into_bytes());
+                let item = crate::clevertap::ReadItem::Record(crate::clevertap::RawRecord {
+                    place,
+                    payload: crate::clevertap::RawPayload::Json(compact),
+                });
+                let mapped =
+                    crate::pipeline::map_item(&self.engine, item, editor.fallback.as_deref());
+                Some(crate::diff::diff_values(
+                    now,
+                    &crate::diff::record_view(&mapped),
+                ))
+            }
+            _ => None,
+        };
+    }
+
+    /// Writes a copy of the edits file to `path` (atomically, off the UI thread), for a script
+    /// to replay with `--edits`; the window keeps its own file.
+    pub(super) fn save_edits_as(&mut self, path: std::path::PathBuf) {
+        let bytes = self.edits.to_ndjson();
+        let count = self.edits.edits().len();
+        let send = self.sender();
+        let spawned = crate::thread::spawn_named("feedlens-edits-save", move || {
+            let result = crate::edits::write_atomic(&path, &bytes)
+                .map(|()| {
+                    format!(
+                        "saved the edits ({count}) to {}: replay them with feedlens map|check|send --edits {} FILE…",
+                        path.display(),
+                        path.display()
+                    )
+                })
+                .map_err(|error| format!("the edits were not saved: {error}"));
+            send(Msg::EditsSavedAs(result));
+        });
+        if let Err(error) = spawned {
+            self.errors
+                .push(crate::thread::start_failed("feedlens-edits-save", &error));
+        }
     }
 
     /// Keeps the editor's last good text as the record's edit: the edits file is written (a
@@ -98,11 +175,9 @@ impl App {
 
     /// Changes a copy of the edits file on a worker thread (hashing inputs, writing the file
     /// atomically); the result comes back as [`Msg::EditSaved`], which maps the records again.
-    fn change_edits(
+    pub(super) fn change_edits<E: std::fmt::Display>(
         &mut self,
-        change: impl FnOnce(&mut crate::edits::EditsFile) -> Result<(), crate::edits::EditsError>
-        + Send
-        + 'static,
+        change: impl FnOnce(&mut crate::edits::EditsFile) -> Result<(), E> + Send + 'static,
     ) {
         let mut edits = self.edits.clone();
         let send = self.sender();
@@ -130,9 +205,11 @@ impl App {
                     edits.path().display(),
                     edits.edits().len()
                 );
-                self.edits = edits;
+                let before = std::mem::replace(&mut self.edits, edits);
                 self.editor = None;
-                self.remap();
+                if !self.apply_edits_in_place(&before) {
+                    self.remap();
+                }
             }
             Err(error) => {
                 if let Some(editor) = &mut self.editor {
@@ -141,6 +218,89 @@ impl App {
                 self.errors.push(format!("the edit was not kept: {error}"));
             }
         }
+    }
+
+    /// Maps again, in place, the rows whose edit changed between `before` and the window's
+    /// edits now (added, changed or reverted), so an edit shows on the next frame: the other
+    /// rows, the selection and the focus stay. `false` when that cannot be done (files being
+    /// read, a worker holding the records, masking on) and the files must be read again.
+    fn apply_edits_in_place(&mut self, before: &crate::edits::EditsFile) -> bool {
+        if self.load.is_some() || self.masked() {
+            return false;
+        }
+        let changed: Vec<&Edit> = self
+            .edits
+            .edits()
+            .iter()
+            .filter(|edit| !before.edits().contains(edit))
+            .chain(before.edits().iter().filter(|edit| {
+                self.edits
+                    .find(&edit.file, edit.line, edit.column, edit.csv_row)
+                    .is_none()
+            }))
+            .collect();
+        let places: HashSet<(u64, u64, u64)> = changed
+            .iter()
+            .map(|edit| (edit.line, edit.column, edit.csv_row.unwrap_or(0)))
+            .collect();
+        let rows: Vec<(usize, Option<Vec<u8>>)> = self
+            .records
+            .store()
+            .rows_at(&places)
+            .into_iter()
+            .filter(|(_, (path, line, column, csv_row))| {
+                changed.iter().any(|edit| {
+                    edit.is_at(path, *line, *column, (*csv_row > 0).then_some(*csv_row))
+                })
+            })
+            .map(|(row, (path, line, column, csv_row))| {
+                let text = self
+                    .edits
+                    .find(&path, line, column, (csv_row > 0).then_some(csv_row))
+                    .map(|edit| edit.text.clone().into_bytes());
+                (row, text)
+            })
+            .collect();
+        let Some(store) = self.records.store_mut() else {
+            return false;
+        };
+        let mut moved = Vec::new();
+        for (row, text) in rows {
+            let tab = store.metas.get(row).map(|meta| meta.tab);
+            store.set_row_text(row, text);
+            let now = store.metas.get(row).map(|meta| meta.tab);
+            if let (Some(tab), Some(now)) = (tab, now)
+                && tab != now
+            {
+                moved.push((row as u32, tab, now));
+            }
+        }
+        for (row, from, to) in moved {
+            self.base.move_row(row, from, to);
+        }
+        // What was derived from the records is made again; the rows keep their numbers.
+        self.data_version += 1;
+        self.detail.invalidate();
+        self.query_dirty = true;
+        self.rebuild_due = true;
+        if let Some(focus) = self.focus {
+            self.commands.push(Command::FocusRecord(focus));
+        }
+        true
+    }
+
+    /// The row of the edit at `index` of the edits file, if it is loaded.
+    pub(super) fn row_of_edit(&self, index: usize) -> Option<u32> {
+        let edit = self.edits.edits().get(index)?;
+        let places = HashSet::from([(edit.line, edit.column, edit.csv_row.unwrap_or(0))]);
+        self.records
+            .store()
+            .rows_at(&places)
+            .into_iter()
+            .find(|(_, (path, line, column, csv_row))| {
+                edit.is_at(path, *line, *column, (*csv_row > 0).then_some(*csv_row))
+            })
+            .map(|(row, _)| row as u32)
     }
 
     /// Drops one edit (`Some(position)`) or all of them, writing the file off the UI thread;
@@ -190,136 +350,5 @@ impl App {
                 (csv_row > 0).then_some(csv_row),
             )
             .is_some()
-    }
-}
-
-/// The value at a dotted path of a record (`profile.objectId`), as text, when it is a
-/// non-empty string or a number.
-pub fn text_at(record: &serde_json::Value, path: &str) -> Option<String> {
-    let value = path
-        .split('.')
-        .try_fold(record, |value, key| value.get(key))?;
-    match value {
-        serde_json::Value::String(text) if !text.trim().is_empty() => Some(text.clone()),
-        serde_json::Value::Number(number) => Some(number.to_string()),
-        _ => None,
-    }
-}
-
-/// Fields of a record's profile that can stand in for its missing identity: its non-empty
-/// text and number values.
-pub fn identity_candidates(source: &[u8]) -> Vec<String> {
-    let record = source_value(source);
-    let Some(profile) = record.get("profile").and_then(|p| p.as_object()) else {
-        return Vec::new();
-    };
-    profile
-        .keys()
-        .map(|key| format!("profile.{key}"))
-        .filter(|path| text_at(&record, path).is_some())
-        .collect()
-}
-
-impl App {
-    /// Rows a quick fix works on: the selected held records, else the focused one.
-    pub(super) fn quick_fix_rows(&self) -> Vec<u32> {
-        let held = crate::records::status_code(RecordStatus::Held);
-        let metas = &self.records.store().metas;
-        let selected: Vec<u32> = self
-            .selection
-            .iter()
-            .filter(|&row| metas.get(row as usize).is_some_and(|m| m.status == held))
-            .collect();
-        if selected.is_empty() {
-            self.focus.into_iter().collect()
-        } else {
-            selected
-        }
-    }
-
-    /// Sets `profile.identity` from the field at `from` in each held record without an
-    /// identity (the selected ones, else the focused one): one edit each, written at once.
-    pub(super) fn quick_fix_identity(&mut self, from: &str) {
-        let store = self.records.store();
-        let mut planned = Vec::new();
-        let mut skipped = 0;
-        for row in self.quick_fix_rows() {
-            let Some(outcome) = store.outcome(row as usize) else {
-                continue;
-            };
-            let missing = outcome
-                .findings
-                .iter()
-                .any(|finding| finding.kind == crate::mapping::FindingKind::MissingIdentity);
-            let (Some(source), Some(place)) = (&outcome.source, store.place_key(row as usize))
-            else {
-                continue;
-            };
-            let mut record = source_value(source);
-            let value = text_at(&record, from);
-            let (true, Some(value), Some(profile)) = (
-                missing,
-                value,
-                record.get_mut("profile").and_then(|p| p.as_object_mut()),
-            ) else {
-                skipped += 1;
-                continue;
-            };
-            profile.insert("identity".into(), serde_json::Value::String(value));
-            let (path, line, column, csv_row) = place;
-            let csv_row = (csv_row > 0).then_some(csv_row);
-            let existing = self.edits.find(&path, line, column, csv_row);
-            planned.push(Edit {
-                file: path.to_path_buf(),
-                file_sha256: String::new(),
-                line,
-                column,
-                csv_row,
-                id: match existing {
-                    Some(edit) => edit.id.clone(),
-                    None => outcome.mapped.as_ref().map(|m| m.record_id.to_string()),
-                },
-                original_sha256: match existing {
-                    Some(edit) => edit.original_sha256.clone(),
-                    None => Some(sha256_hex(source)),
-                },
-                text: serde_json::to_string(&record).unwrap_or_default(),
-            });
-        }
-        if planned.is_empty() {
-            self.status = format!("nothing to fix: no held record without an identity has {from}");
-            return;
-        }
-        self.status = format!(
-            "setting the customer id from {from} on {} records{}…",
-            planned.len(),
-            if skipped > 0 {
-                format!(
-                    " ({skipped} selected records skipped: not held for identity, or no {from})"
-                )
-            } else {
-                String::new()
-            }
-        );
-        self.change_edits(move |edits| {
-            let mut hashes: std::collections::HashMap<std::path::PathBuf, String> =
-                std::collections::HashMap::new();
-            let planned = planned
-                .into_iter()
-                .map(|mut edit| {
-                    let hash = match hashes.get(&edit.file) {
-                        Some(hash) => hash.clone(),
-                        None => {
-                            let hash = file_sha256(&edit.file)?;
-                            hashes.insert(edit.file.clone(), hash.clone());
-                            hash
-                        }
-                    };
-                    edit.file_sha256 = hash;
-                    Ok(edit)
-                })
-                .collect::<Result<Vec<Edit>, crate::edits::EditsError>>()?;
-            edits.apply_all(planned).map(|_| ())
-        });
     }
 }

@@ -31,6 +31,13 @@ pub struct RecordEditor {
     pub unreadable: bool,
     /// An edit is being written.
     pub saving: bool,
+    /// The record as mapped now ([`crate::diff::record_view`]), what the live diff starts from.
+    pub now_view: Option<serde_json::Value>,
+    /// The event name the record's file gives records without one.
+    pub fallback: Option<String>,
+    /// What the last good text changes in the mapped record (None until it differs from the
+    /// original), computed when the text changes, not while drawing.
+    pub change: Option<Vec<crate::diff::FieldDiff>>,
 }
 
 impl RecordEditor {
@@ -52,6 +59,9 @@ impl RecordEditor {
             last_good: None,
             unreadable,
             saving: false,
+            now_view: None,
+            fallback: None,
+            change: None,
         };
         editor.set_text(text);
         editor
@@ -191,6 +201,7 @@ pub fn record_editor_ui(
                 );
             }
         }
+        change_ui(ui, editor);
         ui.separator();
         ui.horizontal(|ui| {
             let can_apply = editor
@@ -216,6 +227,24 @@ pub fn record_editor_ui(
             }
         });
     });
+}
+
+/// "What this edit changes": the live diff of the mapped record, last good text against now.
+fn change_ui(ui: &mut egui::Ui, editor: &RecordEditor) {
+    let Some(change) = &editor.change else {
+        return;
+    };
+    egui::CollapsingHeader::new("What this edit changes")
+        .id_salt("record_editor_change")
+        .default_open(true)
+        .show(ui, |ui| {
+            ui.set_max_height(220.0);
+            super::diff_view::diff_ui(
+                ui,
+                change,
+                super::diff_view::DiffLabels::new("mapped now", "with this edit"),
+            );
+        });
 }
 
 /// The Edits panel: every edit in the edits file, with revert, revert all and send.
@@ -248,6 +277,13 @@ pub fn edits_panel_ui(
                 if ui.button("Revert all").clicked() {
                     commands.push(Command::RevertAllEdits);
                 }
+                if ui
+                    .button("Save as…")
+                    .on_hover_text("Write a copy of the edits file (atomically) for a script: feedlens send --edits FILE")
+                    .clicked()
+                {
+                    commands.push(Command::ShowDialog(super::commands::Pick::SaveEdits));
+                }
             });
             ui.separator();
             egui::ScrollArea::vertical()
@@ -258,6 +294,13 @@ pub fn edits_panel_ui(
                         ui.horizontal(|ui| {
                             if ui.small_button("Revert").clicked() {
                                 commands.push(Command::RevertEdit(index));
+                            }
+                            if ui
+                                .small_button("Compare")
+                                .on_hover_text("Show the record, and its mapped event before the edit and after, field by field")
+                                .clicked()
+                            {
+                                commands.push(Command::CompareEdit(index));
                             }
                             let name = edit
                                 .file

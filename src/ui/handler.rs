@@ -15,6 +15,8 @@ impl App {
     pub fn apply(&mut self, command: Command) {
         match command {
             Command::ShowDialog(pick) => self.open_path_box(pick),
+            Command::Bucket(action) => self.on_bucket_action(action),
+            Command::Pull(action) => self.on_pull_action(action),
             Command::SetPathText(text) => {
                 if let Some(path_box) = &mut self.path_box {
                     path_box.set_text(text);
@@ -138,6 +140,23 @@ impl App {
             }
             Command::UseRules(path) => self.use_rules(path),
             Command::ReloadRules => self.use_rules(self.rules_path.clone()),
+            Command::OpenRulesEditor => self.open_rules_editor(),
+            Command::SetRulesText(text) => self.set_rules_text(text),
+            Command::ApplyRulesDraft => self.apply_rules_draft(),
+            Command::DiscardRulesDraft => self.discard_rules_draft(),
+            Command::ShowRuleChange(row) => self.show_rule_change(row),
+            Command::AddAlias { spelling, name } => {
+                let what = format!("\"{spelling}\" made an alias of {name}");
+                self.edit_rules_draft(&what, |text| {
+                    crate::mapping::rules_edit::add_alias(text, &spelling, &name)
+                });
+            }
+            Command::DocumentAttribute { event, property } => {
+                let what = format!("\"{property}\" listed for {event}");
+                self.edit_rules_draft(&what, |text| {
+                    crate::mapping::rules_edit::document_attribute(text, &event, &property)
+                });
+            }
             Command::SetMask(on) => self.set_mask(on),
             Command::SetTheme(theme) => {
                 self.prefs.theme = theme;
@@ -168,6 +187,7 @@ impl App {
             Command::SetSendForm(form) => self.set_send_form(*form),
             Command::PlanSend => self.plan_send(),
             Command::StartSend => self.start_send(false),
+            Command::ConfirmResent(confirmed) => self.send.confirm_resent = confirmed,
             Command::ResendFailed => self.start_send(true),
             Command::CancelSend => {
                 if let Some(handle) = &self.send.handle {
@@ -177,16 +197,26 @@ impl App {
             Command::KeyringLoad => self.keyring(false),
             Command::KeyringStore => self.keyring(true),
             Command::EditRecord(row) => self.open_editor(row),
-            Command::SetEditorText(text) => {
-                if let Some(editor) = &mut self.editor {
-                    editor.set_text(text);
-                }
-            }
+            Command::SetEditorText(text) => self.set_editor_text(text),
             Command::ApplyEdit => self.apply_edit(),
             Command::CloseEditor => self.editor = None,
             Command::ShowEditsPanel(open) => self.edits_panel = open,
             Command::QuickFixIdentity(from) => self.quick_fix_identity(&from),
+            Command::QuickFixEventName(name) => self.quick_fix_event_name(&name),
+            Command::QuickFixTime(time) => self.quick_fix_time(&time),
+            Command::Compare(command) => self.apply_compare(command),
             Command::RevertEdit(index) => self.revert_edits(Some(index)),
+            Command::CompareEdit(index) => match self.row_of_edit(index) {
+                Some(row) => {
+                    self.commands.push(Command::FocusRecord(row));
+                    self.commands.push(Command::Compare(
+                        super::compare::CompareCommand::WithOriginal(row),
+                    ));
+                }
+                None => {
+                    self.status = "that edit's record is not among the loaded records".into();
+                }
+            },
             Command::RevertAllEdits => self.revert_edits(None),
             Command::SendEdited => self.send_edited(),
             Command::FocusSearch => self.filter_bar.request_focus.set(true),
@@ -310,6 +340,7 @@ impl App {
         {
             Ok(engine) => {
                 self.engine = engine;
+                self.rules_draft = None;
                 self.rules_path = path.clone();
                 self.prefs.rules = path;
                 self.status = format!("rules: {}", self.engine.rules().source_name);
@@ -439,6 +470,24 @@ impl App {
                     .save_file()
                     .into_iter()
                     .collect(),
+                Pick::SaveRules => dialog
+                    .set_title("Save the rules draft as")
+                    .add_filter("mapping rules", &["toml"])
+                    .set_file_name("mapping.toml")
+                    .save_file()
+                    .into_iter()
+                    .collect(),
+                Pick::Compare => dialog
+                    .set_title("Compare the loaded files with")
+                    .pick_file()
+                    .into_iter()
+                    .collect(),
+                Pick::SaveEdits => dialog
+                    .set_title("Save the edits as")
+                    .set_file_name("feedlens-edits.ndjson")
+                    .save_file()
+                    .into_iter()
+                    .collect(),
             };
             send(Msg::Picked(pick, paths));
         });
@@ -472,6 +521,17 @@ impl App {
                 format!("{cwd}feedlens-batches.{}", format.extension())
             }
             Pick::Report => format!("{cwd}feedlens-report.html"),
+            Pick::SaveRules => self
+                .rules_editor
+                .as_ref()
+                .and_then(|editor| editor.save_path.as_ref())
+                .map_or_else(|| format!("{cwd}mapping.toml"), |p| p.display().to_string()),
+            Pick::Compare => self
+                .files
+                .first()
+                .and_then(|f| folder_of(&f.path))
+                .unwrap_or(cwd),
+            Pick::SaveEdits => format!("{cwd}feedlens-edits.ndjson"),
         };
         self.path_box = Some(super::path_box::PathBox::new(pick, start));
     }
@@ -518,6 +578,21 @@ impl App {
             Pick::Report => {
                 if let Some(path) = paths.into_iter().next() {
                     self.save_report(path);
+                }
+            }
+            Pick::SaveRules => {
+                if let Some(path) = paths.into_iter().next() {
+                    self.save_rules_draft(&path);
+                }
+            }
+            Pick::Compare => {
+                if let Some(path) = paths.into_iter().next() {
+                    self.start_compare(path);
+                }
+            }
+            Pick::SaveEdits => {
+                if let Some(path) = paths.into_iter().next() {
+                    self.save_edits_as(path);
                 }
             }
         }

@@ -63,8 +63,25 @@ pub fn window_ui(ui: &mut egui::Ui, app: &App) -> Vec<Command> {
     if app.edits_panel {
         super::editor::edits_panel_ui(ui.ctx(), &app.edits, &mut commands);
     }
+    super::compare_view::compare_windows_ui(ui.ctx(), app, &mut commands);
     if let Some(editor) = &app.editor {
         super::editor::record_editor_ui(ui.ctx(), editor, app.edits.path(), &mut commands);
+    }
+    if let Some(dialog) = &app.bucket_dialog {
+        super::bucket_dialog::bucket_dialog_ui(ui.ctx(), dialog, &mut commands);
+    }
+    if let Some(dialog) = &app.pull_dialog {
+        let documented: Vec<&str> = app
+            .engine
+            .rules()
+            .events
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect();
+        super::pull_dialog::pull_dialog_ui(ui.ctx(), dialog, &documented, &mut commands);
+    }
+    if let Some(editor) = &app.rules_editor {
+        super::rules_editor::rules_editor_ui(ui.ctx(), app, editor, &mut commands);
     }
     if let Some(path_box) = &app.path_box {
         super::path_box::path_box_ui(ui.ctx(), path_box, &mut commands);
@@ -92,6 +109,12 @@ fn menu_ui(ui: &mut egui::Ui, app: &App, commands: &mut Vec<Command>) {
                     OpenMode::Replace,
                 ));
             }
+            if ui.button("Open from bucket…").clicked() {
+                commands.push(Command::Bucket(super::bucket_dialog::BucketAction::Show));
+            }
+            if ui.button("Pull from CleverTap…").clicked() {
+                commands.push(Command::Pull(super::pull_dialog::PullAction::Show));
+            }
             ui.menu_button("Open recent", |ui| {
                 if app.prefs.recent.is_empty() {
                     ui.label("nothing yet");
@@ -109,6 +132,13 @@ fn menu_ui(ui: &mut egui::Ui, app: &App, commands: &mut Vec<Command>) {
                 }
             });
             ui.separator();
+            if ui
+                .add_enabled(!app.files.is_empty(), egui::Button::new("Compare with…"))
+                .on_hover_text("Compare the loaded files (with the rules in force and the window's edits) with another file or folder, record by record")
+                .clicked()
+            {
+                commands.push(Command::ShowDialog(Pick::Compare));
+            }
             export_menu(ui, app, commands);
             if ui
                 .add_enabled(!app.records.store().is_empty(), egui::Button::new("Save report…"))
@@ -146,6 +176,13 @@ fn menu_ui(ui: &mut egui::Ui, app: &App, commands: &mut Vec<Command>) {
             {
                 commands.push(Command::ShowEditsPanel(true));
             }
+            if ui
+                .add_enabled(!app.edits.edits().is_empty(), egui::Button::new("Save the edits as…"))
+                .on_hover_text("Write a copy of the edits file for a script: feedlens send --edits FILE")
+                .clicked()
+            {
+                commands.push(Command::ShowDialog(Pick::SaveEdits));
+            }
             if let Some(record) = app.focus {
                 ui.separator();
                 if ui.button("Copy event as JSON").clicked() {
@@ -155,6 +192,13 @@ fn menu_ui(ui: &mut egui::Ui, app: &App, commands: &mut Vec<Command>) {
         });
         ui.menu_button("Rules", |ui| {
             ui.label(format!("In use: {}", app.engine.rules().source_name));
+            if ui
+                .button("Edit rules…")
+                .on_hover_text("Edit the rules in force (the built-in ones as a copy) with a preview of what changes")
+                .clicked()
+            {
+                commands.push(Command::OpenRulesEditor);
+            }
             if ui.button("Reload rules file  (Ctrl+R)").clicked() {
                 commands.push(Command::ReloadRules);
             }

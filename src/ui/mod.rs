@@ -6,9 +6,13 @@
 
 mod app;
 mod async_state;
+mod bucket_dialog;
 mod commands;
+mod compare;
+mod compare_view;
 mod detail;
 mod detail_state;
+mod diff_view;
 mod edit;
 mod editor;
 mod filter;
@@ -19,8 +23,12 @@ mod layout;
 pub mod loader;
 mod path_box;
 pub mod prefs;
+mod pull_dialog;
 pub mod query;
+mod quick_fix;
 mod rules;
+mod rules_draft;
+mod rules_editor;
 mod screenshot;
 mod send;
 mod send_panel;
@@ -37,7 +45,9 @@ mod users;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-pub use commands::{Command, OpenMode, Scope};
+pub use bucket_dialog::BucketAction;
+pub use commands::{Command, OpenMode, Pick, Scope};
+pub use pull_dialog::{PullAction, PullForm};
 pub use screenshot::write_png;
 pub use send_state::SendForm;
 pub use state::{App, StartOptions};

@@ -49,6 +49,12 @@ impl PathBox {
             Pick::Rules => ("Use a mapping rules file", "Use these rules"),
             Pick::Export(..) => ("Export mParticle batches to", "Export"),
             Pick::Report => ("Save the report (HTML) to", "Save report"),
+            Pick::SaveRules => ("Save the rules draft as", "Save"),
+            Pick::Compare => (
+                "Compare the loaded files with (a file or folder)",
+                "Compare",
+            ),
+            Pick::SaveEdits => ("Save the edits as", "Save"),
         }
     }
 
@@ -91,23 +97,29 @@ impl PathBox {
         }
         let path = expand_home(text);
         match self.pick {
-            Pick::Open(_) | Pick::Rules if !path.exists() => {
+            Pick::Open(_) | Pick::Rules | Pick::Compare if !path.exists() => {
                 Err(format!("no such file or folder: {}", path.display()))
             }
             Pick::Rules if path.is_dir() => Err(format!(
                 "{} is a folder: choose the rules file (.toml) inside it",
                 path.display()
             )),
-            Pick::Export(..) | Pick::Report if path.is_dir() => Err(format!(
-                "{} is a folder: add a file name to it",
-                path.display()
-            )),
-            Pick::Export(..) | Pick::Report => match path.parent() {
-                Some(parent) if !parent.as_os_str().is_empty() && !parent.is_dir() => {
-                    Err(format!("the folder {} does not exist", parent.display()))
+            Pick::Export(..) | Pick::SaveRules | Pick::SaveEdits | Pick::Report
+                if path.is_dir() =>
+            {
+                Err(format!(
+                    "{} is a folder: add a file name to it",
+                    path.display()
+                ))
+            }
+            Pick::Export(..) | Pick::SaveRules | Pick::SaveEdits | Pick::Report => {
+                match path.parent() {
+                    Some(parent) if !parent.as_os_str().is_empty() && !parent.is_dir() => {
+                        Err(format!("the folder {} does not exist", parent.display()))
+                    }
+                    _ => Ok(path),
                 }
-                _ => Ok(path),
-            },
+            }
             _ => Ok(path),
         }
     }

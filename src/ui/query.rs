@@ -164,6 +164,23 @@ pub fn base_views(store: &Store) -> Views {
     views
 }
 
+impl Views {
+    /// Moves `row` from record tab `from` to `to` in input-order views (a row mapped again in
+    /// place).
+    pub fn move_row(&mut self, row: u32, from: u8, to: u8) {
+        if let Some(list) = self.tabs.get_mut(usize::from(from))
+            && let Ok(position) = list.binary_search(&row)
+        {
+            list.remove(position);
+        }
+        if let Some(list) = self.tabs.get_mut(usize::from(to))
+            && let Err(position) = list.binary_search(&row)
+        {
+            list.insert(position, row);
+        }
+    }
+}
+
 /// Adds newly appended rows to input-order views.
 pub fn extend_base(views: &mut Views, store: &Store, rows: std::ops::Range<usize>) {
     if views.tabs.len() < RECORD_TABS {

@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use crate::mapping::{Engine, MapOptions, Rules, RulesError};
 
-fn options(timezone: Option<chrono_tz::Tz>, event_name: Option<String>) -> MapOptions {
+/// The options the window maps with.
+pub fn window_options(timezone: Option<chrono_tz::Tz>, event_name: Option<String>) -> MapOptions {
     MapOptions {
         event_name,
         timezone,
@@ -25,7 +26,10 @@ pub fn engine(
         Some(path) => Rules::load(path),
         None => Rules::default_rules(),
     }?;
-    Ok(Engine::new(Arc::new(rules), options(timezone, event_name)))
+    Ok(Engine::new(
+        Arc::new(rules),
+        window_options(timezone, event_name),
+    ))
 }
 
 /// An engine over the built-in rules.

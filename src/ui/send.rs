@@ -12,9 +12,9 @@ use super::send_state::{
 use super::state::{App, Msg};
 use crate::feed::{
     AcceptedInPlan, FeedTarget, LocalFeed, LocalFeedConfig, SendEvent, SendJob, SendPlan, Sender,
-    accepted_in_plan, default_journal_path,
+    default_journal_path, mark_accepted, read_journal,
 };
-use crate::records::Selection;
+use crate::records::{Selection, sendable_row};
 use crate::thread::spawn_named;
 
 impl App {
@@ -80,14 +80,26 @@ impl App {
                 .as_ref(),
         );
         let send = self.sender();
+        let edits = (!self.edits.edits().is_empty()).then(|| self.edits.clone());
         let spawned = spawn_named("feedlens-plan", move || {
             let wanted = |row: usize| chosen.as_ref().is_none_or(|s| s.contains(row as u32));
             let mut files = HashSet::new();
             let mut records = 0;
+            // The originals' ids of the edited records planned: were they sent already?
+            let mut originals: Vec<String> = Vec::new();
             for (row, meta) in store.metas.iter().enumerate() {
                 if wanted(row) {
                     records += 1;
                     files.insert(meta.file);
+                    if let Some(edits) = &edits
+                        && sendable_row(meta)
+                        && let Some((path, line, column, csv_row)) = store.place_key(row)
+                        && let Some(edit) =
+                            edits.find(&path, line, column, (csv_row > 0).then_some(csv_row))
+                        && let Some(id) = &edit.id
+                    {
+                        originals.push(id.clone());
+                    }
                 }
             }
             let outcomes = store.outcomes_where(|row, _| wanted(row));
@@ -107,9 +119,15 @@ impl App {
             );
             drop(outcomes);
             drop(store);
+            let mut resent = Vec::new();
             let (accepted, target_error) = match &target {
                 Ok(target) => (
-                    accepted_in_plan(&default_journal_path(), &plan, target)
+                    read_journal(&default_journal_path())
+                        .map(|journal| {
+                            let ids: Vec<&str> = originals.iter().map(String::as_str).collect();
+                            resent = journal.accepted_records(target, &ids);
+                            mark_accepted(&journal, &plan, target)
+                        })
                         .map_err(|error| error.to_string()),
                     None,
                 ),
@@ -135,6 +153,7 @@ impl App {
                 accepted,
                 stamp,
                 refusal,
+                resent,
             };
             send(Msg::Planned(generation, Arc::new(planned), journal_error));
         });
@@ -164,6 +183,7 @@ impl App {
         };
         if self.send.plan.finish(generation, planned) {
             self.send.accepted = accepted;
+            self.send.confirm_resent = false;
             self.send.result = SendResult::default();
             self.send.handle = None;
             self.send.log.clear();
@@ -182,6 +202,12 @@ impl App {
         };
         if let Some(reason) = stale_reason(&planned, &self.plan_stamp()) {
             self.send.error = Some(reason.to_string());
+            return;
+        }
+        if let Some(warning) = planned.resent_warning()
+            && !self.send.confirm_resent
+        {
+            self.send.error = Some(format!("{warning}. Tick \"Send them anyway\" to send."));
             return;
         }
         if self.send.sending() {

@@ -208,9 +208,23 @@ fn plan_ui(ui: &mut egui::Ui, app: &App, commands: &mut Vec<Command>) {
     if let Some(reason) = stale {
         ui.label(RichText::new(reason).color(super::theme::severity_color(2, app.dark())));
     }
+    let resent = planned.resent_warning();
+    if let Some(warning) = &resent {
+        ui.label(RichText::new(warning).color(super::theme::severity_color(2, app.dark())));
+        let mut confirmed = state.confirm_resent;
+        if ui
+            .checkbox(&mut confirmed, "Send them anyway")
+            .on_hover_text("mParticle keeps both the original event and the edited one")
+            .changed()
+        {
+            commands.push(Command::ConfirmResent(confirmed));
+        }
+    }
     ui.horizontal(|ui| {
         let idle = stale.is_none() && !state.sending() && !planning;
-        let ready = idle && planned.plan.batch_count() > 0;
+        let ready = idle
+            && planned.plan.batch_count() > 0
+            && (resent.is_none() || state.confirm_resent);
         if ui
             .add_enabled(ready, egui::Button::new("Send"))
             .on_disabled_hover_text(stale.unwrap_or("plan first"))

@@ -64,6 +64,21 @@ pub struct PlannedSend {
     pub stamp: PlanStamp,
     /// Why it must not be sent at all (records with masked identities), if so.
     pub refusal: Option<String>,
+    /// Edited records whose original this feed accepted already (per the journal): the
+    /// original's id and when it was accepted. Sending them needs a confirmation.
+    pub resent: Vec<(String, String)>,
+}
+
+impl PlannedSend {
+    /// The warning about edited records whose original was sent already, if any.
+    pub fn resent_warning(&self) -> Option<String> {
+        let first = self.resent.iter().map(|(_, time)| time.as_str()).min()?;
+        let day = first.get(..16).unwrap_or(first).replace('T', " ");
+        Some(format!(
+            "{} of these records were sent before, unedited, on {day} UTC: sending the edited ones adds a second event in mParticle",
+            self.resent.len()
+        ))
+    }
 }
 
 /// How the last send ended, per request.
@@ -138,6 +153,9 @@ pub struct SendState {
     pub auto_plan: bool,
     /// The last plan asked for (an older one arriving late is dropped).
     pub(super) generation: u64,
+    /// The user confirmed sending edited records whose original was sent already (for the
+    /// plan shown; a new plan asks again).
+    pub confirm_resent: bool,
 }
 
 impl SendState {

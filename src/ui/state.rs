@@ -53,6 +53,16 @@ pub enum Msg {
     EditSaved(Result<crate::edits::EditsFile, String>),
     /// The report was saved (message for the status line), or why not.
     ReportSaved(Result<String, String>),
+    /// A bucket listing for the Open from bucket dialog.
+    Bucket(super::bucket_dialog::BucketMsg),
+    /// Progress or the end of a pull from CleverTap.
+    Pull(super::pull_dialog::PullMsg),
+    /// A rules preview finished.
+    RulesPreview(super::rules_draft::PreviewResult),
+    /// A compare worker answered.
+    Compare(super::compare::CompareMsg),
+    /// A copy of the edits file was written (the status line's message), or why not.
+    EditsSavedAs(Result<String, String>),
 }
 
 /// The selection and focus of a re-map, by place, until their rows are read again.
@@ -99,6 +109,11 @@ pub struct App {
     pub(super) prefs: Prefs,
     pub(super) engine: Engine,
     pub(super) rules_path: Option<PathBuf>,
+    /// Rules applied from the editor and not saved: what the draft started from and its text
+    /// (else the rules are the file's or the built-in ones).
+    pub(super) rules_draft: Option<(String, String)>,
+    /// The rules editor, when open.
+    pub(super) rules_editor: Option<super::rules_draft::RulesEditor>,
     pub(super) timezone: Option<chrono_tz::Tz>,
     pub(super) event_name: Option<String>,
     pub(super) records: Records,
@@ -138,6 +153,10 @@ pub struct App {
     pub(super) edits_panel: bool,
     /// The window's edits (its file in the user's data folder): applied when files are read.
     pub(super) edits: crate::edits::EditsFile,
+    /// The compare windows (record diff, Compare with…).
+    pub(super) compare: super::compare::CompareState,
+    /// The quick fix menu's counts (by records, data version, selection version and focus).
+    pub(super) fix_counts: std::cell::RefCell<Option<super::quick_fix::FixCounts>>,
     /// The path box, when a path is asked for.
     pub(super) path_box: Option<PathBox>,
     /// What a re-map selects and focuses again as its rows arrive.
@@ -146,6 +165,10 @@ pub struct App {
     pub(super) rebuild_due: bool,
     pub(super) startup: Option<StartOptions>,
     pub(super) commands: Vec<Command>,
+    /// The Open from bucket dialog, when shown.
+    pub(super) bucket_dialog: Option<super::bucket_dialog::BucketDialog>,
+    /// The Pull from CleverTap dialog, when shown.
+    pub(super) pull_dialog: Option<super::pull_dialog::PullDialog>,
 }
 
 /// The window's state in short, for logs and tests: files, counts, tab, selection, status and
@@ -190,6 +213,12 @@ impl App {
             || self.stats.is_pending()
             || self.pending_select.is_some()
             || self.send.plan.is_pending()
+            || self
+                .rules_editor
+                .as_ref()
+                .is_some_and(|editor| editor.running.is_some())
+            || self.compare.is_pending()
+            || self.editor.as_ref().is_some_and(|e| e.saving)
     }
 
     /// Whether files are being read (or read rows wait to be appended).
@@ -225,6 +254,18 @@ impl App {
     /// The status line (what the last action did).
     pub fn status(&self) -> &str {
         &self.status
+    }
+
+    /// The name of the rules in force (a file, the built-in rules, or an applied draft).
+    pub fn rules_name(&self) -> &str {
+        &self.engine.rules().source_name
+    }
+
+    /// The rules editor's draft text, when the editor is open.
+    pub fn rules_draft_text(&self) -> Option<&str> {
+        self.rules_editor
+            .as_ref()
+            .map(|editor| editor.text.as_str())
     }
 
     /// The focused record.

@@ -48,6 +48,13 @@ use state::Journaled;
 pub const ACCOUNT_ID_ENV: &str = "FEEDLENS_CLEVERTAP_ACCOUNT_ID";
 /// Environment variable holding the CleverTap passcode.
 pub const PASSCODE_ENV: &str = "FEEDLENS_CLEVERTAP_PASSCODE";
+/// The operating system keyring's entry for a CleverTap account of a region (`eu1`) or API URL:
+/// the window keeps the account id and passcode there when asked, and `feedlens pull` reads it
+/// when the environment gives none.
+pub fn keyring_label(region_or_url: &str) -> String {
+    format!("clevertap:{region_or_url}")
+}
+
 /// The API's largest `batch_size`.
 pub const MAX_BATCH_SIZE: u32 = 5000;
 

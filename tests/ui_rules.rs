@@ -1,0 +1,136 @@
+//! The rules editor (egui_kittest, no GPU): a draft is checked as it is typed, previewed over
+//! every loaded record, and the preview's counts are what Apply then does; an alias added from
+//! a record, Save as, and the built-in rules never written over.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT, Queryable};
+use feedlens::ui::{App, Command, Pick, StartOptions};
+
+fn settle(harness: &mut Harness<'static, App>) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    harness.step();
+    while harness.state().is_busy() {
+        assert!(Instant::now() < deadline, "the window stayed busy");
+        std::thread::sleep(Duration::from_millis(5));
+        harness.step();
+    }
+    harness.run_steps(8);
+}
+
+/// The text of the first node whose label contains `part` (a label's text is its value, a
+/// button's its label).
+fn text_of(harness: &Harness<'static, App>, part: &str) -> String {
+    let node = harness.get_by_label_contains(part);
+    let node = node.accesskit_node();
+    node.value().or(node.label()).unwrap_or_default()
+}
+
+/// The count a tab's label shows ("Other (25)" → 25).
+fn tab_count(harness: &Harness<'static, App>, tab: &str) -> i64 {
+    let label = text_of(harness, &format!("{tab} ("));
+    label
+        .trim_start_matches(tab)
+        .trim_matches(|c| c == ' ' || c == '(' || c == ')')
+        .parse()
+        .unwrap_or_else(|_| panic!("no count in {label:?}"))
+}
+
+#[test]
+fn the_preview_counts_what_apply_then_does() {
+    let dir = tempfile::tempdir().unwrap();
+    // SAFETY: the only test in this binary, before it starts any thread.
+    unsafe {
+        std::env::set_var("XDG_DATA_HOME", dir.path().join("data"));
+    }
+    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+    let app = App::new(
+        None,
+        StartOptions {
+            files: vec![samples],
+            fresh: true,
+            ..StartOptions::default()
+        },
+    )
+    .unwrap();
+    let mut harness = Harness::builder()
+        .with_size([1600.0, 1200.0])
+        .build_ui_state(|ui, app: &mut App| app.frame_ui(ui), app);
+    settle(&mut harness);
+    let other = tab_count(&harness, "Other");
+    let held = tab_count(&harness, "Unmapped/Held");
+
+    // The rules in force, unchanged, change nothing.
+    harness.state_mut().push(Command::OpenRulesEditor);
+    settle(&mut harness);
+    harness.get_by_label("No record would change.");
+    let text = harness.state().rules_draft_text().unwrap().to_string();
+    assert_eq!(text, feedlens::mapping::DEFAULT_RULES);
+
+    // A typo shows its line and column; the last valid draft stays in force for the preview.
+    let broken = text.replacen("unknown_events = \"other\"", "unknown_events = other", 1);
+    harness.state_mut().push(Command::SetRulesText(broken));
+    settle(&mut harness);
+    harness.get_by_label_contains("line 13, column 18");
+    harness.get_by_label("No record would change.");
+
+    // Holding unknown events: the preview says how many leave Other for Unmapped/Held.
+    let hold = text.replacen("unknown_events = \"other\"", "unknown_events = \"hold\"", 1);
+    harness
+        .state_mut()
+        .push(Command::SetRulesText(hold.clone()));
+    settle(&mut harness);
+    let summary = text_of(&harness, "Unmapped/Held +");
+    let moved: i64 = summary
+        .split("Unmapped/Held +")
+        .nth(1)
+        .and_then(|n| n.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert!(moved > 0);
+    assert!(summary.contains(&format!("Other −{moved}")), "{summary}");
+
+    // Save as writes the draft (the built-in rules are embedded and never written over).
+    let saved = dir.path().join("hold.toml");
+    harness
+        .state_mut()
+        .push(Command::ShowDialog(Pick::SaveRules));
+    harness
+        .state_mut()
+        .push(Command::SetPathText(saved.display().to_string()));
+    harness.state_mut().push(Command::ConfirmPath);
+    settle(&mut harness);
+    assert_eq!(std::fs::read_to_string(&saved).unwrap(), hold);
+
+    // Apply does what the preview said, and the saved file is the rules in force.
+    harness.get_by_label("Apply").click();
+    settle(&mut harness);
+    assert!(harness.state().rules_draft_text().is_none());
+    assert_eq!(tab_count(&harness, "Other"), other - moved);
+    assert_eq!(tab_count(&harness, "Unmapped/Held"), held + moved);
+    assert_eq!(harness.state().rules_name(), saved.display().to_string());
+
+    // From a record: an alias for an unknown spelling, into a new draft of the saved rules.
+    harness.state_mut().push(Command::AddAlias {
+        spelling: "Notification Delivered".into(),
+        name: "Notification Viewed".into(),
+    });
+    settle(&mut harness);
+    let draft = harness.state().rules_draft_text().unwrap().to_string();
+    assert!(draft.contains("\"Notification Delivered\" = \"Notification Viewed\""));
+    harness.get_by_label_contains("made an alias of Notification Viewed");
+    let summary = text_of(&harness, "Unmapped/Held −");
+    assert!(summary.contains("Unmapped/Held −"), "{summary}");
+    // Discard keeps the rules in force as they were.
+    harness.get_by_label("Discard").click();
+    settle(&mut harness);
+    assert!(harness.state().rules_draft_text().is_none());
+    assert_eq!(tab_count(&harness, "Unmapped/Held"), held + moved);
+    assert!(
+        harness.state().errors().is_empty(),
+        "{:?}",
+        harness.state().errors()
+    );
+}
