@@ -4,7 +4,11 @@
 //! filter over all rows and the preview take to answer; and what applying one edit in place
 //! costs.
 //!
-//! `cargo bench --bench ui_frames` (release). `FEEDLENS_BENCH_ROWS=N` changes the row count.
+//! The same rows are measured twice in one run: in clear, then with View › Mask personal data
+//! on (every record masked as it is read, as the window does).
+//!
+//! `cargo bench --bench ui_frames` (release). `FEEDLENS_BENCH_ROWS=N` changes the row count;
+//! `FEEDLENS_BENCH_MASK=off` or `=only` measures one of the two.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -51,12 +55,17 @@ fn record(i: usize) -> serde_json::Value {
     value
 }
 
-fn build_store(rows: usize) -> Store {
+fn build_store(rows: usize, masked: bool) -> Store {
     let rules = Arc::new(Rules::default_rules().unwrap());
     // As the window maps: keeping each record's text, which the store compresses and maps
-    // again from.
+    // again from; masked as it is read when masking is on.
+    let mask = masked.then(|| {
+        let salt = feedlens::mask::MaskSalt::from_text("ui_frames bench");
+        Arc::new(feedlens::mask::Masker::new(&salt, &rules))
+    });
     let options = MapOptions {
         keep_source: true,
+        mask,
         ..MapOptions::default()
     };
     let engine = Engine::new(rules, options);
@@ -108,7 +117,8 @@ impl Frames {
     }
 }
 
-fn report(name: &str, mut times: Vec<Duration>) {
+fn report(name: &str, mut times: Vec<Duration>, all: &mut Vec<Duration>) {
+    all.extend_from_slice(&times);
     times.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     let median = times[times.len() / 2];
@@ -128,8 +138,39 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
+    // The window's mask salt is made in its data folder: a temporary one here.
+    let data = tempfile::tempdir().unwrap();
+    // SAFETY: before any thread starts.
+    unsafe { std::env::set_var("XDG_DATA_HOME", data.path()) };
+    let which = std::env::var("FEEDLENS_BENCH_MASK").unwrap_or_default();
+    let mut summary = Vec::new();
+    for masked in [false, true] {
+        if (masked && which == "off") || (!masked && which == "only") {
+            continue;
+        }
+        let label = if masked { "masking on" } else { "masking off" };
+        println!("--- {label}");
+        let mut all = Vec::new();
+        run(rows, masked, &mut all);
+        all.sort();
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        summary.push(format!(
+            "{label:<12} all frames {:>5}  median {:>6.2} ms  p95 {:>6.2} ms  worst {:>6.2} ms",
+            all.len(),
+            ms(all[all.len() / 2]),
+            ms(all[all.len() * 95 / 100]),
+            ms(all[all.len() - 1])
+        ));
+    }
+    println!("---");
+    for line in summary {
+        println!("{line}");
+    }
+}
+
+fn run(rows: usize, masked: bool, all: &mut Vec<Duration>) {
     let started = Instant::now();
-    let mut store = build_store(rows);
+    let mut store = build_store(rows, masked);
     println!(
         "built {} rows in {:.1} s",
         store.len(),
@@ -155,7 +196,13 @@ fn main() {
         store.len(),
         applied.as_secs_f64() * 1000.0
     );
-    let mut app = App::from_store(store, vec![PathBuf::from("synthetic.jsonl")]).unwrap();
+    let files = vec![PathBuf::from("synthetic.jsonl")];
+    let mut app = if masked {
+        App::from_masked_store(store, files).unwrap()
+    } else {
+        App::from_store(store, files).unwrap()
+    };
+    assert_eq!(app.masked(), masked);
     let mut frames = Frames {
         ctx: egui::Context::default(),
         screen: Rect::from_min_size(Pos2::ZERO, vec2(1500.0, 950.0)),
@@ -199,7 +246,7 @@ fn main() {
         }
         times.push(frames.frame(&mut app, events));
     }
-    report("scrolling", times);
+    report("scrolling", times, all);
 
     // Switching tabs.
     let tabs = [0u8, 1, 2, 3, 4, 5, 11];
@@ -209,7 +256,7 @@ fn main() {
         times.push(frames.frame(&mut app, Vec::new()));
         times.push(frames.frame(&mut app, Vec::new()));
     }
-    report("switching tabs", times);
+    report("switching tabs", times, all);
     app.push(Command::SetTab(Tab::Records(0)));
     frames.frame(&mut app, Vec::new());
 
@@ -238,7 +285,7 @@ fn main() {
         }
         answer.push((text, asked.elapsed()));
     }
-    report("frames while filtering", times);
+    report("frames while filtering", times, all);
     for (text, elapsed) in &answer {
         println!(
             "filter {:<14} answered in {:>7.1} ms",
@@ -265,7 +312,7 @@ fn main() {
             asked.elapsed().as_secs_f64() * 1000.0
         );
     }
-    report("frames while sorting", times);
+    report("frames while sorting", times, all);
 
     // The rules editor open with a draft (unknown events held): every row is mapped again with
     // it in the background while frames keep coming.
@@ -292,5 +339,5 @@ fn main() {
         app.record_count(),
         asked.elapsed().as_secs_f64()
     );
-    report("frames while previewing", times);
+    report("frames while previewing", times, all);
 }

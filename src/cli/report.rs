@@ -6,9 +6,9 @@ use std::process::ExitCode;
 use super::input::{accounting_line, exit_code, read_setup, report_failures};
 use super::mask::{MaskOptions, masked_engine};
 use super::{EXIT_USAGE, InputArgs};
-use crate::mapping::{DEFAULT_RULES, Outcome};
+use crate::mapping::Outcome;
 use crate::mparticle::Environment;
-use crate::report::{ReportData, ReportInput, RulesUsed, render_html, summarize_journal};
+use crate::report::{ReportData, ReportInput, render_html, rules_used, summarize_journal};
 
 /// `feedlens report` options.
 #[derive(Debug, Clone, clap::Args)]
@@ -23,23 +23,6 @@ pub struct ReportArgs {
     pub journal: Option<PathBuf>,
     #[command(flatten)]
     pub mask: MaskOptions,
-}
-
-fn rules_used(args: &ReportArgs, name: &str) -> Result<RulesUsed, String> {
-    use sha2::{Digest, Sha256};
-    let text = match &args.input.rules {
-        Some(path) => std::fs::read(path)
-            .map_err(|error| format!("cannot read rules file {}: {error}", path.display()))?,
-        None => DEFAULT_RULES.as_bytes().to_vec(),
-    };
-    let sha256 = Sha256::digest(&text)
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect();
-    Ok(RulesUsed {
-        name: name.to_string(),
-        sha256,
-    })
 }
 
 /// `feedlens report`: reads and checks the files, writes the report.
@@ -62,7 +45,7 @@ pub fn report(args: &ReportArgs) -> ExitCode {
         },
         None => None,
     };
-    let rules = match rules_used(args, &engine.rules().source_name) {
+    let rules = match rules_used(args.input.rules.as_deref(), &engine.rules().source_name) {
         Ok(rules) => rules,
         Err(message) => return usage(&message),
     };

@@ -10,10 +10,9 @@
 //! turned back into the value. Masking is applied to the parsed record before it is mapped, so
 //! nothing derived from it (findings, batches, reports) can carry the value in clear.
 
+mod cache;
 mod salt;
 mod token;
-
-use std::collections::HashMap;
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -21,6 +20,8 @@ use sonic_rs::{JsonContainerTrait, JsonValueTrait};
 
 pub use salt::{MaskSalt, SaltError, default_salt_path, load_or_create_salt};
 pub use token::{EMAIL_DOMAIN, is_masked_identity};
+
+use cache::{FastMap, NameClass, TOKENS, TokenCache};
 
 use crate::clevertap::Json;
 use crate::mapping::{MaskRules, Rules, attribute_key};
@@ -40,7 +41,7 @@ const PROPERTY_CONTAINERS: [&str; 5] = [
 struct FieldNode {
     /// Whatever is under this path is kept.
     keep: bool,
-    exact: HashMap<String, FieldNode>,
+    exact: FastMap<String, FieldNode>,
     /// Name prefixes (`MSG-*`; an empty prefix is `*`).
     prefixes: Vec<(String, FieldNode)>,
 }
@@ -86,7 +87,7 @@ pub struct Masker {
     keyed: Hmac<Sha256>,
     fields: FieldNode,
     /// Property names kept, as attribute keys.
-    properties: std::collections::HashSet<String>,
+    properties: FastMap<String, ()>,
     /// Property name prefixes kept, as attribute keys.
     property_prefixes: Vec<String>,
     latitude: Vec<String>,
@@ -99,29 +100,6 @@ impl std::fmt::Debug for Masker {
         f.debug_struct("Masker").finish_non_exhaustive()
     }
 }
-
-/// Tokens of short texts kept per thread, per kind: the same words (`Mobile`, `Push`, a
-/// user's id) recur from record to record, and a lookup costs less than an HMAC.
-#[derive(Default)]
-struct TokenCache {
-    /// The [`Masker::id`] the tokens were made by.
-    owner: u64,
-    tokens: [HashMap<Box<str>, Box<str>, foldhash::fast::RandomState>; KINDS],
-}
-
-/// Texts longer than this are not cached; a cache holds at most this many per kind, then
-/// starts again.
-const CACHED_TEXT_BYTES: usize = 64;
-const CACHED_TOKENS: usize = 4096;
-
-thread_local! {
-    static TOKENS: std::cell::RefCell<TokenCache> = std::cell::RefCell::default();
-}
-
-/// Makes each masker's id, so that a thread's cache never serves another salt's tokens.
-static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-
-const KINDS: usize = 9;
 
 /// What a value being masked is, from its field's name and its own shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,18 +126,18 @@ impl Masker {
         for pattern in &allow.fields {
             fields.insert(pattern);
         }
-        let mut properties = std::collections::HashSet::new();
+        let mut properties = FastMap::default();
         let mut property_prefixes = Vec::new();
         for pattern in &allow.properties {
             match pattern.strip_suffix('*') {
                 Some(prefix) => property_prefixes.push(attribute_key(prefix)),
                 None => {
-                    properties.insert(attribute_key(pattern));
+                    properties.insert(attribute_key(pattern), ());
                 }
             }
         }
         Masker {
-            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            id: cache::next_masker_id(),
             keyed: Hmac::<Sha256>::new_from_slice(salt.bytes())
                 .unwrap_or_else(|_| unreachable_hmac()),
             fields,
@@ -176,6 +154,17 @@ impl Masker {
     /// sonic-rs would turn a changed object into a hash map, losing the keys' order and
     /// repeats that the mapping reports.)
     pub fn write_record(&self, record: &Json, out: &mut Vec<u8>) {
+        // One borrow of this thread's cache for the whole record.
+        TOKENS.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut cache) => {
+                cache.claim(self.id);
+                self.write_record_with(record, &mut cache, out);
+            }
+            Err(_) => self.write_record_with(record, &mut TokenCache::default(), out),
+        });
+    }
+
+    fn write_record_with(&self, record: &Json, cache: &mut TokenCache, out: &mut Vec<u8>) {
         let Some(object) = record.as_object() else {
             write_json(out, record);
             return;
@@ -193,9 +182,9 @@ impl Masker {
             if below.iter().any(|node| node.keep) {
                 write_json(out, value);
             } else if PROPERTY_CONTAINERS.contains(&key) && value.is_object() {
-                self.properties(value, &below, out);
+                self.properties(value, &below, cache, out);
             } else {
-                self.value(key, value, &below, out);
+                self.value(key, value, &below, cache, out);
             }
         }
         out.push(b'}');
@@ -206,9 +195,16 @@ impl Masker {
     pub fn record(&self, place: &crate::clevertap::Place, record: &Json) -> (Vec<u8>, Json) {
         let mut text = Vec::with_capacity(1024);
         self.write_record(record, &mut text);
-        // Text written from a parsed record parses; should it not, an empty object is mapped
-        // (and held) rather than the record in clear.
-        let value = crate::clevertap::parse_text(place, &text).unwrap_or_else(|_| Json::new());
+        // The text was written here from a record that passed the reader's checks (valid UTF-8,
+        // not too deep; masking keeps the depth), so only the parse itself is left to do, with
+        // the reader's options. Text written from a parsed record parses; should it not, an
+        // empty object is mapped (and held) rather than the record in clear.
+        let _ = place;
+        let mut parser = sonic_rs::Deserializer::from_slice(&text).use_rawnumber();
+        let value = parser
+            .deserialize::<Json>()
+            .and_then(|value| parser.end().map(|()| value))
+            .unwrap_or_else(|_| Json::new());
         (text, value)
     }
 
@@ -218,7 +214,7 @@ impl Masker {
         if token::kept_as_is(text) {
             return text.to_string();
         }
-        self.mask_text(self.kind(field, text), text)
+        self.mask_text(self.name_class(field).kind(text), text)
     }
 
     /// A reader's message about an unreadable record with the record's text it quotes
@@ -240,11 +236,16 @@ impl Masker {
         out
     }
 
-    fn properties(&self, props: &Json, nodes: &[&FieldNode], out: &mut Vec<u8>) {
+    fn properties(
+        &self,
+        props: &Json,
+        nodes: &[&FieldNode],
+        cache: &mut TokenCache,
+        out: &mut Vec<u8>,
+    ) {
         let Some(props) = props.as_object() else {
             return;
         };
-        let mut key_buffer = Vec::new();
         let mut below = Vec::new();
         out.push(b'{');
         for (index, (name, value)) in props.iter().enumerate() {
@@ -257,33 +258,42 @@ impl Masker {
             for node in nodes {
                 node.children(name, &mut below);
             }
-            if below.iter().any(|node| node.keep) || self.property_kept(name, &mut key_buffer) {
+            if below.iter().any(|node| node.keep) || self.property_kept(name, cache) {
                 write_json(out, value);
             } else if value.is_object() {
                 // `session_props` inside the event's properties: its members are properties too.
-                self.properties(value, &below, out);
+                self.properties(value, &below, cache, out);
             } else {
-                self.value(name, value, &below, out);
+                self.value(name, value, &below, cache, out);
             }
         }
         out.push(b'}');
     }
 
-    fn property_kept(&self, name: &str, key: &mut Vec<u8>) -> bool {
-        crate::mapping::attribute_key_into(name, key);
-        let Ok(key) = std::str::from_utf8(key) else {
-            return false;
-        };
-        self.properties.contains(key)
-            || self
-                .property_prefixes
-                .iter()
-                .any(|prefix| key.starts_with(prefix.as_str()))
+    fn property_kept(&self, name: &str, cache: &mut TokenCache) -> bool {
+        cache.property_kept(name, |name, key| {
+            crate::mapping::attribute_key_into(name, key);
+            let Ok(key) = std::str::from_utf8(key) else {
+                return false;
+            };
+            self.properties.contains_key(key)
+                || self
+                    .property_prefixes
+                    .iter()
+                    .any(|prefix| key.starts_with(prefix.as_str()))
+        })
     }
 
     /// Writes one value (and what is under it) of a member named `name` masked; `nodes` are
     /// the allowlist's paths that continue below it.
-    fn value(&self, name: &str, value: &Json, nodes: &[&FieldNode], out: &mut Vec<u8>) {
+    fn value(
+        &self,
+        name: &str,
+        value: &Json,
+        nodes: &[&FieldNode],
+        cache: &mut TokenCache,
+        out: &mut Vec<u8>,
+    ) {
         if let Some(object) = value.as_object() {
             let mut below = Vec::new();
             out.push(b'{');
@@ -300,7 +310,7 @@ impl Masker {
                 if below.iter().any(|node| node.keep) {
                     write_json(out, member);
                 } else {
-                    self.value(key, member, &below, out);
+                    self.value(key, member, &below, cache, out);
                 }
             }
             out.push(b'}');
@@ -310,79 +320,63 @@ impl Masker {
                 if index > 0 {
                     out.push(b',');
                 }
-                self.value(name, item, nodes, out);
+                self.value(name, item, nodes, cache, out);
             }
             out.push(b']');
         } else if let Some(text) = value.as_str() {
             if token::kept_as_is(text) {
                 write_json(out, &text);
             } else {
-                self.write_masked_text(self.kind(name, text), text, out);
+                let class = cache.name_class(name, |name| self.name_class(name));
+                cache.write_text(
+                    class,
+                    text,
+                    |text| self.mask_text(class.kind(text), text),
+                    |token| write_json(out, token),
+                );
             }
         } else if value.is_number() {
-            let text = crate::mapping::number_text(value).unwrap_or_default();
-            out.extend_from_slice(self.mask_number(self.kind(name, &text), &text).as_bytes());
+            let class = cache.name_class(name, |name| self.name_class(name));
+            let raw = value.as_raw_number();
+            let text = match &raw {
+                Some(raw) => std::borrow::Cow::Borrowed(raw.as_str()),
+                None => {
+                    std::borrow::Cow::Owned(crate::mapping::number_text(value).unwrap_or_default())
+                }
+            };
+            cache.write_number(
+                class,
+                &text,
+                |text| self.mask_number(class.kind(text), text),
+                |token| out.extend_from_slice(token.as_bytes()),
+            );
         } else {
             write_json(out, value);
         }
     }
 
-    /// Writes a text's token as a JSON string, from this thread's cache when it has it.
-    fn write_masked_text(&self, kind: Kind, text: &str, out: &mut Vec<u8>) {
-        if text.len() > CACHED_TEXT_BYTES {
-            return write_json(out, &self.mask_text(kind, text));
-        }
-        let cached = TOKENS.with(|cache| {
-            let Ok(mut cache) = cache.try_borrow_mut() else {
-                return false;
-            };
-            if cache.owner != self.id {
-                cache.tokens.iter_mut().for_each(HashMap::clear);
-                cache.owner = self.id;
-            }
-            let tokens = &mut cache.tokens[kind as usize];
-            if let Some(token) = tokens.get(text) {
-                write_json(out, &**token);
-                return true;
-            }
-            if tokens.len() >= CACHED_TOKENS {
-                tokens.clear();
-            }
-            let token = self.mask_text(kind, text);
-            write_json(out, &token);
-            tokens.insert(text.into(), token.into_boxed_str());
-            true
-        });
-        if !cached {
-            write_json(out, &self.mask_text(kind, text));
-        }
-    }
-
-    fn kind(&self, name: &str, text: &str) -> Kind {
+    /// What a field's name says of its values' kind (see [`NameClass::kind`] for the rest).
+    fn name_class(&self, name: &str) -> NameClass {
         let key = attribute_key(name);
         if self.latitude.contains(&key) {
-            Kind::Latitude
+            NameClass::Latitude
         } else if self.longitude.contains(&key) {
-            Kind::Longitude
-        } else if crate::mapping::looks_like_email(text) {
-            Kind::Email
-        } else if text.starts_with("http://") || text.starts_with("https://") {
-            Kind::Url
+            NameClass::Longitude
         } else if key.contains("phone") || key.contains("mobile") {
-            Kind::Phone
+            NameClass::Phone
         } else if key.contains("token") {
-            Kind::Token
+            NameClass::Token
         } else if ["photo", "url", "avatar", "image"]
             .iter()
             .any(|part| key.contains(part))
         {
-            Kind::Url
+            NameClass::Url
         } else if key.contains("name") {
-            Kind::Name
+            NameClass::Name
         } else if key.contains("identit") || key.ends_with("id") || key == "email" {
-            Kind::Id
+            NameClass::Id
         } else {
-            Kind::Text
+            NameClass::Text
         }
     }
 

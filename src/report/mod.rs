@@ -3,6 +3,7 @@
 
 mod html;
 mod journal;
+mod store;
 
 use std::collections::BTreeMap;
 
@@ -13,6 +14,7 @@ use crate::pipeline::Accounting;
 
 pub use html::{ReportInput, RulesUsed, render_html};
 pub use journal::{JournalSummary, summarize_journal};
+pub use store::{StoreReport, of_store, rules_used, write_store_report};
 
 /// Examples kept per finding kind and per held reason.
 pub const EXAMPLES_PER_KIND: usize = 5;

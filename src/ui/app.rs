@@ -170,6 +170,20 @@ impl App {
         Ok(app)
     }
 
+    /// [`App::from_store`] with View › Mask personal data on, for a store whose records were
+    /// masked as they were read (benchmarks).
+    pub fn from_masked_store(
+        store: crate::records::Store,
+        files: Vec<PathBuf>,
+    ) -> Result<Self, RulesError> {
+        let mut app = Self::from_store(store, files)?;
+        match super::rules::with_mask(app.engine.clone(), true) {
+            Ok(engine) => app.engine = engine,
+            Err(error) => app.errors.push(error),
+        }
+        Ok(app)
+    }
+
     /// Batch indices shown in the Users tab.
     pub(super) fn visible_batches(&self) -> Vec<u32> {
         let Some(index) = self.batches.shown() else {
@@ -317,6 +331,8 @@ impl App {
             }
             Msg::Keyring(reply) => self.on_keyring(reply),
             Msg::EditSaved(result) => self.on_edit_saved(result),
+            Msg::ReportSaved(Ok(message)) => self.status = message,
+            Msg::ReportSaved(Err(error)) => self.errors.push(error),
             Msg::Bucket(listed) => self.on_bucket_msg(listed),
             Msg::Pull(msg) => self.on_pull_msg(msg),
             Msg::RulesPreview(result) => self.on_rules_preview(result),

@@ -35,6 +35,8 @@ pub enum Pick {
     Rules,
     /// Where to export batches.
     Export(Scope, ExportFormat),
+    /// Where to save the HTML report of the loaded records.
+    Report,
     /// Where to save the rules editor's draft.
     SaveRules,
     /// A file or folder to compare the loaded files with.

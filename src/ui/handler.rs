@@ -401,6 +401,48 @@ impl App {
         }
     }
 
+    /// Writes the report of the loaded records (as shown: masked or not, with their edits) on
+    /// a worker thread; the answer comes back as [`Msg::ReportSaved`].
+    fn save_report(&mut self, path: PathBuf) {
+        if self.is_loading() {
+            self.errors.push(format!(
+                "the report was not saved to {}: the files are still being read; save it once they are loaded",
+                path.display()
+            ));
+            return;
+        }
+        let store = self.records.share();
+        let engine = self.engine.clone();
+        let journal = crate::feed::default_journal_path();
+        let report = crate::report::StoreReport {
+            files: (self.files.iter())
+                .filter(|f| f.failure.is_none())
+                .map(|f| {
+                    let shape = f.shape.unwrap_or("").to_string();
+                    (f.path.display().to_string(), shape, f.gzip)
+                })
+                .collect(),
+            unopened: (self.files.iter())
+                .filter_map(|f| Some((f.path.display().to_string(), f.failure.clone()?)))
+                .collect(),
+            rules_path: self.rules_path.clone(),
+            journal: journal.exists().then_some(journal),
+            masked: self.masked(),
+        };
+        let send = self.sender();
+        let spawned = crate::thread::spawn_named("feedlens-report", move || {
+            let result = crate::report::write_store_report(&store, engine.rules(), report, &path)
+                .map(|records| format!("Saved report to {} ({records} records)", path.display()))
+                .map_err(|error| format!("the report was not saved: {error}"));
+            drop(store);
+            send(Msg::ReportSaved(result));
+        });
+        if let Err(error) = spawned {
+            self.errors
+                .push(crate::thread::start_failed("feedlens-report", &error));
+        }
+    }
+
     fn show_dialog(&mut self, pick: Pick) {
         let send = self.sender();
         let spawned = crate::thread::spawn_named("feedlens-dialog", move || {
@@ -419,6 +461,12 @@ impl App {
                 Pick::Export(_, format) => dialog
                     .set_title("Export mParticle batches")
                     .set_file_name(format!("feedlens-batches.{}", format.extension()))
+                    .save_file()
+                    .into_iter()
+                    .collect(),
+                Pick::Report => dialog
+                    .set_title("Save the report")
+                    .set_file_name("feedlens-report.html")
                     .save_file()
                     .into_iter()
                     .collect(),
@@ -472,6 +520,7 @@ impl App {
             Pick::Export(_, format) => {
                 format!("{cwd}feedlens-batches.{}", format.extension())
             }
+            Pick::Report => format!("{cwd}feedlens-report.html"),
             Pick::SaveRules => self
                 .rules_editor
                 .as_ref()
@@ -524,6 +573,11 @@ impl App {
             Pick::Export(scope, format) => {
                 if let Some(path) = paths.into_iter().next() {
                     self.export(scope, format, path);
+                }
+            }
+            Pick::Report => {
+                if let Some(path) = paths.into_iter().next() {
+                    self.save_report(path);
                 }
             }
             Pick::SaveRules => {

@@ -140,6 +140,13 @@ fn menu_ui(ui: &mut egui::Ui, app: &App, commands: &mut Vec<Command>) {
                 commands.push(Command::ShowDialog(Pick::Compare));
             }
             export_menu(ui, app, commands);
+            if ui
+                .add_enabled(!app.records.store().is_empty(), egui::Button::new("Save report…"))
+                .on_hover_text("One self-contained HTML file of the loaded records' check (masked when View › Mask personal data is on)")
+                .clicked()
+            {
+                commands.push(Command::ShowDialog(Pick::Report));
+            }
             ui.separator();
             if ui.button("Quit").clicked() {
                 ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);

@@ -48,6 +48,7 @@ impl PathBox {
             Pick::Open(OpenMode::Add) => ("Add CleverTap files", "Add"),
             Pick::Rules => ("Use a mapping rules file", "Use these rules"),
             Pick::Export(..) => ("Export mParticle batches to", "Export"),
+            Pick::Report => ("Save the report (HTML) to", "Save report"),
             Pick::SaveRules => ("Save the rules draft as", "Save"),
             Pick::Compare => (
                 "Compare the loaded files with (a file or folder)",
@@ -103,16 +104,22 @@ impl PathBox {
                 "{} is a folder: choose the rules file (.toml) inside it",
                 path.display()
             )),
-            Pick::Export(..) | Pick::SaveRules | Pick::SaveEdits if path.is_dir() => Err(format!(
-                "{} is a folder: add a file name to it",
-                path.display()
-            )),
-            Pick::Export(..) | Pick::SaveRules | Pick::SaveEdits => match path.parent() {
-                Some(parent) if !parent.as_os_str().is_empty() && !parent.is_dir() => {
-                    Err(format!("the folder {} does not exist", parent.display()))
+            Pick::Export(..) | Pick::SaveRules | Pick::SaveEdits | Pick::Report
+                if path.is_dir() =>
+            {
+                Err(format!(
+                    "{} is a folder: add a file name to it",
+                    path.display()
+                ))
+            }
+            Pick::Export(..) | Pick::SaveRules | Pick::SaveEdits | Pick::Report => {
+                match path.parent() {
+                    Some(parent) if !parent.as_os_str().is_empty() && !parent.is_dir() => {
+                        Err(format!("the folder {} does not exist", parent.display()))
+                    }
+                    _ => Ok(path),
                 }
-                _ => Ok(path),
-            },
+            }
             _ => Ok(path),
         }
     }

@@ -51,6 +51,8 @@ pub enum Msg {
     Keyring(KeyringReply),
     /// An edit was written to the edits file (the file as it now is), or why not.
     EditSaved(Result<crate::edits::EditsFile, String>),
+    /// The report was saved (message for the status line), or why not.
+    ReportSaved(Result<String, String>),
     /// A bucket listing for the Open from bucket dialog.
     Bucket(super::bucket_dialog::BucketMsg),
     /// Progress or the end of a pull from CleverTap.

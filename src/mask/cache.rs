@@ -1,0 +1,196 @@
+//! What masking keeps per thread between records: the tokens of short texts and numbers, and
+//! what each field name says of its values. The same words (`Mobile`, `Push`, a user's id), the
+//! same numbers and the same field names recur from record to record, and a lookup costs less
+//! than an HMAC or lower-casing a name.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::Kind;
+
+/// A hash map with a fast, seeded hash (the keys come from the records).
+pub(super) type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
+/// Texts longer than this are not cached; a cache holds at most this many entries per map,
+/// then starts again.
+const CACHED_TEXT_BYTES: usize = 64;
+const CACHED_ENTRIES: usize = 4096;
+
+/// What a field's name says of the kind of its values: the part of [`Kind`] that does not
+/// depend on the value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum NameClass {
+    Latitude,
+    Longitude,
+    Phone,
+    Token,
+    Url,
+    Name,
+    Id,
+    Text,
+}
+
+const CLASSES: usize = 8;
+
+impl NameClass {
+    /// The kind of `text` in a field of this class: a latitude or longitude by the name, else an
+    /// e-mail or a URL by the value's shape, else what the name says.
+    pub(super) fn kind(self, text: &str) -> Kind {
+        match self {
+            NameClass::Latitude => Kind::Latitude,
+            NameClass::Longitude => Kind::Longitude,
+            _ if crate::mapping::looks_like_email(text) => Kind::Email,
+            _ if text.starts_with("http://") || text.starts_with("https://") => Kind::Url,
+            NameClass::Phone => Kind::Phone,
+            NameClass::Token => Kind::Token,
+            NameClass::Url => Kind::Url,
+            NameClass::Name => Kind::Name,
+            NameClass::Id => Kind::Id,
+            NameClass::Text => Kind::Text,
+        }
+    }
+}
+
+/// One thread's cache, for one masker at a time.
+#[derive(Default)]
+pub(super) struct TokenCache {
+    /// The masker the entries were made by (see [`next_masker_id`]).
+    owner: u64,
+    /// Tokens of texts, per name class.
+    texts: [FastMap<Box<str>, Box<str>>; CLASSES],
+    /// Tokens of numbers (as written), per name class.
+    numbers: [FastMap<Box<str>, Box<str>>; CLASSES],
+    /// Field names' classes.
+    names: FastMap<Box<str>, NameClass>,
+    /// Property names: whether the allowlist keeps them.
+    kept: FastMap<Box<str>, bool>,
+    /// A buffer for attribute keys.
+    pub(super) key: Vec<u8>,
+}
+
+thread_local! {
+    pub(super) static TOKENS: RefCell<TokenCache> = RefCell::default();
+}
+
+/// Makes each masker's id, so that a thread's cache never serves another salt's tokens.
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// A new masker's id.
+pub(super) fn next_masker_id() -> u64 {
+    NEXT_ID.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Writes `map`'s entry for `key` with `write`, made by `make` first when missing (a hit
+/// hashes the key once and allocates nothing).
+fn write_cached<V>(
+    map: &mut FastMap<Box<str>, V>,
+    key: &str,
+    make: impl FnOnce(&str) -> V,
+    write: impl FnOnce(&V),
+) {
+    if let Some(value) = map.get(key) {
+        write(value);
+        return;
+    }
+    if map.len() >= CACHED_ENTRIES {
+        map.clear();
+    }
+    let value = make(key);
+    write(&value);
+    map.insert(key.into(), value);
+}
+
+impl TokenCache {
+    /// Empties the cache when it was filled by another masker.
+    pub(super) fn claim(&mut self, masker: u64) {
+        if self.owner != masker {
+            self.texts.iter_mut().for_each(HashMap::clear);
+            self.numbers.iter_mut().for_each(HashMap::clear);
+            self.names.clear();
+            self.kept.clear();
+            self.owner = masker;
+        }
+    }
+
+    /// The class of a field name, made by `make` the first time.
+    pub(super) fn name_class(
+        &mut self,
+        name: &str,
+        make: impl FnOnce(&str) -> NameClass,
+    ) -> NameClass {
+        if name.len() > CACHED_TEXT_BYTES {
+            return make(name);
+        }
+        if let Some(class) = self.names.get(name) {
+            return *class;
+        }
+        if self.names.len() >= CACHED_ENTRIES {
+            self.names.clear();
+        }
+        let class = make(name);
+        self.names.insert(name.into(), class);
+        class
+    }
+
+    /// Whether the allowlist keeps a property named `name`, found by `find` the first time.
+    pub(super) fn property_kept(
+        &mut self,
+        name: &str,
+        find: impl FnOnce(&str, &mut Vec<u8>) -> bool,
+    ) -> bool {
+        if name.len() > CACHED_TEXT_BYTES {
+            return find(name, &mut self.key);
+        }
+        if let Some(kept) = self.kept.get(name) {
+            return *kept;
+        }
+        if self.kept.len() >= CACHED_ENTRIES {
+            self.kept.clear();
+        }
+        let kept = find(name, &mut self.key);
+        self.kept.insert(name.into(), kept);
+        kept
+    }
+
+    /// Writes the token of a text in a field of `class` with `write`, made by `make` (cached
+    /// when the text is short).
+    pub(super) fn write_text(
+        &mut self,
+        class: NameClass,
+        text: &str,
+        make: impl FnOnce(&str) -> String,
+        write: impl FnOnce(&str),
+    ) {
+        if text.len() > CACHED_TEXT_BYTES {
+            return write(&make(text));
+        }
+        let map = &mut self.texts[class as usize];
+        write_cached(
+            map,
+            text,
+            |text| make(text).into_boxed_str(),
+            |token| write(token),
+        );
+    }
+
+    /// Writes the token of a number's text in a field of `class`, as [`Self::write_text`].
+    pub(super) fn write_number(
+        &mut self,
+        class: NameClass,
+        text: &str,
+        make: impl FnOnce(&str) -> String,
+        write: impl FnOnce(&str),
+    ) {
+        if text.len() > CACHED_TEXT_BYTES {
+            return write(&make(text));
+        }
+        let map = &mut self.numbers[class as usize];
+        write_cached(
+            map,
+            text,
+            |text| make(text).into_boxed_str(),
+            |token| write(token),
+        );
+    }
+}
