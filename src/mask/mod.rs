@@ -179,7 +179,10 @@ impl Masker {
             out.push(b':');
             below.clear();
             self.fields.children(key, &mut below);
-            if below.iter().any(|node| node.keep) {
+            // A kept field holding an e-mail address (a malformed time with one, say) is
+            // personal all the same: masked.
+            let personal = value.as_str().is_some_and(|text| text.contains('@'));
+            if below.iter().any(|node| node.keep) && !personal {
                 write_json(out, value);
             } else if PROPERTY_CONTAINERS.contains(&key) && value.is_object() {
                 self.properties(value, &below, cache, out);

@@ -168,3 +168,14 @@ fn a_salt_file_is_made_once_and_read_back() {
         "{error}"
     );
 }
+
+#[test]
+fn an_email_in_a_kept_field_is_masked_all_the_same() {
+    let value = masked(
+        &masker("team"),
+        r#"{"ts": "yesterday ana.lopez@example.com", "eventName": "App Launched", "profile": {"platform": "Android"}}"#,
+    );
+    let text = value.to_string();
+    assert!(!text.contains("ana.lopez"), "{text}");
+    assert!(text.contains("\"platform\":\"Android\""), "{text}");
+}
