@@ -19,7 +19,7 @@ fn step_until(
     what: &str,
     done: impl Fn(&Harness<App>) -> bool,
 ) {
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + Duration::from_secs(60);
     harness.step();
     while !done(harness) {
         assert!(Instant::now() < deadline, "{what}: still waiting");

@@ -186,7 +186,7 @@ fn step_until(
     what: &str,
     done: impl Fn(&Harness<'_, App>) -> bool,
 ) {
-    let deadline = Instant::now() + Duration::from_secs(15);
+    let deadline = Instant::now() + Duration::from_secs(60);
     harness.step();
     while !done(harness) {
         assert!(

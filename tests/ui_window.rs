@@ -41,7 +41,7 @@ fn harness(files: Vec<PathBuf>) -> Harness<'static, App> {
 
 /// Steps until background work is done (with a deadline), then lets the UI settle.
 fn settle(harness: &mut Harness<'static, App>) {
-    let deadline = Instant::now() + Duration::from_secs(15);
+    let deadline = Instant::now() + Duration::from_secs(60);
     harness.step();
     while harness.state().is_busy() {
         assert!(Instant::now() < deadline, "the window stayed busy");
@@ -202,7 +202,7 @@ fn exports_the_selection_as_ndjson() {
         feedlens::records::ExportFormat::Ndjson,
         out.clone(),
     ));
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(60);
     while !harness.state().status().starts_with("exported") {
         assert!(Instant::now() < deadline, "no export");
         std::thread::sleep(Duration::from_millis(5));
