@@ -128,3 +128,71 @@ fn the_dialog_pulls_reconciles_and_opens_the_output() {
     let written = std::fs::read(&output).unwrap();
     assert!(memchr::memmem::find(&written, PASSCODE.as_bytes()).is_none());
 }
+
+#[test]
+fn pages_show_in_the_tabs_as_they_arrive() {
+    // One event of three pages (the API's largest page is 5,000 records), each answered slowly.
+    let sample = sample_events()["App Launched"][0].clone();
+    let mut events = std::collections::BTreeMap::new();
+    events.insert("App Launched".to_string(), vec![sample; 12_000]);
+    let mut config = config(events);
+    config.page_delay = Duration::from_millis(700);
+    let stand_in = start(config);
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("pulled.ndjson");
+    let app = App::new(
+        None,
+        StartOptions {
+            files: vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/events.jsonl")],
+            fresh: true,
+            ..StartOptions::default()
+        },
+    )
+    .unwrap();
+    let mut window = Harness::builder()
+        .with_size([1400.0, 1000.0])
+        .build_ui_state(|ui, app: &mut App| app.frame_ui(ui), app);
+    settle(&mut window);
+    let form = PullForm {
+        url: stand_in.url(),
+        account_id: ACCOUNT.to_string(),
+        passcode: Secret::new(PASSCODE),
+        events: ["App Launched".to_string()].into(),
+        from: "20240301".to_string(),
+        to: "20240307".to_string(),
+        output: output.display().to_string(),
+        ..PullForm::default()
+    };
+    window.state_mut().push(Command::Pull(PullAction::Show));
+    window
+        .state_mut()
+        .push(Command::Pull(PullAction::SetForm(Box::new(form))));
+    window.state_mut().push(Command::Pull(PullAction::Start));
+    // While the pull runs, the pages read so far are in the tabs: some records, not all.
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let mut seen_partial = false;
+    while window
+        .query_all_by_label_contains("CleverTap counts")
+        .next()
+        .is_none()
+    {
+        assert!(Instant::now() < deadline, "the pull did not end");
+        // The first page replaced what was open (the samples); the pages read so far are there
+        // (the page files are named in the state, never among the recent files).
+        let shown = window.state().record_count();
+        let state = format!("{:?}", window.state());
+        seen_partial |= state.contains("page-000000.ndjson") && (1..12_000).contains(&shown);
+        std::thread::sleep(Duration::from_millis(20));
+        window.step();
+    }
+    assert!(seen_partial, "no page showed before the pull ended");
+    settle(&mut window);
+    // At the end, the output itself, whole.
+    assert_eq!(window.state().record_count(), 12_000);
+    let state = format!("{:?}", window.state());
+    assert!(state.contains("pulled.ndjson"));
+    assert!(
+        !state.contains("page-000000"),
+        "the pages are not remembered: {state}"
+    );
+}

@@ -188,6 +188,7 @@ fn progress_printer() -> impl Fn(PullEvent) + Sync {
             run_records,
             run_bytes,
             elapsed,
+            ..
         } => {
             let mut last = last.lock().unwrap_or_else(|p| p.into_inner());
             let due = last

@@ -216,8 +216,14 @@ impl App {
         }
     }
 
-    /// Starts reading files.
+    /// Starts reading files (remembered among the recent ones).
     pub(super) fn start_load(&mut self, paths: Vec<PathBuf>, mode: OpenMode) {
+        self.load_files(paths, mode, true);
+    }
+
+    /// Starts reading files; `remember`: keep them among the recent files and as the last ones
+    /// (not for temporary files, such as a pull's pages shown as they arrive).
+    pub(super) fn load_files(&mut self, paths: Vec<PathBuf>, mode: OpenMode, remember: bool) {
         let paths = loader::expand_paths(&paths);
         if paths.is_empty() {
             self.errors
@@ -244,9 +250,11 @@ impl App {
             self.focus_batch = None;
         }
         self.rebuild_due = true;
-        self.prefs.remember(&paths);
-        let all: Vec<PathBuf> = self.files.iter().map(|f| f.path.to_path_buf()).collect();
-        self.prefs.last_files = all.into_iter().chain(paths.iter().cloned()).collect();
+        if remember {
+            self.prefs.remember(&paths);
+            let all: Vec<PathBuf> = self.files.iter().map(|f| f.path.to_path_buf()).collect();
+            self.prefs.last_files = all.into_iter().chain(paths.iter().cloned()).collect();
+        }
         let id = self.next_load_id;
         self.next_load_id += 1;
         let send = self.sender();
@@ -581,6 +589,7 @@ impl App {
         self.drain();
         self.schedule();
         self.keep_preview_current();
+        self.show_pulled_pages();
         let shortcuts = super::shortcuts::read(ui.ctx(), self);
         self.commands.extend(shortcuts);
         let asked = super::layout::window_ui(ui, self);

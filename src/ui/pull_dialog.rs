@@ -76,6 +76,8 @@ pub enum PullAction {
 pub enum PullMsg {
     /// Progress.
     Event(u64, PullEvent),
+    /// A page was written, and kept as a file of its own to be shown at once.
+    PageFile(u64, PathBuf),
     /// The end (the summary, or why the pull stopped).
     Done(u64, Result<PullSummary, String>),
     /// The keyring's answer: whether it was asked to keep the credentials, and the account id
@@ -92,6 +94,12 @@ pub struct PullDialog {
     /// One line per event, by name.
     lines: BTreeMap<String, String>,
     outcome: Option<Result<String, String>>,
+    /// The running pull's pages, each in a file of its own, shown in the tabs as they arrive
+    /// (the output itself is opened when the pull ends).
+    pages: Option<tempfile::TempDir>,
+    /// Page files written and not yet read, and whether this pull's first page was read.
+    unread: Vec<PathBuf>,
+    showing: bool,
 }
 
 impl PullDialog {
@@ -180,8 +188,27 @@ impl App {
                     .map(|event| (event.clone(), "waiting".to_string()))
                     .collect();
                 dialog.outcome = None;
+                // Each page also goes to a file of its own, read as it arrives: the output is
+                // being written by several events at once, never read while it grows.
+                dialog.pages = tempfile::Builder::new()
+                    .prefix("feedlens-pull-pages-")
+                    .tempdir()
+                    .ok();
+                dialog.unread.clear();
+                dialog.showing = false;
+                let pages = dialog.pages.as_ref().map(|dir| dir.path().to_path_buf());
+                let numbered = std::sync::atomic::AtomicU64::new(0);
                 let spawned = crate::thread::spawn_named("feedlens-pull", move || {
-                    let on_event = |event: PullEvent| send(Msg::Pull(PullMsg::Event(run, event)));
+                    let on_event = |event: PullEvent| {
+                        if let (PullEvent::Page { lines, .. }, Some(pages)) = (&event, &pages) {
+                            let number = numbered.fetch_add(1, Ordering::Relaxed);
+                            let path = pages.join(format!("page-{number:06}.ndjson"));
+                            if std::fs::write(&path, &lines[..]).is_ok() {
+                                send(Msg::Pull(PullMsg::PageFile(run, path)));
+                            }
+                        }
+                        send(Msg::Pull(PullMsg::Event(run, event)));
+                    };
                     let result = pull::run(&job, &stop, &on_event).map_err(|e| e.to_string());
                     send(Msg::Pull(PullMsg::Done(run, result)));
                 });
@@ -230,6 +257,28 @@ impl App {
         }
     }
 
+    /// Reads the pages a running pull wrote since the last ones were read, when no other
+    /// reading is under way: the first page replaces what is loaded, the next ones are added.
+    pub(super) fn show_pulled_pages(&mut self) {
+        if self.load.is_some() {
+            return;
+        }
+        let Some(dialog) = &mut self.pull_dialog else {
+            return;
+        };
+        if dialog.unread.is_empty() {
+            return;
+        }
+        let pages = std::mem::take(&mut dialog.unread);
+        let mode = if dialog.showing {
+            OpenMode::Add
+        } else {
+            OpenMode::Replace
+        };
+        dialog.showing = true;
+        self.load_files(pages, mode, false);
+    }
+
     /// Takes in the pull's progress and end; opens the output when the pull ends.
     pub(super) fn on_pull_msg(&mut self, msg: PullMsg) {
         let Some(dialog) = &mut self.pull_dialog else {
@@ -241,6 +290,10 @@ impl App {
                 dialog.lines.insert(name, line);
             }
             PullMsg::Event(..) => {}
+            PullMsg::PageFile(run, path) if dialog.running.as_ref().is_some_and(|r| r.0 == run) => {
+                dialog.unread.push(path);
+            }
+            PullMsg::PageFile(..) => {}
             PullMsg::Keyring(_, Ok(Some(credentials))) => {
                 dialog.form.account_id = credentials.key.clone();
                 dialog.form.passcode = credentials.secret.clone();
@@ -264,6 +317,7 @@ impl App {
                     return;
                 }
                 dialog.running = None;
+                dialog.unread.clear();
                 let output = PathBuf::from(dialog.form.output.trim());
                 match result {
                     Ok(summary) => {
@@ -325,6 +379,7 @@ fn progress_line(event: PullEvent) -> (String, String) {
             run_bytes,
             elapsed,
             run_records,
+            ..
         } => {
             let rate = run_records as f64 / elapsed.as_secs_f64().max(0.001);
             (

@@ -109,6 +109,8 @@ pub enum PullEvent {
         run_bytes: u64,
         /// Since this run started this event.
         elapsed: Duration,
+        /// The page's records as written (NDJSON), for a caller that shows them as they come.
+        lines: std::sync::Arc<[u8]>,
     },
     /// A request failed and will be tried again.
     Retry {
@@ -364,6 +366,7 @@ impl Shared<'_> {
                             run_records,
                             run_bytes,
                             elapsed: started.elapsed(),
+                            lines: buffer.into(),
                         });
                         if last {
                             break;
