@@ -310,8 +310,7 @@ pub fn run_edited<T: Send>(
     let mut summary = RunSummary::default();
     let bytes_total = paths
         .iter()
-        .filter_map(|p| std::fs::metadata(p).ok())
-        .map(|m| m.len())
+        .filter_map(|p| crate::clevertap::bucket::input_size(p))
         .sum();
     let mut state = Progress {
         file_count: paths.len(),

@@ -120,7 +120,7 @@ fn files_ui(ui: &mut egui::Ui, app: &App) {
                     );
                 }
                 None => {
-                    let size = std::fs::metadata(&*file.path).map(|m| m.len()).unwrap_or(0);
+                    let size = crate::clevertap::bucket::input_size(&file.path).unwrap_or(0);
                     ui.label(format!(
                         "{}{} · {} records · {}",
                         file.shape.unwrap_or("?"),

@@ -143,6 +143,20 @@ pub fn list(url: &Path) -> Result<Vec<BucketObject>, BucketError> {
     Ok(objects)
 }
 
+/// The size of an object listed earlier in this process (no request is made).
+pub fn known_size(url: &Path) -> Option<u64> {
+    known().get(url).copied()
+}
+
+/// The size of an input: a file's on disk, a bucket object's as listed.
+pub fn input_size(path: &Path) -> Option<u64> {
+    if is_url(path) {
+        known_size(path)
+    } else {
+        std::fs::metadata(path).ok().map(|meta| meta.len())
+    }
+}
+
 /// The objects listed so far in this process, with their sizes.
 fn known() -> MutexGuard<'static, BTreeMap<PathBuf, u64>> {
     static KNOWN: OnceLock<Mutex<BTreeMap<PathBuf, u64>>> = OnceLock::new();
