@@ -83,6 +83,25 @@ pub(super) fn next_masker_id() -> u64 {
 
 /// Writes `map`'s entry for `key` with `write`, made by `make` first when missing (a hit
 /// hashes the key once and allocates nothing).
+/// Writes the token of `text` with `write`, made by `make`: from `map` when the text is short
+/// (kept there once made), else made each time.
+fn write_token(
+    map: &mut FastMap<Box<str>, Box<str>>,
+    text: &str,
+    make: impl FnOnce(&str) -> String,
+    write: impl FnOnce(&str),
+) {
+    if text.len() > CACHED_TEXT_BYTES {
+        return write(&make(text));
+    }
+    write_cached(
+        map,
+        text,
+        |text| make(text).into_boxed_str(),
+        |token| write(token),
+    );
+}
+
 fn write_cached<V>(
     map: &mut FastMap<Box<str>, V>,
     key: &str,
@@ -162,16 +181,7 @@ impl TokenCache {
         make: impl FnOnce(&str) -> String,
         write: impl FnOnce(&str),
     ) {
-        if text.len() > CACHED_TEXT_BYTES {
-            return write(&make(text));
-        }
-        let map = &mut self.texts[class as usize];
-        write_cached(
-            map,
-            text,
-            |text| make(text).into_boxed_str(),
-            |token| write(token),
-        );
+        write_token(&mut self.texts[class as usize], text, make, write);
     }
 
     /// Writes the token of a number's text in a field of `class`, as [`Self::write_text`].
@@ -182,15 +192,6 @@ impl TokenCache {
         make: impl FnOnce(&str) -> String,
         write: impl FnOnce(&str),
     ) {
-        if text.len() > CACHED_TEXT_BYTES {
-            return write(&make(text));
-        }
-        let map = &mut self.numbers[class as usize];
-        write_cached(
-            map,
-            text,
-            |text| make(text).into_boxed_str(),
-            |token| write(token),
-        );
+        write_token(&mut self.numbers[class as usize], text, make, write);
     }
 }
