@@ -2,6 +2,10 @@
 //! shows the export run with its chunks, size and the missing index, and "Open run" loads the
 //! same records as the chunks on disk, named by their URLs.
 
+mod ui_support;
+
+use ui_support::settle;
+
 mod bucket_support;
 
 use std::path::{Path, PathBuf};
@@ -28,17 +32,6 @@ fn harness(files: Vec<PathBuf>) -> Harness<'static, App> {
     Harness::builder()
         .with_size([1400.0, 1000.0])
         .build_ui_state(|ui, app: &mut App| app.frame_ui(ui), app)
-}
-
-fn settle(harness: &mut Harness<'static, App>) {
-    let deadline = Instant::now() + Duration::from_secs(90);
-    harness.step();
-    while harness.state().is_busy() {
-        assert!(Instant::now() < deadline, "the window stayed busy");
-        std::thread::sleep(Duration::from_millis(5));
-        harness.step();
-    }
-    harness.run_steps(8);
 }
 
 /// Saves the window as a PNG when FEEDLENS_SHOTS names a folder (to look at the dialog).

@@ -2,6 +2,10 @@
 //! after its edit, File › Compare with… against a modified copy, and a quick fix of the event
 //! name on a selection. Each window writes its edits to a temporary folder.
 
+mod ui_support;
+
+use ui_support::settle;
+
 use std::path::{Path, PathBuf};
 use std::sync::Once;
 use std::time::{Duration, Instant};
@@ -39,17 +43,6 @@ fn harness(input: PathBuf, edits: PathBuf) -> Harness<'static, App> {
     Harness::builder()
         .with_size([1600.0, 1200.0])
         .build_ui_state(|ui, app: &mut App| app.frame_ui(ui), app)
-}
-
-fn settle(harness: &mut Harness<'static, App>) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    harness.step();
-    while harness.state().is_busy() {
-        assert!(Instant::now() < deadline, "the window stayed busy");
-        std::thread::sleep(Duration::from_millis(5));
-        harness.step();
-    }
-    harness.run_steps(8);
 }
 
 fn copy_sample(dir: &Path, name: &str) -> PathBuf {

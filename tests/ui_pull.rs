@@ -3,6 +3,10 @@
 //! opens in the window, and the passcode shows nowhere (not in the state's Debug text, not in
 //! the output).
 
+mod ui_support;
+
+use ui_support::settle;
+
 mod clevertap_support;
 
 use std::path::Path;
@@ -14,17 +18,6 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use feedlens::feed::Secret;
 use feedlens::ui::{App, Command, PullAction, PullForm, StartOptions};
-
-fn settle(harness: &mut Harness<'static, App>) {
-    let deadline = Instant::now() + Duration::from_secs(90);
-    harness.step();
-    while harness.state().is_busy() {
-        assert!(Instant::now() < deadline, "the window stayed busy");
-        std::thread::sleep(Duration::from_millis(5));
-        harness.step();
-    }
-    harness.run_steps(8);
-}
 
 #[test]
 fn the_dialog_pulls_reconciles_and_opens_the_output() {

@@ -2,23 +2,16 @@
 //! gets a new id, so sending it again adds a second event in mParticle. The plan says so, from
 //! the journal, and Send waits for an explicit confirmation.
 
+mod ui_support;
+
+use ui_support::settle;
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use feedlens::ui::{App, Command, SendForm, StartOptions};
-
-fn settle(harness: &mut Harness<'static, App>) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    harness.step();
-    while harness.state().is_busy() {
-        assert!(Instant::now() < deadline, "the window stayed busy");
-        std::thread::sleep(Duration::from_millis(5));
-        harness.step();
-    }
-    harness.run_steps(8);
-}
 
 fn wait_for(harness: &mut Harness<'static, App>, label: &str) {
     let deadline = Instant::now() + Duration::from_secs(30);

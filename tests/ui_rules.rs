@@ -2,23 +2,15 @@
 //! every loaded record, and the preview's counts are what Apply then does; an alias added from
 //! a record, Save as, and the built-in rules never written over.
 
+mod ui_support;
+
+use ui_support::settle;
+
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use feedlens::ui::{App, Command, Pick, StartOptions};
-
-fn settle(harness: &mut Harness<'static, App>) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    harness.step();
-    while harness.state().is_busy() {
-        assert!(Instant::now() < deadline, "the window stayed busy");
-        std::thread::sleep(Duration::from_millis(5));
-        harness.step();
-    }
-    harness.run_steps(8);
-}
 
 /// The text of the first node whose label contains `part` (a label's text is its value, a
 /// button's its label).
