@@ -167,11 +167,15 @@ pub fn record_editor_ui(
                     // Line numbers beside the text, for the error's "line N".
                     let numbers: String = (1..=rows).map(|n| format!("{n:>4}\n")).collect();
                     ui.label(RichText::new(numbers).monospace().weak());
+                    let mut layouter = |ui: &egui::Ui, text: &dyn egui::TextBuffer, wrap: f32| {
+                        super::theme::code_galley(ui, text.as_str(), "json", wrap)
+                    };
                     ui.add(
                         egui::TextEdit::multiline(&mut text)
                             .code_editor()
                             .desired_rows(rows.max(12))
                             .desired_width(f32::INFINITY)
+                            .layouter(&mut layouter)
                             .id_salt("record_editor_field"),
                     )
                     .labelled_by(label.id);

@@ -138,16 +138,7 @@ fn text_ui(ui: &mut egui::Ui, editor: &Editor, commands: &mut Vec<Command>) {
                 line_numbers_ui(ui, text.lines().count().max(1), error_line, dark);
                 // No wrapping: each line of the text beside its number.
                 let mut layouter = |ui: &egui::Ui, text: &dyn egui::TextBuffer, _wrap: f32| {
-                    let theme = egui_extras::syntax_highlighting::CodeTheme::from_style(ui.style());
-                    let mut job = egui_extras::syntax_highlighting::highlight(
-                        ui.ctx(),
-                        ui.style(),
-                        &theme,
-                        text.as_str(),
-                        "toml",
-                    );
-                    job.wrap.max_width = f32::INFINITY;
-                    ui.fonts_mut(|fonts| fonts.layout_job(job))
+                    theme::code_galley(ui, text.as_str(), "toml", f32::INFINITY)
                 };
                 ui.add(
                     egui::TextEdit::multiline(&mut text)

@@ -108,3 +108,18 @@ pub fn install_fonts(ctx: &egui::Context) {
     }
     ctx.set_fonts(fonts);
 }
+
+/// `text` laid out as code in `language` ("toml", "json"), coloured by token for the theme in
+/// use; wrapped at `wrap` points (`f32::INFINITY`: one row a line). For an editor's layouter.
+pub fn code_galley(
+    ui: &egui::Ui,
+    text: &str,
+    language: &str,
+    wrap: f32,
+) -> std::sync::Arc<egui::Galley> {
+    let theme = egui_extras::syntax_highlighting::CodeTheme::from_style(ui.style());
+    let mut job =
+        egui_extras::syntax_highlighting::highlight(ui.ctx(), ui.style(), &theme, text, language);
+    job.wrap.max_width = wrap;
+    ui.fonts_mut(|fonts| fonts.layout_job(job))
+}
