@@ -114,14 +114,24 @@ fn a_prefix_reads_like_its_chunks_on_disk_and_reports_the_missing_chunk() {
     assert!(stdout.contains(&broken), "{stdout}");
     assert!(!stdout.contains("notes.txt"), "{stdout}");
 
-    // check --json: the same accounting and counts.
+    // check --json: the same accounting and counts; the prefix's gap listed in
+    // `chunk_warnings` (the files named one by one on disk are no run to check).
     let (bucket, disk) = run_both(&moto, dir, &["check", "--json"]);
-    assert_eq!(
-        text(&bucket.stdout),
-        as_bucket(&text(&disk.stdout), dir),
-        "{}",
-        text(&bucket.stderr)
+    let mut report: serde_json::Value = serde_json::from_slice(&bucket.stdout).unwrap();
+    let warnings = report["chunk_warnings"].take();
+    assert_eq!(warnings.as_array().map(Vec::len), Some(1), "{warnings}");
+    assert!(
+        warnings[0]
+            .as_str()
+            .unwrap()
+            .contains("chunk index 2 is missing (chunks 0, 1, 3 found)"),
+        "{warnings}"
     );
+    report.as_object_mut().unwrap().remove("chunk_warnings");
+    let on_disk: serde_json::Value =
+        serde_json::from_str(&as_bucket(&text(&disk.stdout), dir)).unwrap();
+    assert!(on_disk.get("chunk_warnings").is_none());
+    assert_eq!(report, on_disk, "{}", text(&bucket.stderr));
 
     // map: the same batches and the same accounting line.
     let (bucket, disk) = run_both(&moto, dir, &["map"]);

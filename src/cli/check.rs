@@ -62,7 +62,12 @@ pub fn check(args: &CheckArgs) -> ExitCode {
 }
 
 fn run_check(args: &CheckArgs) -> Result<ExitCode, CliError> {
-    let (files, edits, engine) = read_setup(&args.input, Environment::Development)?;
+    let super::input::Setup {
+        files,
+        edits,
+        engine,
+        chunk_warnings,
+    } = read_setup(&args.input, Environment::Development)?;
     let engine = super::masked_engine(engine, &args.mask).map_err(CliError::Mask)?;
     let filter = args.filter();
     let mut accounting = Accounting::default();
@@ -88,7 +93,7 @@ fn run_check(args: &CheckArgs) -> Result<ExitCode, CliError> {
         },
     );
     written
-        .and_then(|()| output.finish(&accounting, &summary))
+        .and_then(|()| output.finish(&accounting, &summary, &chunk_warnings))
         .map_err(CliError::WriteStdout)?;
     report_failures(&summary);
     Ok(exit_code(&summary, &accounting))

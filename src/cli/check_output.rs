@@ -19,6 +19,10 @@ struct ReportTail<'a> {
     accounting: &'a Accounting,
     files: Vec<FileReport>,
     unopened: Vec<Unopened>,
+    /// What is wrong with the export runs read (a missing chunk, several run epochs); present
+    /// only when something is.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    chunk_warnings: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -192,7 +196,12 @@ impl<W: Write> CheckOutput<W> {
     }
 
     /// Writes the accounting, the counts per category and event, and the files read.
-    pub fn finish(mut self, accounting: &Accounting, summary: &RunSummary) -> io::Result<()> {
+    pub fn finish(
+        mut self,
+        accounting: &Accounting,
+        summary: &RunSummary,
+        chunk_warnings: &[String],
+    ) -> io::Result<()> {
         let files: Vec<FileReport> = summary
             .files
             .iter()
@@ -218,6 +227,7 @@ impl<W: Write> CheckOutput<W> {
                 accounting,
                 files,
                 unopened,
+                chunk_warnings,
             })?;
             // `tail` is an object: continue the open one with its members.
             self.out.write_all(b"],")?;

@@ -68,7 +68,14 @@ pub fn engine_for(input: &InputArgs, environment: Environment) -> Result<Engine,
 /// A folder's or prefix's export runs with a missing chunk, or chunks of several runs, are
 /// reported on stderr first ([`crate::clevertap::ChunkReport::findings`]).
 pub fn input_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
+    Ok(inputs(paths)?.0)
+}
+
+/// [`input_files`], with the warnings about export runs it wrote on stderr (for `check
+/// --json`, which lists them too).
+pub(crate) fn inputs(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<String>), CliError> {
     let mut files = Vec::with_capacity(paths.len());
+    let mut warnings = Vec::new();
     for path in paths {
         if crate::clevertap::bucket::is_url(path) {
             let objects: Vec<(PathBuf, u64)> = crate::clevertap::bucket::list(path)?
@@ -77,7 +84,7 @@ pub fn input_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
                 .collect();
             // An object's own URL is one chosen chunk, not a run to check.
             if !matches!(objects.as_slice(), [(url, _)] if url == path) {
-                report_chunks(path, &objects);
+                warnings.extend(report_chunks(path, &objects));
             }
             files.extend(objects.into_iter().map(|(url, _)| url));
         } else if path.is_dir() {
@@ -93,7 +100,7 @@ pub fn input_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
                 .iter()
                 .map(|file| (file.clone(), file.metadata().map(|m| m.len()).unwrap_or(0)))
                 .collect();
-            report_chunks(path, &sized);
+            warnings.extend(report_chunks(path, &sized));
             files.extend(inside);
         } else if path.exists() {
             files.push(path.clone());
@@ -101,16 +108,18 @@ pub fn input_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
             return Err(CliError::NoSuchFile { path: path.clone() });
         }
     }
-    Ok(files)
+    Ok((files, warnings))
 }
 
 /// Says on stderr, before anything is read or sent, what is wrong with the export runs in a
-/// folder or under a prefix (a missing chunk, several run epochs).
-fn report_chunks(source: &std::path::Path, files: &[(PathBuf, u64)]) {
+/// folder or under a prefix (a missing chunk, several run epochs); returns what it said.
+fn report_chunks(source: &std::path::Path, files: &[(PathBuf, u64)]) -> Vec<String> {
     let source = source.display().to_string();
-    for finding in crate::clevertap::ChunkReport::of(files).findings(&source) {
+    let findings = crate::clevertap::ChunkReport::of(files).findings(&source);
+    for finding in &findings {
         eprintln!("feedlens: warning: {finding}");
     }
+    findings.iter().map(ToString::to_string).collect()
 }
 
 /// Runs the pipeline with a progress bar on a terminal: each chunk of outcomes is digested on
@@ -170,16 +179,29 @@ pub(crate) fn exit_code(summary: &RunSummary, accounting: &Accounting) -> ExitCo
     }
 }
 
-/// What every command that reads CleverTap files sets up first: the files (folders expanded),
-/// the edits that apply to them (`--edits`) and the engine.
-pub(crate) fn read_setup(
-    input: &InputArgs,
-    environment: Environment,
-) -> Result<(Vec<PathBuf>, Option<crate::edits::AppliedEdits>, Engine), CliError> {
-    let files = input_files(&input.files)?;
+/// What every command that reads CleverTap files sets up first.
+pub(crate) struct Setup {
+    /// The files (folders and prefixes expanded).
+    pub files: Vec<PathBuf>,
+    /// The edits that apply to them (`--edits`).
+    pub edits: Option<crate::edits::AppliedEdits>,
+    /// The engine.
+    pub engine: Engine,
+    /// What is wrong with the export runs read (said on stderr already).
+    pub chunk_warnings: Vec<String>,
+}
+
+/// The files, edits and engine of a command that reads CleverTap files ([`Setup`]).
+pub(crate) fn read_setup(input: &InputArgs, environment: Environment) -> Result<Setup, CliError> {
+    let (files, chunk_warnings) = inputs(&input.files)?;
     let edits = super::load_edits(input.edits.as_deref(), &files)?;
     let engine = engine_for(input, environment)?;
-    Ok((files, edits, engine))
+    Ok(Setup {
+        files,
+        edits,
+        engine,
+        chunk_warnings,
+    })
 }
 
 /// A run's accounting in one line, as `map`, `mask` and `report` end with it.

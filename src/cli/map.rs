@@ -82,7 +82,12 @@ pub fn map(args: &MapArgs) -> ExitCode {
 
 fn run_map(args: &MapArgs) -> Result<ExitCode, CliError> {
     let environment = args.environment.parse().unwrap_or_default();
-    let (files, edits, engine) = read_setup(&args.input, environment)?;
+    let super::input::Setup {
+        files,
+        edits,
+        engine,
+        ..
+    } = read_setup(&args.input, environment)?;
     let engine = super::masked_engine(engine, &args.mask).map_err(CliError::Mask)?;
     let mut chunks = Vec::new();
     let mut accounting = Accounting::default();

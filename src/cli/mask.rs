@@ -131,12 +131,9 @@ pub fn mask(args: &MaskArgs) -> ExitCode {
     };
     let (files, edits, engine) = match read_setup(&args.input, Environment::Development)
         .map_err(|error| error.to_string())
-        .and_then(|(files, edits, engine)| {
-            Ok((
-                files,
-                edits,
-                with_masker(engine, args.mask_salt.as_deref(), true)?,
-            ))
+        .and_then(|setup| {
+            let engine = with_masker(setup.engine, args.mask_salt.as_deref(), true)?;
+            Ok((setup.files, setup.edits, engine))
         }) {
         Ok(setup) => setup,
         Err(message) => return usage(&message),

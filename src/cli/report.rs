@@ -33,8 +33,10 @@ pub fn report(args: &ReportArgs) -> ExitCode {
     };
     let (files, edits, engine) = match read_setup(&args.input, Environment::Development)
         .map_err(|error| error.to_string())
-        .and_then(|(files, edits, engine)| Ok((files, edits, masked_engine(engine, &args.mask)?)))
-    {
+        .and_then(|setup| {
+            let engine = masked_engine(setup.engine, &args.mask)?;
+            Ok((setup.files, setup.edits, engine))
+        }) {
         Ok(setup) => setup,
         Err(message) => return usage(&message),
     };
