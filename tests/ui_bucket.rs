@@ -4,35 +4,19 @@
 
 mod ui_support;
 
-use ui_support::settle;
+use ui_support::{click_file_menu_item, settle, window};
 
 mod bucket_support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use bucket_support::{Moto, gzip};
-use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use feedlens::ui::{App, BucketAction, Command, StartOptions};
 
 const RUN: &str = "77-1650003600-App Launched-20220415";
-
-fn harness(files: Vec<PathBuf>) -> Harness<'static, App> {
-    let app = App::new(
-        None,
-        StartOptions {
-            files,
-            fresh: true,
-            ..StartOptions::default()
-        },
-    )
-    .unwrap();
-    Harness::builder()
-        .with_size([1400.0, 1000.0])
-        .build_ui_state(|ui, app: &mut App| app.frame_ui(ui), app)
-}
 
 /// Saves the window as a PNG when FEEDLENS_SHOTS names a folder (to look at the dialog).
 fn shot(harness: &mut Harness<'static, App>, name: &str) {
@@ -81,19 +65,12 @@ fn the_dialog_lists_the_run_with_its_gap_and_opens_it_like_the_files_on_disk() {
         on_disk.push(dir.path().join(name));
     }
 
-    let mut window = harness(vec![on_disk[0].clone()]);
+    let mut window = window(StartOptions {
+        files: vec![on_disk[0].clone()],
+        ..StartOptions::default()
+    });
     settle(&mut window);
-    // The menu bar comes first (the table has a File column too).
-    window
-        .query_all_by_role_and_label(Role::Button, "File")
-        .next()
-        .unwrap()
-        .click();
-    window.run_steps(2);
-    // A menu item takes a click once the pointer is over it, as a user's does.
-    window.get_by_label("Open from bucket…").hover();
-    window.run_steps(2);
-    window.get_by_label("Open from bucket…").click();
+    click_file_menu_item(&mut window, "Open from bucket…");
     // The dialog fades in over a few frames.
     window.run_steps(12);
     assert!(
@@ -145,7 +122,10 @@ fn the_dialog_lists_the_run_with_its_gap_and_opens_it_like_the_files_on_disk() {
     );
     shot(&mut window, "bucket_opened.png");
 
-    let mut disk = harness(on_disk);
+    let mut disk = ui_support::window(StartOptions {
+        files: on_disk,
+        ..StartOptions::default()
+    });
     settle(&mut disk);
     assert_eq!(from_bucket, disk.state().record_count());
     assert_eq!(from_bucket, lines.len() + 1);

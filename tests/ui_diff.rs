@@ -4,7 +4,7 @@
 
 mod ui_support;
 
-use ui_support::settle;
+use ui_support::{click_file_menu_item, settle, window_with_edits};
 
 use std::path::{Path, PathBuf};
 use std::sync::Once;
@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
-use feedlens::ui::{App, Command, StartOptions, Tab};
+use feedlens::ui::{App, Command, Tab};
 
 static DATA_HOME: Once = Once::new();
 
@@ -27,22 +27,6 @@ fn init() {
             std::env::set_var("XDG_DATA_HOME", dir);
         }
     });
-}
-
-fn harness(input: PathBuf, edits: PathBuf) -> Harness<'static, App> {
-    let app = App::new(
-        None,
-        StartOptions {
-            files: vec![input],
-            edits: Some(edits),
-            fresh: true,
-            ..StartOptions::default()
-        },
-    )
-    .unwrap();
-    Harness::builder()
-        .with_size([1600.0, 1200.0])
-        .build_ui_state(|ui, app: &mut App| app.frame_ui(ui), app)
 }
 
 fn copy_sample(dir: &Path, name: &str) -> PathBuf {
@@ -65,14 +49,6 @@ fn tab_count(harness: &Harness<'static, App>, name: &str) -> usize {
     label[prefix.len()..label.len() - 1].parse().unwrap()
 }
 
-/// The File menu (the first button so named: the table has a File column too).
-fn file_menu<'a>(harness: &'a Harness<'static, App>) -> egui_kittest::Node<'a> {
-    harness
-        .get_all_by_role_and_label(egui::accesskit::Role::Button, "File")
-        .next()
-        .unwrap()
-}
-
 const FIXED: &str = r#"{"ts": 20220301100012, "eventName": "App Launched", "profile": {"identity": "fixed-777", "platform": "Android"}, "eventProps": {"CT Source": "Mobile"}}"#;
 
 #[test]
@@ -80,7 +56,7 @@ fn the_diff_view_shows_what_an_edit_changed() {
     init();
     let dir = tempfile::tempdir().unwrap();
     let input = copy_sample(dir.path(), "broken_lines.jsonl");
-    let mut harness = harness(input, dir.path().join("edits.ndjson"));
+    let mut harness = window_with_edits(input, dir.path().join("edits.ndjson"));
     settle(&mut harness);
 
     // Line 7 is held (no identity): its edit's effect shows live in the editor.
@@ -151,7 +127,7 @@ fn compare_with_a_modified_copy_counts_each_category() {
     let b = dir.path().join("modified.jsonl");
     std::fs::write(&b, modified.join("\n") + "\n").unwrap();
 
-    let mut harness = harness(input, dir.path().join("edits.ndjson"));
+    let mut harness = window_with_edits(input, dir.path().join("edits.ndjson"));
     settle(&mut harness);
     let records = harness.state().record_count();
     assert_eq!(records, lines.len());
@@ -170,9 +146,7 @@ fn compare_with_a_modified_copy_counts_each_category() {
     harness.get_by_label("edited");
 
     // File › Compare with… → the path box → Compare.
-    file_menu(&harness).click();
-    harness.run_steps(2);
-    harness.get_by_label("Compare with…").click();
+    click_file_menu_item(&mut harness, "Compare with…");
     settle(&mut harness);
     harness.get_by_label("Compare the loaded files with (a file or folder)");
     // A path that does not exist is refused, named.
@@ -227,7 +201,7 @@ fn a_quick_fix_of_the_event_name_maps_the_selected_held_records() {
     std::fs::write(&input, &text).unwrap();
     let before = std::fs::read(&input).unwrap();
     let edits = dir.path().join("edits.ndjson");
-    let mut harness = harness(input.clone(), edits.clone());
+    let mut harness = window_with_edits(input.clone(), edits.clone());
     settle(&mut harness);
     let held = tab_count(&harness, "Unmapped/Held");
     assert_eq!(held, nameless);
@@ -295,7 +269,7 @@ fn a_typed_time_is_checked_before_it_repairs_an_unreadable_time() {
     let dir = tempfile::tempdir().unwrap();
     let input = copy_sample(dir.path(), "broken_lines.jsonl");
     let edits = dir.path().join("edits.ndjson");
-    let mut harness = harness(input, edits.clone());
+    let mut harness = window_with_edits(input, edits.clone());
     settle(&mut harness);
     let held = tab_count(&harness, "Unmapped/Held");
     let other = tab_count(&harness, "Other");

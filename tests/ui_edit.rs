@@ -4,30 +4,13 @@
 
 mod ui_support;
 
-use ui_support::settle;
+use ui_support::{settle, window_with_edits};
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
-use feedlens::ui::{App, Command, SendForm, StartOptions, Tab};
-
-fn harness(input: PathBuf, edits: PathBuf) -> Harness<'static, App> {
-    let app = App::new(
-        None,
-        StartOptions {
-            files: vec![input],
-            edits: Some(edits),
-            fresh: true,
-            ..StartOptions::default()
-        },
-    )
-    .unwrap();
-    Harness::builder()
-        .with_size([1600.0, 1200.0])
-        .build_ui_state(|ui, app: &mut App| app.frame_ui(ui), app)
-}
+use feedlens::ui::{Command, SendForm, Tab};
 
 fn bytes(path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap()
@@ -46,7 +29,7 @@ fn a_held_record_and_a_broken_line_are_fixed_in_the_window_and_the_input_is_unto
         std::env::set_var("XDG_DATA_HOME", dir.path().join("data"));
     }
     let edits = dir.path().join("edits.ndjson");
-    let mut harness = harness(input.clone(), edits.clone());
+    let mut harness = window_with_edits(input.clone(), edits.clone());
     settle(&mut harness);
     harness.get_by_label("Unmapped/Held (4)");
     harness.get_by_label("Other (4)");
@@ -173,12 +156,8 @@ fn a_held_record_and_a_broken_line_are_fixed_in_the_window_and_the_input_is_unto
     assert_eq!(bytes(&input), before);
 
     // A window opened again on the same file finds the edit that is left.
-    let mut again = harness_again(input, edits);
+    let mut again = window_with_edits(input, edits);
     settle(&mut again);
     again.get_by_label("Unmapped/Held (3)");
     again.get_by_label("Other (5)");
-}
-
-fn harness_again(input: PathBuf, edits: PathBuf) -> Harness<'static, App> {
-    harness(input, edits)
 }

@@ -5,7 +5,7 @@
 
 mod ui_support;
 
-use ui_support::settle;
+use ui_support::{click_file_menu_item, settle, window};
 
 mod clevertap_support;
 
@@ -19,6 +19,14 @@ use egui_kittest::kittest::Queryable;
 use feedlens::feed::Secret;
 use feedlens::ui::{App, Command, PullAction, PullForm, StartOptions};
 
+/// A window on the samples' events, which a pull replaces.
+fn samples_window() -> Harness<'static, App> {
+    window(StartOptions {
+        files: vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/events.jsonl")],
+        ..StartOptions::default()
+    })
+}
+
 #[test]
 fn the_dialog_pulls_reconciles_and_opens_the_output() {
     let events = sample_events();
@@ -26,30 +34,9 @@ fn the_dialog_pulls_reconciles_and_opens_the_output() {
     let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join("pulled.ndjson");
     // XDG_DATA_HOME is not touched: the window starts fresh and writes no preferences here.
-    let app = App::new(
-        None,
-        StartOptions {
-            files: vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/events.jsonl")],
-            fresh: true,
-            ..StartOptions::default()
-        },
-    )
-    .unwrap();
-    let mut window = Harness::builder()
-        .with_size([1400.0, 1000.0])
-        .build_ui_state(|ui, app: &mut App| app.frame_ui(ui), app);
+    let mut window = samples_window();
     settle(&mut window);
-    // The menu bar comes first (the table has a File column too).
-    window
-        .query_all_by_role_and_label(Role::Button, "File")
-        .next()
-        .unwrap()
-        .click();
-    window.run_steps(2);
-    // A menu item takes a click once the pointer is over it, as a user's does.
-    window.get_by_label("Pull from CleverTap…").hover();
-    window.run_steps(2);
-    window.get_by_label("Pull from CleverTap…").click();
+    click_file_menu_item(&mut window, "Pull from CleverTap…");
     // The dialog fades in over a few frames.
     window.run_steps(12);
     if let Some(shots) = std::env::var_os("FEEDLENS_SHOTS") {
@@ -133,18 +120,7 @@ fn pages_show_in_the_tabs_as_they_arrive() {
     let stand_in = start(config);
     let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join("pulled.ndjson");
-    let app = App::new(
-        None,
-        StartOptions {
-            files: vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/events.jsonl")],
-            fresh: true,
-            ..StartOptions::default()
-        },
-    )
-    .unwrap();
-    let mut window = Harness::builder()
-        .with_size([1400.0, 1000.0])
-        .build_ui_state(|ui, app: &mut App| app.frame_ui(ui), app);
+    let mut window = samples_window();
     settle(&mut window);
     let form = PullForm {
         url: stand_in.url(),

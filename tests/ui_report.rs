@@ -4,34 +4,18 @@
 
 mod ui_support;
 
-use ui_support::settle;
+use ui_support::{settle, window_with_edits};
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
-use feedlens::ui::{App, Command, StartOptions};
+use feedlens::ui::{App, Command};
 
 /// A personal value written into a line that is not JSON: the report quotes broken lines.
 const BROKEN_EMAIL: &str = "ana.lopez@example.com";
-
-fn harness(input: PathBuf, edits: PathBuf) -> Harness<'static, App> {
-    let app = App::new(
-        None,
-        StartOptions {
-            files: vec![input],
-            edits: Some(edits),
-            fresh: true,
-            ..StartOptions::default()
-        },
-    )
-    .unwrap();
-    Harness::builder()
-        .with_size([1600.0, 1200.0])
-        .build_ui_state(|ui, app: &mut App| app.frame_ui(ui), app)
-}
 
 /// File › Save report…, the path typed in the path box, Save report; waits for the worker's
 /// answer in the status line.
@@ -155,7 +139,7 @@ fn the_window_saves_the_report_of_what_it_shows_and_masked_it_names_no_one() {
     let personal = personal_values(&text);
     assert!(personal.len() > 4, "{personal:?}");
 
-    let mut harness = harness(input, dir.path().join("edits.ndjson"));
+    let mut harness = window_with_edits(input, dir.path().join("edits.ndjson"));
     settle(&mut harness);
     let window = window_counts(&harness);
     assert!(window["records read"] > 0 && window["unreadable"] > 0);

@@ -4,14 +4,14 @@
 
 mod ui_support;
 
-use ui_support::settle;
+use ui_support::{settle, window_with_edits};
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
-use feedlens::ui::{App, Command, SendForm, StartOptions};
+use feedlens::ui::{App, Command, SendForm};
 
 fn wait_for(harness: &mut Harness<'static, App>, label: &str) {
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -47,19 +47,7 @@ fn an_edited_record_whose_original_was_accepted_needs_a_confirmation() {
         &input,
     )
     .unwrap();
-    let app = App::new(
-        None,
-        StartOptions {
-            files: vec![input.clone()],
-            edits: Some(dir.path().join("edits.ndjson")),
-            fresh: true,
-            ..StartOptions::default()
-        },
-    )
-    .unwrap();
-    let mut harness = Harness::builder()
-        .with_size([1600.0, 1200.0])
-        .build_ui_state(|ui, app: &mut App| app.frame_ui(ui), app);
+    let mut harness = window_with_edits(input.clone(), dir.path().join("edits.ndjson"));
     settle(&mut harness);
 
     // Everything is sent once to the local feed, and accepted.

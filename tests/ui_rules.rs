@@ -4,7 +4,7 @@
 
 mod ui_support;
 
-use ui_support::settle;
+use ui_support::{settle, window};
 
 use std::path::Path;
 
@@ -38,18 +38,10 @@ fn the_preview_counts_what_apply_then_does() {
         std::env::set_var("XDG_DATA_HOME", dir.path().join("data"));
     }
     let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
-    let app = App::new(
-        None,
-        StartOptions {
-            files: vec![samples],
-            fresh: true,
-            ..StartOptions::default()
-        },
-    )
-    .unwrap();
-    let mut harness = Harness::builder()
-        .with_size([1600.0, 1200.0])
-        .build_ui_state(|ui, app: &mut App| app.frame_ui(ui), app);
+    let mut harness = window(StartOptions {
+        files: vec![samples],
+        ..StartOptions::default()
+    });
     settle(&mut harness);
     let other = tab_count(&harness, "Other");
     let held = tab_count(&harness, "Unmapped/Held");

@@ -1,9 +1,28 @@
-//! What the window tests share: stepping a window until its background work is done.
+//! What the window tests share: a window to drive, stepping it until its background work is
+//! done, and the File menu as a user opens it.
+
+#![allow(dead_code)]
 
 use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
-use feedlens::ui::App;
+use egui_kittest::kittest::Queryable;
+use feedlens::ui::{App, StartOptions};
+
+/// A window started with `options`, fresh (no preferences read), 1600×1200 points.
+pub fn window(options: StartOptions) -> Harness<'static, App> {
+    let app = App::new(
+        None,
+        StartOptions {
+            fresh: true,
+            ..options
+        },
+    )
+    .unwrap();
+    Harness::builder()
+        .with_size([1600.0, 1200.0])
+        .build_ui_state(|ui, app: &mut App| app.frame_ui(ui), app)
+}
 
 /// Steps the window until nothing runs in the background (files read, views, batches, plans,
 /// previews), then a few frames more so the UI settles. The deadline guards against a hang; it
@@ -17,4 +36,30 @@ pub fn settle(harness: &mut Harness<'static, App>) {
         harness.step();
     }
     harness.run_steps(8);
+}
+
+/// Opens the menu bar's File menu (the table has a File column too) and clicks `item` once
+/// the pointer is over it, as a user's click lands.
+pub fn click_file_menu_item(harness: &mut Harness<'static, App>, item: &str) {
+    harness
+        .query_all_by_role_and_label(egui::accesskit::Role::Button, "File")
+        .next()
+        .unwrap()
+        .click();
+    harness.run_steps(2);
+    harness.get_by_label(item).hover();
+    harness.run_steps(2);
+    harness.get_by_label(item).click();
+}
+
+/// A window on `input` whose edits go to (and come from) the edits file `edits`.
+pub fn window_with_edits(
+    input: std::path::PathBuf,
+    edits: std::path::PathBuf,
+) -> Harness<'static, App> {
+    window(StartOptions {
+        files: vec![input],
+        edits: Some(edits),
+        ..StartOptions::default()
+    })
 }
