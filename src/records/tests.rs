@@ -1,0 +1,182 @@
+//! The record model's tests: rows mapped again, search, batches, edits in place.
+
+use super::*;
+use crate::mapping::{MapOptions, Rules, build_batches};
+use crate::mparticle::Environment;
+use crate::records::batches::{BatchIndex, sendable};
+
+fn engine() -> Engine {
+    let options = MapOptions {
+        keep_source: true,
+        ..MapOptions::default()
+    };
+    Engine::new(Arc::new(Rules::default_rules().unwrap()), options)
+}
+
+fn mapped(engine: &Engine, file: &Arc<Path>, lines: &[&str]) -> Vec<Outcome> {
+    lines
+        .iter()
+        .enumerate()
+        .map(|(i, text)| {
+            let place = Place::at(Arc::clone(file), i as u64 + 1, 1);
+            let item = ReadItem::Record(RawRecord {
+                place,
+                payload: RawPayload::Json(text.as_bytes().to_vec()),
+            });
+            pipeline::map_item(engine, item, None)
+        })
+        .collect()
+}
+
+#[test]
+fn free_text_finds_rows_by_text_names_and_messages_ignoring_case() {
+    let file: Arc<Path> = Arc::from(Path::new("x.jsonl"));
+    let engine = engine();
+    let mut store = Store::new(engine.clone());
+    let rows = mapped(
+        &engine,
+        &file,
+        &[
+            r#"{"eventName":"App Launched","ts":20240101120000,"profile":{"identity":"ALPHA-1"}}"#,
+            r#"{"eventName":"UTM Visited","ts":20240101120000,"profile":{"email":"b@x.io"},"eventProps":{"utm_source":"Beta"}}"#,
+            r#"{"eventName":"Charged","ts":20240101120000,"profile":{"identity":"Ünïcode"}}"#,
+            r#"{"eventName": broken"#,
+            r#"{"eventName":"App Launched","ts":20240101120000,"profile":{"identity":"u5"},"eventProps":{"Caf\u00e9":"Cr\u00c8me \"br\u00fbl\u00e9e\""}}"#,
+        ],
+    );
+    store.append_outcomes(0, None, rows);
+    let only = |row: usize| (0..5).map(|r| r == row).collect::<Vec<_>>();
+    assert_eq!(store.rows_containing("alpha-1"), only(0));
+    assert_eq!(store.rows_containing("beta"), only(1));
+    assert_eq!(store.rows_containing("ünï"), only(2));
+    // The unreadable row by its message; every row by a name CleverTap wrote.
+    assert_eq!(store.rows_containing("line 4"), only(3));
+    assert_eq!(store.rows_containing("utm visited"), only(1));
+    // Escaped text as it reads: a name, and a value with quotes and capitals.
+    assert_eq!(store.rows_containing("café"), only(4));
+    assert_eq!(store.rows_containing("crème \"brûlée\""), only(4));
+    assert_eq!(store.rows_containing("zzz"), vec![false; 5]);
+}
+
+#[test]
+fn a_row_edited_in_place_changes_alone_and_goes_back_when_reverted() {
+    let file: Arc<Path> = Arc::from(Path::new("x.jsonl"));
+    let engine = engine();
+    let lines = [
+        r#"{"eventName":"App Launched","ts":20240101120000,"profile":{"identity":"a-1"}}"#,
+        r#"{"eventName":"App Launched","ts":20240101120000,"profile":{"name":"nobody"}}"#,
+        r#"{"eventName": broken"#,
+    ];
+    let mut store = Store::new(engine.clone());
+    store.append_outcomes(0, None, mapped(&engine, &file, &lines));
+    let read = store.accounting.clone();
+    let metas = store.metas.clone();
+    assert_eq!((read.mapped, read.held, read.unreadable), (1, 1, 1));
+    assert!(store.plan_item(1).is_none());
+    assert!(store.rows_containing("line 3")[2]);
+
+    // The held row gets an identity; the broken line becomes a record.
+    let fixed = r#"{"eventName":"App Launched","ts":20240101120000,"profile":{"identity":"b-2"}}"#;
+    let after = store
+        .set_row_text(1, Some(fixed.as_bytes().to_vec()))
+        .unwrap();
+    assert_eq!(after.status, RecordStatus::Mapped);
+    let repaired =
+        r#"{"eventName":"UTM Visited","ts":20240101120000,"profile":{"identity":"c-3"}}"#;
+    store.set_row_text(2, Some(repaired.as_bytes().to_vec()));
+    assert_eq!(
+        (
+            store.accounting.mapped,
+            store.accounting.held,
+            store.accounting.unreadable
+        ),
+        (3, 0, 0)
+    );
+    assert_eq!(store.accounting.records_read, 3);
+    assert_eq!(store.metas[0], metas[0], "the other rows stay as they were");
+    assert_eq!(store.strings.get(store.metas[1].identity), "b-2");
+    assert_eq!(store.metas[2].tab, tab_of(&store.outcome(2).unwrap()));
+    assert_eq!(store.plan_item(1).unwrap().group_key, "customer_id:b-2");
+    // Search finds the edited text, batches and exports map it.
+    assert!(store.rows_containing("c-3")[2]);
+    assert!(!store.rows_containing("line 3")[2]);
+    let outcomes = store.outcomes_where(|_, _| true);
+    assert_eq!(
+        outcomes[2].source_event_name.as_deref(),
+        Some("UTM Visited")
+    );
+
+    // Reverted: as read.
+    store.set_row_text(1, None);
+    store.set_row_text(2, None);
+    assert_eq!(store.accounting, read);
+    assert_eq!(store.metas, metas);
+    assert!(store.plan_item(1).is_none());
+    assert_eq!(store.outcome(2).unwrap().status, RecordStatus::Unreadable);
+    assert!(!store.rows_containing("c-3")[2]);
+}
+
+#[test]
+fn rows_map_again_to_the_outcomes_they_were_made_from() {
+    let file: Arc<Path> = Arc::from(Path::new("x.jsonl"));
+    let engine = engine();
+    let mut store = Store::new(engine.clone());
+    let lines: Vec<String> = (0..1200)
+        .map(|i| {
+            format!(
+                r#"{{"eventName":"{}","ts":{}{:04},"profile":{{"identity":"u{}","name":"N{}"}},"deviceInfo":{{"make":"M{}"}},"eventProps":{{"n":{i}}}}}"#,
+                ["App Launched", "UTM Visited", "Notification Viewed"][i % 3],
+                ["2024010112", "2026103112"][i % 2],
+                i % 6000,
+                i % 49,
+                i % 7,
+                i % 3
+            )
+        })
+        .collect();
+    let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let outcomes = mapped(&engine, &file, &lines);
+    for chunk in outcomes.chunks(512) {
+        store.append_outcomes(0, None, chunk.to_vec());
+    }
+    assert_eq!(store.len(), outcomes.len());
+    for (row, outcome) in outcomes.iter().enumerate() {
+        let again = store.outcome(row).expect("a row of the store");
+        assert_eq!(format!("{again:?}"), format!("{outcome:?}"), "row {row}");
+    }
+    let all = store.outcomes_where(|row, _| row % 2 == 0);
+    assert_eq!(all.len(), outcomes.len());
+    assert_eq!(all[2].mapped, outcomes[2].mapped);
+    assert!(all[2].source.is_none());
+    assert!(all[3].mapped.is_none());
+    assert_eq!(store.accounting.records_read, outcomes.len() as u64);
+    // Coverage counted a chunk at a time adds up to the count over all records.
+    let rules = engine.rules();
+    let whole = CoverageCounts::count(rules, &outcomes).coverage(rules);
+    assert_eq!(
+        format!("{:?}", store.coverage.coverage(rules)),
+        format!("{whole:?}")
+    );
+    assert!(whole.iter().any(|c| c.records > 0));
+    // Batches planned from what the store kept are those built from the outcomes.
+    let now = 1_793_491_200_000;
+    let index = BatchIndex::build(&store, Environment::Development, now);
+    let full = build_batches(&outcomes, |_, o| sendable(o), Environment::Development, now);
+    assert!(
+        full.batches.iter().any(|b| b.historical) && full.batches.iter().any(|b| !b.historical)
+    );
+    assert!(full.batches.len() > 49, "{} batches", full.batches.len());
+    assert_eq!(index.batches.len(), full.batches.len());
+    for (planned, built) in index.batches.iter().zip(&full.batches) {
+        assert_eq!(
+            (&planned.records, planned.bytes, planned.historical),
+            (&built.records, built.bytes, built.historical)
+        );
+        let mut envelope = built.batch.clone();
+        envelope.events.clear();
+        assert_eq!(
+            serde_json::to_string(&planned.envelope).unwrap(),
+            serde_json::to_string(&envelope).unwrap()
+        );
+    }
+}
