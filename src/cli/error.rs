@@ -72,6 +72,9 @@ pub enum CliError {
     /// `--pod` names no pod.
     #[error("{0}")]
     Pod(String),
+    /// The report cannot be made (its rules file cannot be read, its template fails).
+    #[error("{0}")]
+    Report(String),
     /// The output file cannot be written.
     #[error("cannot write {}: {source}", path.display())]
     WriteFile {

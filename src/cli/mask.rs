@@ -9,8 +9,8 @@ use std::sync::atomic::AtomicBool;
 
 use sonic_rs::JsonValueTrait;
 
+use super::InputArgs;
 use super::input::{exit_code, read_setup, report_failures};
-use super::{EXIT_USAGE, InputArgs};
 use crate::mapping::{Engine, Outcome, RecordStatus};
 use crate::mask::{MaskSalt, Masker, default_salt_path, load_or_create_salt};
 use crate::mparticle::Environment;
@@ -125,23 +125,19 @@ fn record_line(outcome: &Outcome, text: &[u8], out: &mut Vec<u8>) {
 
 /// `feedlens mask`: the source records masked, one per line, in input order.
 pub fn mask(args: &MaskArgs) -> ExitCode {
-    let usage = |message: &str| {
-        eprintln!("feedlens: {message}");
-        ExitCode::from(EXIT_USAGE)
+    super::finish(run_mask(args))
+}
+
+fn run_mask(args: &MaskArgs) -> Result<ExitCode, super::CliError> {
+    let setup = read_setup(&args.input, Environment::Development)?;
+    let engine = with_masker(setup.engine, args.mask_salt.as_deref(), true)
+        .map_err(super::CliError::Mask)?;
+    let (files, edits) = (setup.files, setup.edits);
+    let write_error = |source| super::CliError::WriteFile {
+        path: args.output.clone(),
+        source,
     };
-    let (files, edits, engine) = match read_setup(&args.input, Environment::Development)
-        .map_err(|error| error.to_string())
-        .and_then(|setup| {
-            let engine = with_masker(setup.engine, args.mask_salt.as_deref(), true)?;
-            Ok((setup.files, setup.edits, engine))
-        }) {
-        Ok(setup) => setup,
-        Err(message) => return usage(&message),
-    };
-    let file = match std::fs::File::create(&args.output) {
-        Ok(file) => file,
-        Err(error) => return usage(&format!("cannot write {}: {error}", args.output.display())),
-    };
+    let file = std::fs::File::create(&args.output).map_err(write_error)?;
     let mut out = std::io::BufWriter::new(file);
     let mut accounting = Accounting::default();
     let mut written = Ok(());
@@ -174,9 +170,7 @@ pub fn mask(args: &MaskArgs) -> ExitCode {
             }
         },
     );
-    if let Err(error) = written.and_then(|()| out.flush()) {
-        return usage(&format!("cannot write {}: {error}", args.output.display()));
-    }
+    written.and_then(|()| out.flush()).map_err(write_error)?;
     report_failures(&summary);
     eprintln!(
         "feedlens mask: {} records read, written masked to {} ({} unreadable, written as unreadable lines)",
@@ -184,5 +178,5 @@ pub fn mask(args: &MaskArgs) -> ExitCode {
         args.output.display(),
         accounting.unreadable
     );
-    exit_code(&summary, &accounting)
+    Ok(exit_code(&summary, &accounting))
 }

@@ -3,9 +3,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use super::InputArgs;
 use super::input::{accounting_line, exit_code, read_setup, report_failures};
 use super::mask::{MaskOptions, masked_engine};
-use super::{EXIT_USAGE, InputArgs};
 use crate::mapping::Outcome;
 use crate::mparticle::Environment;
 use crate::report::{ReportData, ReportInput, render_html, rules_used, summarize_journal};
@@ -27,30 +27,22 @@ pub struct ReportArgs {
 
 /// `feedlens report`: reads and checks the files, writes the report.
 pub fn report(args: &ReportArgs) -> ExitCode {
-    let usage = |message: &str| {
-        eprintln!("feedlens: {message}");
-        ExitCode::from(EXIT_USAGE)
-    };
-    let (files, edits, engine) = match read_setup(&args.input, Environment::Development)
-        .map_err(|error| error.to_string())
-        .and_then(|setup| {
-            let engine = masked_engine(setup.engine, &args.mask)?;
-            Ok((setup.files, setup.edits, engine))
-        }) {
-        Ok(setup) => setup,
-        Err(message) => return usage(&message),
-    };
+    super::finish(run_report(args))
+}
+
+fn run_report(args: &ReportArgs) -> Result<ExitCode, super::CliError> {
+    let setup = read_setup(&args.input, Environment::Development)?;
+    let engine = masked_engine(setup.engine, &args.mask).map_err(super::CliError::Mask)?;
+    let (files, edits) = (setup.files, setup.edits);
     let journal = match &args.journal {
-        Some(path) => match crate::feed::read_journal(path) {
-            Ok(contents) => Some(summarize_journal(&contents, &path.display().to_string())),
-            Err(error) => return usage(&error.to_string()),
-        },
+        Some(path) => Some(summarize_journal(
+            &crate::feed::read_journal(path)?,
+            &path.display().to_string(),
+        )),
         None => None,
     };
-    let rules = match rules_used(args.input.rules.as_deref(), &engine.rules().source_name) {
-        Ok(rules) => rules,
-        Err(message) => return usage(&message),
-    };
+    let rules = rules_used(args.input.rules.as_deref(), &engine.rules().source_name)
+        .map_err(super::CliError::Report)?;
     let mut data = ReportData::default();
     let summary = super::input::run_with_progress(
         &files,
@@ -82,13 +74,12 @@ pub fn report(args: &ReportArgs) -> ExitCode {
             .format("%Y-%m-%d %H:%M:%S UTC")
             .to_string(),
     };
-    let html = match render_html(&input) {
-        Ok(html) => html,
-        Err(error) => return usage(&format!("cannot make the report: {error}")),
-    };
-    if let Err(error) = std::fs::write(&args.output, html.as_bytes()) {
-        return usage(&format!("cannot write {}: {error}", args.output.display()));
-    }
+    let html = render_html(&input)
+        .map_err(|error| super::CliError::Report(format!("cannot make the report: {error}")))?;
+    std::fs::write(&args.output, html.as_bytes()).map_err(|source| super::CliError::WriteFile {
+        path: args.output.clone(),
+        source,
+    })?;
     report_failures(&summary);
     let accounting = &data.accounting;
     eprintln!(
@@ -97,5 +88,5 @@ pub fn report(args: &ReportArgs) -> ExitCode {
         args.output.display(),
         html.len().div_ceil(1024)
     );
-    exit_code(&summary, accounting)
+    Ok(exit_code(&summary, accounting))
 }
