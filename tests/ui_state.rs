@@ -2,6 +2,10 @@
 //! open another file with records selected; change the selection after planning; filter away
 //! the focused record; watch the tab row while files load.
 
+mod ui_support;
+
+use ui_support::settle;
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -36,18 +40,6 @@ fn harness(files: Vec<PathBuf>, send_panel: bool) -> Harness<'static, App> {
     Harness::builder()
         .with_size([1600.0, 1200.0])
         .build_ui_state(|ui, app: &mut App| app.frame_ui(ui), app)
-}
-
-fn settle(harness: &mut Harness<'static, App>) {
-    let deadline = Instant::now() + Duration::from_secs(90);
-    harness.step();
-    while harness.state().is_busy() {
-        assert!(Instant::now() < deadline, "the window stayed busy");
-        std::thread::sleep(Duration::from_millis(5));
-        harness.step();
-    }
-    // A few more frames for what the last commands changed (a spinner may keep asking).
-    harness.run_steps(8);
 }
 
 fn disabled(harness: &Harness<'static, App>, label: &str) -> bool {
