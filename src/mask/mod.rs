@@ -81,6 +81,12 @@ impl FieldNode {
     }
 }
 
+/// Whether a value the allowlist keeps is written in clear: not when it holds an e-mail address
+/// (a malformed time with one, say), which is personal whatever field holds it.
+fn kept_in_clear(value: &Json) -> bool {
+    !value.as_str().is_some_and(|text| text.contains('@'))
+}
+
 /// Masks source records with a salt and the rules' allowlist. Cheap to share across threads.
 pub struct Masker {
     id: u64,
@@ -179,10 +185,7 @@ impl Masker {
             out.push(b':');
             below.clear();
             self.fields.children(key, &mut below);
-            // A kept field holding an e-mail address (a malformed time with one, say) is
-            // personal all the same: masked.
-            let personal = value.as_str().is_some_and(|text| text.contains('@'));
-            if below.iter().any(|node| node.keep) && !personal {
+            if below.iter().any(|node| node.keep) && kept_in_clear(value) {
                 write_json(out, value);
             } else if PROPERTY_CONTAINERS.contains(&key) && value.is_object() {
                 self.properties(value, &below, cache, out);
@@ -261,7 +264,9 @@ impl Masker {
             for node in nodes {
                 node.children(name, &mut below);
             }
-            if below.iter().any(|node| node.keep) || self.property_kept(name, cache) {
+            if (below.iter().any(|node| node.keep) || self.property_kept(name, cache))
+                && kept_in_clear(value)
+            {
                 write_json(out, value);
             } else if value.is_object() {
                 // `session_props` inside the event's properties: its members are properties too.
@@ -310,7 +315,7 @@ impl Masker {
                 for node in nodes {
                     node.children(key, &mut below);
                 }
-                if below.iter().any(|node| node.keep) {
+                if below.iter().any(|node| node.keep) && kept_in_clear(member) {
                     write_json(out, member);
                 } else {
                     self.value(key, member, &below, cache, out);

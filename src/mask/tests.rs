@@ -179,3 +179,16 @@ fn an_email_in_a_kept_field_is_masked_all_the_same() {
     assert!(!text.contains("ana.lopez"), "{text}");
     assert!(text.contains("\"platform\":\"Android\""), "{text}");
 }
+
+#[test]
+fn an_email_in_a_kept_nested_field_or_property_is_masked_too() {
+    let value = masked(
+        &masker("team"),
+        r#"{"ts": 20220212004131, "eventName": "App Launched", "deviceInfo": {"make": "ana@example.com", "model": "SM-G781B"}, "eventProps": {"CT Source": "bob@example.com", "wzrk_id": "0_1"}}"#,
+    );
+    let text = value.to_string();
+    assert!(!text.contains("ana@example.com"), "{text}");
+    assert!(!text.contains("bob@example.com"), "{text}");
+    assert!(text.contains("\"model\":\"SM-G781B\""), "{text}");
+    assert!(text.contains("\"wzrk_id\":\"0_1\""), "{text}");
+}
