@@ -37,7 +37,10 @@ impl Store {
         let engine = self.engine.clone()?;
         let before = self.outcome(row)?;
         match text {
-            Some(text) => self.edited.insert(row, Arc::from(text)),
+            Some(text) => {
+                let text = self.masked(row, text);
+                self.edited.insert(row, Arc::from(text))
+            }
             None => self.edited.remove(&row),
         };
         let after = self.outcome(row)?;
@@ -54,5 +57,27 @@ impl Store {
         *self.metas.get_mut(row)? = *metas.first()?;
         *self.plans.get_mut(row)? = plans.into_iter().next()?;
         Some(after)
+    }
+
+    /// An edit's text as the row's text is kept: masked when the records were read masked (an
+    /// edit typed in clear shows only as pseudonyms, like the rest). A text that is not one
+    /// record (edits are checked to be) is kept as it is.
+    fn masked(&self, row: usize, text: Vec<u8>) -> Vec<u8> {
+        let Some(masker) = &self.masker else {
+            return text;
+        };
+        let Some((path, line, column, csv_row)) = self.place_key(row) else {
+            return text;
+        };
+        let place = crate::clevertap::Place {
+            file: path,
+            line,
+            column,
+            csv_row: (csv_row > 0).then_some(csv_row),
+        };
+        match crate::clevertap::parse_text(&place, &text) {
+            Ok(value) => masker.record(&place, &value).0,
+            Err(_) => text,
+        }
     }
 }

@@ -215,6 +215,9 @@ pub struct Store {
     files: Vec<Option<SourceFile>>,
     /// The engine that mapped the rows, which maps them again.
     engine: Option<Engine>,
+    /// The masker the records were read with (their texts are kept masked): an edit's text is
+    /// masked with it before it is kept.
+    masker: Option<Arc<crate::mask::Masker>>,
     /// The blocks decompressed last, most recent first.
     cache: Mutex<VecDeque<(usize, Arc<[u8]>)>>,
 }
@@ -222,6 +225,7 @@ pub struct Store {
 impl Store {
     /// An empty store whose rows are mapped again with `engine` (the one that mapped them).
     pub fn new(engine: Engine) -> Self {
+        let masker = engine.options().mask.clone();
         // A masking engine keeps each record's text already masked: mapped again, it must not
         // be masked a second time (a token of a token would not match the one shown at load).
         let engine = if engine.options().mask.is_some() {
@@ -235,6 +239,7 @@ impl Store {
         };
         Store {
             engine: Some(engine),
+            masker,
             ..Store::default()
         }
     }

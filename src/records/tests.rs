@@ -180,3 +180,30 @@ fn rows_map_again_to_the_outcomes_they_were_made_from() {
         );
     }
 }
+
+#[test]
+fn an_edit_of_masked_records_is_kept_masked() {
+    let file: Arc<Path> = Arc::from(Path::new("x.jsonl"));
+    let rules = Rules::default_rules().unwrap();
+    let masker = crate::mask::Masker::new(&crate::mask::MaskSalt::from_text("team"), &rules);
+    let options = MapOptions {
+        keep_source: true,
+        mask: Some(Arc::new(masker)),
+        ..MapOptions::default()
+    };
+    let engine = Engine::new(Arc::new(rules), options);
+    let mut store = Store::new(engine.clone());
+    let lines = [r#"{"eventName":"App Launched","ts":20240101120000,"profile":{"name":"nobody"}}"#];
+    store.append_outcomes(0, None, mapped(&engine, &file, &lines));
+    let typed =
+        r#"{"eventName":"App Launched","ts":20240101120000,"profile":{"identity":"clear-4242"}}"#;
+    let after = store
+        .set_row_text(0, Some(typed.as_bytes().to_vec()))
+        .unwrap();
+    assert_eq!(after.status, RecordStatus::Mapped);
+    let identity = store.strings.get(store.metas[0].identity);
+    assert!(identity.starts_with("id:"), "{identity}");
+    assert!(!store.rows_containing("clear-4242")[0]);
+    let source = String::from_utf8_lossy(after.source.as_deref().unwrap()).into_owned();
+    assert!(!source.contains("clear-4242"), "{source}");
+}

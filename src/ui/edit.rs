@@ -223,9 +223,9 @@ impl App {
     /// Maps again, in place, the rows whose edit changed between `before` and the window's
     /// edits now (added, changed or reverted), so an edit shows on the next frame: the other
     /// rows, the selection and the focus stay. `false` when that cannot be done (files being
-    /// read, a worker holding the records, masking on) and the files must be read again.
+    /// read, a worker holding the records) and the files must be read again.
     fn apply_edits_in_place(&mut self, before: &crate::edits::EditsFile) -> bool {
-        if self.load.is_some() || self.masked() {
+        if self.load.is_some() {
             return false;
         }
         let changed: Vec<&Edit> = self
