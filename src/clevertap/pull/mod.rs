@@ -109,8 +109,9 @@ pub enum PullEvent {
         run_bytes: u64,
         /// Since this run started this event.
         elapsed: Duration,
-        /// The page's records as written (NDJSON), for a caller that shows them as they come.
-        lines: std::sync::Arc<[u8]>,
+        /// The page's records as written (NDJSON), for a caller that shows them as they come
+        /// (shared with the writer, not copied).
+        lines: std::sync::Arc<Vec<u8>>,
     },
     /// A request failed and will be tried again.
     Retry {
@@ -345,6 +346,7 @@ impl Shared<'_> {
                     let started = Instant::now();
                     let (mut run_records, mut run_bytes) = (0, 0);
                     for (buffer, count, next) in receive {
+                        let buffer = std::sync::Arc::new(buffer);
                         let last = next.is_none();
                         let (pages, records) = {
                             let mut journaled = lock(&self.journaled);
@@ -366,7 +368,7 @@ impl Shared<'_> {
                             run_records,
                             run_bytes,
                             elapsed: started.elapsed(),
-                            lines: buffer.into(),
+                            lines: buffer,
                         });
                         if last {
                             break;
