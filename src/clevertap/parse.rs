@@ -225,6 +225,31 @@ mod tests {
     }
 
     #[test]
+    fn invalid_utf8_anywhere_is_named_before_anything_else() {
+        // Whatever the bytes around it, a record holding invalid UTF-8 is reported as such, at
+        // the first bad byte, never parsed or described as another error. (sonic-rs alone
+        // parses some of these records: the check before parsing is what catches them.)
+        let record = br#"{"eventName":"App Launched","ts":20240101000000,"profile":{"identity":"a long identity of more than thirty-two bytes"},"eventProps":{"CT Source":"Push","k\n":["x",1,{"y":"\u00e9"}]}}"#;
+        for bad in [&b"\xff"[..], b"\xc3", b"\xc0\x80", b"\xed\xa0\x80", b"\xf4\x90\x80\x80"] {
+            for at in 0..=record.len() {
+                let mut text = record[..at].to_vec();
+                text.extend_from_slice(bad);
+                text.extend_from_slice(&record[at..]);
+                let valid = std::str::from_utf8(&text).unwrap_err().valid_up_to();
+                let expected = format!(
+                    "line 1, column {}: the text is not valid UTF-8 (byte 0x{:02x})",
+                    valid + 1,
+                    text[valid]
+                );
+                match parse_record(&place(1, 1), &text) {
+                    Err(msg) => assert!(msg.starts_with(&expected), "{bad:?} at {at}: {msg}"),
+                    Ok(_) => panic!("{bad:?} at {at}: parsed"),
+                }
+            }
+        }
+    }
+
+    #[test]
     fn deep_nesting_is_an_error_not_a_crash() {
         let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
         let text = format!("{{\"a\": {deep}}}");
