@@ -226,6 +226,7 @@ pub fn map_json(data: &[u8]) {
         keep_source: run & 0x08 != 0,
         trace: run & 0x10 != 0,
         mask: None,
+        ids: true,
     };
     let include_held = run & 0x20 != 0;
     let repeat = 1 + usize::from((run >> 6) & 0b11) * 5;
