@@ -1,20 +1,26 @@
 //! feedlens beside a plain parse of the same file, in one run (issue 5's bench command).
 //!
 //! `cargo run --release --example bench_baseline -- FILE [--gzip FILE.gz] [--smaller FILE]
-//! [--preview] [--repeat N]`
+//! [--preview] [--window] [--repeat N]`
 //!
 //! For FILE (NDJSON in the page cache) it times, in each of N rounds, one after the other:
 //! - read: reading the file into memory;
 //! - baseline: reading it and parsing every line with sonic-rs into values on all cores;
 //! - check: feedlens reading, parsing, mapping and checking every record (accounting and
 //!   findings kept, nothing printed), on all cores;
-//! - map: the `feedlens map FILE -o OUT` binary (release) writing the batches to a file;
+//! - check, the binary: `feedlens check FILE` (release), its findings printed to /dev/null;
+//! - map: the `feedlens map FILE -o OUT` binary (release) writing the batches to a file, with
+//!   its peak resident memory;
+//!
+//! with `--window`, the window's load: every record mapped and kept as the window keeps it
+//! (rows, tabs counted), then every sendable record batched (the Users tab);
 //!
 //! with `--preview`, the window's rules preview: FILE loaded once as the window keeps it, then
 //! in each round every record mapped again with draft rules (unknown events held) and compared
 //! with how it is mapped now, beside `check` of the same round;
 //!
-//! and, with `--gzip`, the time to decompress the file alone beside `check` on it; with
+//! and, with `--gzip`, the time to decompress the file alone beside `check` on it, and `check`
+//! on it beside `check` on FILE (the same records uncompressed); with
 //! `--smaller FILE`, `check` on a smaller export (say a quarter of the records) beside `check`
 //! on FILE, to show how the time grows with the file. It prints the median time of each step
 //! and the median of its ratio to the baseline of the same round.
@@ -25,8 +31,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::time::{Duration, Instant};
 
 use feedlens::mapping::{Engine, MapOptions, Rules};
+use feedlens::mparticle::Environment;
 use feedlens::pipeline::{self, Accounting};
-use feedlens::records::{RowChunk, Store};
+use feedlens::records::{BatchIndex, RowChunk, Store};
 use rayon::prelude::*;
 
 #[global_allocator]
@@ -119,6 +126,27 @@ fn preview(store: &Store) -> usize {
     .map_or(0, |p| p.changed)
 }
 
+/// Runs the feedlens binary with `args`, its output to /dev/null; its peak resident memory in
+/// bytes, as the system counted it for that process alone.
+fn run_binary(bin: &Path, args: &[&str]) -> Option<u64> {
+    let child = std::process::Command::new(bin)
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .ok()?;
+    let pid = libc::pid_t::try_from(child.id()).ok()?;
+    let mut status = 0;
+    // SAFETY: `rusage` is plain data the call fills in; `pid` is our own child, waited once.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    (waited == pid).then(|| u64::try_from(usage.ru_maxrss).unwrap_or(0) * 1024)
+}
+
+fn now_millis() -> i64 {
+    MapOptions::default().now_millis
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut file = None;
@@ -126,10 +154,12 @@ fn main() {
     let mut smaller = None;
     let mut repeat = 3;
     let mut with_preview = false;
+    let mut with_window = false;
     let mut iter = args.iter();
     while let Some(arg) = iter.next() {
         match arg.as_str() {
             "--preview" => with_preview = true,
+            "--window" => with_window = true,
             "--gzip" => gzip = iter.next().map(PathBuf::from),
             "--smaller" => smaller = iter.next().map(PathBuf::from),
             "--repeat" => repeat = iter.next().and_then(|n| n.parse().ok()).unwrap_or(3),
@@ -138,15 +168,19 @@ fn main() {
     }
     let Some(file) = file else {
         eprintln!(
-            "usage: bench_baseline FILE [--gzip FILE.gz] [--smaller FILE] [--preview] [--repeat N]"
+            "usage: bench_baseline FILE [--gzip FILE.gz] [--smaller FILE] [--preview] [--window] [--repeat N]"
         );
         std::process::exit(2);
     };
     let repeat = repeat.max(1);
     let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+    // As `feedlens check` maps: findings and counts, no ids.
     let engine = Engine::new(
         Arc::new(Rules::default_rules().expect("built-in rules")),
-        MapOptions::default(),
+        MapOptions {
+            ids: false,
+            ..MapOptions::default()
+        },
     );
     let feedlens_bin = std::env::current_exe()
         .ok()
@@ -186,16 +220,34 @@ fn main() {
             .steps
             .push(("feedlens check (read, parse, map, check)".into(), checked));
         if let Some(bin) = &feedlens_bin {
-            let (mapped, _) = timed(|| {
-                std::process::Command::new(bin)
-                    .args(["map", &file.to_string_lossy(), "-o", &out.to_string_lossy()])
-                    .stderr(std::process::Stdio::null())
-                    .status()
-                    .map(|s| s.code())
+            let (checked_bin, _) = timed(|| run_binary(bin, &["check", &file.to_string_lossy()]));
+            round.steps.push((
+                "feedlens check (the binary, to /dev/null)".into(),
+                checked_bin,
+            ));
+            let (mapped, peak) = timed(|| {
+                run_binary(
+                    bin,
+                    &["map", &file.to_string_lossy(), "-o", &out.to_string_lossy()],
+                )
             });
             round
                 .steps
                 .push(("feedlens map -o FILE (the binary)".into(), mapped));
+            round.map_peak = peak;
+        }
+        if with_window {
+            let (loaded, _) = timed(|| {
+                let store = window_store(&file);
+                let batches = BatchIndex::build(&store, Environment::Development, now_millis());
+                std::mem::forget(batches);
+                std::mem::forget(store);
+            });
+            round.window = Some(loaded.as_secs_f64() / checked.as_secs_f64());
+            round.steps.push((
+                "window: rows kept, tabs counted, users batched".into(),
+                loaded,
+            ));
         }
         if let Some(gz) = &gzip {
             let (inflate, _) = timed(|| {
@@ -205,7 +257,7 @@ fn main() {
                 std::io::copy(&mut decoder, &mut std::io::sink()).unwrap_or(0)
             });
             let (gz_check, _) = timed(|| check(gz, &engine));
-            round.gzip = Some((inflate, gz_check));
+            round.gzip = Some((inflate, gz_check, checked));
         }
         if let Some(small) = &smaller {
             let (small_check, small_accounting) = timed(|| check(small, &engine));
@@ -248,25 +300,41 @@ fn main() {
     if feedlens_bin.is_none() {
         println!("(build the binary with `cargo build --release` to time `feedlens map`)");
     }
-    let gzip_rounds: Vec<(Duration, Duration)> = rounds.iter().filter_map(|r| r.gzip).collect();
+    let gzip_rounds: Vec<(Duration, Duration, Duration)> =
+        rounds.iter().filter_map(|r| r.gzip).collect();
     if !gzip_rounds.is_empty() {
         let inflate = median(gzip_rounds.iter().map(|g| g.0).collect());
         let gz_check = median(gzip_rounds.iter().map(|g| g.1).collect());
-        let ratio = median_f64(
-            gzip_rounds
-                .iter()
-                .map(|(inflate, check)| check.as_secs_f64() / inflate.as_secs_f64())
-                .collect(),
-        );
+        let per_round = |f: fn(&(Duration, Duration, Duration)) -> f64| {
+            median_f64(gzip_rounds.iter().map(f).collect())
+        };
+        let over_inflate = per_round(|g| g.1.as_secs_f64() / g.0.as_secs_f64());
+        let over_plain = per_round(|g| g.1.as_secs_f64() / g.2.as_secs_f64());
         println!(
             "{:<44} {:>9.3}",
             "gzip: decompress alone",
             inflate.as_secs_f64()
         );
         println!(
-            "{:<44} {:>9.3} {ratio:>8.2} × decompress",
+            "{:<44} {:>9.3} {over_inflate:>8.2} × decompress, {over_plain:.2} × check of FILE",
             "gzip: feedlens check",
             gz_check.as_secs_f64(),
+        );
+    }
+    let peaks: Vec<u64> = rounds.iter().filter_map(|r| r.map_peak).collect();
+    if !peaks.is_empty() {
+        let peak = peaks.iter().copied().max().unwrap_or(0);
+        println!(
+            "map peak resident memory: {:.0} MB, {:.2} × the file's size (largest of the rounds)",
+            peak as f64 / 1e6,
+            peak as f64 / size.max(1) as f64
+        );
+    }
+    let windows: Vec<f64> = rounds.iter().filter_map(|r| r.window).collect();
+    if !windows.is_empty() {
+        println!(
+            "window load: {:.2}× check's time",
+            median_f64(windows.clone())
         );
     }
     let previews: Vec<(f64, usize)> = rounds.iter().filter_map(|r| r.preview).collect();
@@ -290,7 +358,11 @@ fn main() {
 struct Round {
     steps: Vec<(String, Duration)>,
     base: Duration,
-    gzip: Option<(Duration, Duration)>,
+    gzip: Option<(Duration, Duration, Duration)>,
+    /// `map`'s peak resident memory in bytes.
+    map_peak: Option<u64>,
+    /// The window's load over check's time.
+    window: Option<f64>,
     growth: Option<(f64, f64)>,
     preview: Option<(f64, usize)>,
 }
