@@ -230,7 +230,13 @@ mod tests {
         // the first bad byte, never parsed or described as another error. (sonic-rs alone
         // parses some of these records: the check before parsing is what catches them.)
         let record = br#"{"eventName":"App Launched","ts":20240101000000,"profile":{"identity":"a long identity of more than thirty-two bytes"},"eventProps":{"CT Source":"Push","k\n":["x",1,{"y":"\u00e9"}]}}"#;
-        for bad in [&b"\xff"[..], b"\xc3", b"\xc0\x80", b"\xed\xa0\x80", b"\xf4\x90\x80\x80"] {
+        for bad in [
+            &b"\xff"[..],
+            b"\xc3",
+            b"\xc0\x80",
+            b"\xed\xa0\x80",
+            b"\xf4\x90\x80\x80",
+        ] {
             for at in 0..=record.len() {
                 let mut text = record[..at].to_vec();
                 text.extend_from_slice(bad);
