@@ -83,6 +83,15 @@ pub enum CliError {
         /// Why.
         source: std::io::Error,
     },
+    /// `map`'s temporary file of events (past its memory budget) cannot be written or read.
+    #[error(
+        "cannot keep the batches' events in a temporary file in {dir}: {source}; free some space there, or set TMPDIR to a folder with room",
+        dir = std::env::temp_dir().display()
+    )]
+    Spill {
+        /// Why.
+        source: std::io::Error,
+    },
     /// Standard output cannot be written (a closed pipe, a full disk).
     #[error("cannot write to standard output: {0}")]
     WriteStdout(#[source] std::io::Error),

@@ -9,9 +9,11 @@ use super::input::{
     InputArgs, accounting_line, exit_code, read_setup, report_failures, run_with_progress,
 };
 use super::{CliError, finish, output};
-use crate::mapping::{Outcome, PlanEvent, PlanItem, RecordStatus, UserFacts, plan_items};
+use rayon::prelude::*;
+
+use crate::mapping::{Outcome, PlannedBatch, RecordStatus, RequestSplitter};
 use crate::pipeline::Accounting;
-use uuid::Uuid;
+use crate::records::kept::{DEFAULT_MEMORY_BUDGET, Kept, KeptChunk};
 
 /// `feedlens map` options.
 #[derive(Debug, Clone, clap::Args)]
@@ -29,48 +31,21 @@ pub struct MapArgs {
     pub mask: super::MaskOptions,
 }
 
-/// What `map` keeps of a record it sends: what batching reads of it, and its event as JSON.
-struct Kept {
-    group_key: String,
-    timestamp: Option<i64>,
-    record_id: Uuid,
-    facts: UserFacts,
-    /// `None` for a profile record.
-    event: Option<Box<[u8]>>,
+/// Users (or profile records) whose batches are built and written at once.
+const UNITS_AT_ONCE: usize = 4096;
+
+/// How many batches and bulk requests were written.
+#[derive(Default)]
+struct BatchCounts {
+    batches: usize,
+    requests: RequestSplitter,
 }
 
-impl Kept {
-    fn of(outcome: Outcome) -> Option<Kept> {
-        let timestamp = outcome.timestamp_millis();
-        let mapped = outcome.mapped?;
-        Some(Kept {
-            timestamp,
-            record_id: mapped.record_id,
-            // The record is the map's own: its facts are moved, not copied.
-            facts: UserFacts {
-                identities: mapped.identities,
-                user_attributes: mapped.user_attributes,
-                device_info: mapped.device_info,
-                application_info: mapped.application_info,
-            },
-            // Serialising plain data into memory cannot fail.
-            event: mapped
-                .event
-                .map(|event| serde_json::to_vec(&event).unwrap_or_default().into()),
-            group_key: mapped.group_key,
-        })
-    }
-
-    fn item(&self) -> PlanItem<'_> {
-        PlanItem {
-            group_key: &self.group_key,
-            timestamp: self.timestamp,
-            record_id: self.record_id,
-            facts: self.facts.view(),
-            event: self
-                .event
-                .as_ref()
-                .map_or(PlanEvent::Profile, |event| PlanEvent::Sized(event.len())),
+impl BatchCounts {
+    fn add(&mut self, batches: &[PlannedBatch]) {
+        self.batches += batches.len();
+        for batch in batches {
+            self.requests.starts_request(batch);
         }
     }
 }
@@ -89,17 +64,21 @@ fn run_map(args: &MapArgs) -> Result<ExitCode, CliError> {
         ..
     } = read_setup(&args.input, environment)?;
     let engine = super::masked_engine(engine, &args.mask).map_err(CliError::Mask)?;
-    let mut chunks = Vec::new();
+    // What batching reads of each record sent, compactly; events past the budget go to a
+    // temporary file. A failure to write it ends the run (the output would lack records).
+    let mut kept = Kept::new(DEFAULT_MEMORY_BUDGET);
+    let mut kept_error = None;
     let mut accounting = Accounting::default();
     let digest = |chunk: Vec<Outcome>| {
         let mut counted = Accounting::default();
         let mut messages = String::new();
-        let mut kept = Vec::with_capacity(chunk.len());
+        let mut keeping = KeptChunk::new();
+        let mut facts_ids = foldhash::HashMap::default();
         for outcome in chunk {
             counted.add(&outcome);
             if crate::records::sendable(&outcome) {
                 // Batches need only what batching reads and the event's text.
-                kept.extend(Kept::of(outcome));
+                keeping.add(&outcome, &mut facts_ids);
             } else if matches!(
                 outcome.status,
                 RecordStatus::Held | RecordStatus::Unreadable
@@ -114,53 +93,71 @@ fn run_map(args: &MapArgs) -> Result<ExitCode, CliError> {
                 );
             }
         }
-        (counted, messages, kept)
+        (counted, messages, keeping)
     };
     let summary = run_with_progress(
         &files,
         &engine,
         edits.as_ref(),
         digest,
-        |(counted, messages, kept)| {
+        |(counted, messages, keeping)| {
             accounting.merge(counted);
             eprint!("{messages}");
-            chunks.push(kept);
+            if kept_error.is_none()
+                && let Err(error) = kept.push(keeping)
+            {
+                kept_error = Some(error);
+            }
         },
     );
-    // Put together once at their final size: growing one vector of a million records as they
-    // arrive copies them over and over.
-    let mut kept = Vec::with_capacity(chunks.iter().map(Vec::len).sum());
-    for chunk in chunks {
-        kept.extend(chunk);
+    if let Some(source) = kept_error {
+        return Err(CliError::Spill { source });
     }
     report_failures(&summary);
     let now = engine.options().now_millis;
-    let plan = plan_items(
-        kept.len(),
-        |i| kept.get(i).map(Kept::item),
-        environment,
-        now,
-    );
-    let events = |i: usize| kept.get(i)?.event.as_deref();
+    let item = |i: usize| kept.item(i);
+    let units = crate::mapping::plan_units(kept.len(), item);
+    let events = |i: usize, text: &mut Vec<u8>| kept.write_event(i, text);
+    // Batches are built and written a few thousand users at a time, so that memory holds a
+    // window of batches, not every batch of the run.
+    let mut counts = BatchCounts::default();
+    let write = |mut out: Box<dyn Write>| -> std::io::Result<()> {
+        let mut units = units.into_iter();
+        loop {
+            let window: Vec<_> = units.by_ref().take(UNITS_AT_ONCE).collect();
+            if window.is_empty() {
+                break;
+            }
+            let batches: Vec<PlannedBatch> = window
+                .into_par_iter()
+                .map(|unit| crate::mapping::unit_batches(&item, unit, environment, now))
+                .collect::<Vec<_>>()
+                .into_iter()
+                .flatten()
+                .collect();
+            counts.add(&batches);
+            output::write_batches(&mut out, &batches, events)?;
+        }
+        out.flush()
+    };
     match &args.output {
         Some(path) => std::fs::File::create(path)
-            .and_then(|file| output::write_batches(std::io::BufWriter::new(file), &plan, events))
+            .and_then(|file| write(Box::new(std::io::BufWriter::new(file))))
             .map_err(|source| CliError::WriteFile {
                 path: path.clone(),
                 source,
             }),
-        None => output::write_batches(std::io::stdout().lock(), &plan, events)
-            .map_err(CliError::WriteStdout),
+        None => write(Box::new(std::io::stdout().lock())).map_err(CliError::WriteStdout),
     }?;
-    let requests = crate::mapping::split_requests(&plan.batches).len();
     eprintln!(
-        "feedlens map: {}; {} batches ({requests} bulk requests)",
+        "feedlens map: {}; {} batches ({} bulk requests)",
         accounting_line(&accounting),
-        plan.batches.len(),
+        counts.batches,
+        counts.requests.requests(),
     );
     let _ = std::io::stderr().flush();
     // The process ends here: the system takes the memory back at once, where dropping a million
     // records one by one takes a second.
-    std::mem::forget((kept, plan));
+    std::mem::forget(kept);
     Ok(exit_code(&summary, &accounting))
 }

@@ -5,19 +5,19 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::mapping::{BatchPlan, Outcome, Severity};
+use crate::mapping::{Outcome, PlannedBatch, Severity};
 
 /// Writes one batch per line: batches planned without their events, each record's event
-/// written from its JSON text, `events(record)` (`None` for a profile record).
-pub fn write_batches<'a>(
+/// appended from its JSON text by `event(record, text)` (`false`: a profile record, no event).
+pub fn write_batches(
     mut out: impl Write,
-    plan: &BatchPlan,
-    events: impl Fn(usize) -> Option<&'a [u8]> + Sync,
+    batches: &[PlannedBatch],
+    event: impl Fn(usize, &mut Vec<u8>) -> io::Result<bool> + Sync,
 ) -> io::Result<()> {
     use rayon::prelude::*;
     // Serialised on all cores a window at a time, written in order.
-    for window in plan.batches.chunks(4096) {
-        let texts: Vec<Vec<u8>> = window
+    for window in batches.chunks(4096) {
+        let texts: Vec<io::Result<Vec<u8>>> = window
             .par_chunks(64)
             .map(|batches| {
                 let mut text = Vec::with_capacity(batches.iter().map(|b| b.bytes + 1).sum());
@@ -26,31 +26,38 @@ pub fn write_batches<'a>(
                     // Serialising plain data into memory cannot fail.
                     let _ = serde_json::to_writer(&mut text, &planned.batch);
                     // `events` is the batch's last key, left out while empty.
+                    text.pop();
+                    let open = text.len();
+                    text.extend_from_slice(br#","events":["#);
                     let mut first = true;
-                    for event in planned.records.iter().filter_map(|&r| events(r)) {
-                        if first {
-                            text.pop();
-                            text.extend_from_slice(br#","events":["#);
-                            first = false;
-                        } else {
+                    for &record in &planned.records {
+                        let before = text.len();
+                        if !first {
                             text.push(b',');
                         }
-                        text.extend_from_slice(event);
+                        if event(record, &mut text)? {
+                            first = false;
+                        } else {
+                            text.truncate(before);
+                        }
                     }
-                    if !first {
+                    if first {
+                        text.truncate(open);
+                        text.push(b'}');
+                    } else {
                         text.extend_from_slice(b"]}");
                     }
                     debug_assert_eq!(text.len() - start, planned.bytes, "a batch's planned size");
                     text.push(b'\n');
                 }
-                text
+                Ok(text)
             })
             .collect();
         for text in texts {
-            out.write_all(&text)?;
+            out.write_all(&text?)?;
         }
     }
-    out.flush()
+    Ok(())
 }
 
 /// One finding with its record's place, as `check` prints it (borrowed from the outcome, so

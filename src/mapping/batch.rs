@@ -183,6 +183,31 @@ pub fn plan_items<'a>(
     environment: Environment,
     now_millis: i64,
 ) -> BatchPlan {
+    // Each unit's batches built on all cores and put back in the units' order.
+    let batches = plan_units(records, &item)
+        .into_par_iter()
+        .map(|unit| unit_batches(&item, unit, environment, now_millis))
+        .collect::<Vec<Vec<PlannedBatch>>>()
+        .into_iter()
+        .flatten()
+        .collect();
+    BatchPlan { batches }
+}
+
+/// The records of one or more batches: one user's records, or a profile record alone.
+#[derive(Debug, Clone)]
+pub struct PlanUnit {
+    records: Vec<usize>,
+    is_user: bool,
+}
+
+/// The first step of [`plan_items`]: records grouped by user (profile records alone), in
+/// order of each user's first record. [`unit_batches`] makes each unit's batches, so a caller
+/// can build and use the batches a few units at a time.
+pub fn plan_units<'a>(
+    records: usize,
+    item: impl Fn(usize) -> Option<PlanItem<'a>>,
+) -> Vec<PlanUnit> {
     let mut order: Vec<&str> = Vec::new();
     let mut groups: HashMap<&str, Vec<usize>, foldhash::fast::RandomState> = HashMap::default();
     let mut profile_batches: Vec<(usize, usize)> = Vec::new(); // (position in order, record)
@@ -203,48 +228,59 @@ pub fn plan_items<'a>(
             }
         }
     }
-    let time = |i: usize| item(i).and_then(|item| item.timestamp);
-    let cutoff = now_millis - limits::HISTORICAL_AFTER_DAYS * 86_400_000;
-    // Each user's records in first-seen order (profile records alone), then their batches
-    // built on all cores and put back in that order.
+    // Each user's records in first-seen order (profile records alone).
     let mut profiles = profile_batches.into_iter().peekable();
-    let mut units: Vec<(Vec<usize>, bool)> = Vec::with_capacity(order.len());
+    let mut units = Vec::with_capacity(order.len());
     for (position, key) in order.iter().enumerate() {
         if profiles.peek().is_some_and(|(p, _)| *p == position) {
             if let Some((_, record)) = profiles.next() {
-                units.push((vec![record], false));
+                units.push(PlanUnit {
+                    records: vec![record],
+                    is_user: false,
+                });
             }
             continue;
         }
         if let Some(records) = groups.remove(key) {
-            units.push((records, true));
+            units.push(PlanUnit {
+                records,
+                is_user: true,
+            });
         }
     }
-    let batches = units
-        .into_par_iter()
-        .map(|(mut records, is_user)| {
-            if !is_user {
-                return user_batches(&item, records, environment, false);
-            }
-            // Each key once: an item may be built from its record on every call.
-            records.sort_by_cached_key(|&i| time(i).unwrap_or(i64::MAX));
-            let (old, recent): (Vec<usize>, Vec<usize>) = records
-                .into_iter()
-                .partition(|&i| time(i).is_some_and(|t| t < cutoff));
-            let mut batches = Vec::new();
-            if !old.is_empty() {
-                batches.extend(user_batches(&item, old, environment, true));
-            }
-            if !recent.is_empty() {
-                batches.extend(user_batches(&item, recent, environment, false));
-            }
-            batches
-        })
-        .collect::<Vec<Vec<PlannedBatch>>>()
+    units
+}
+
+/// The batches of one unit of [`plan_units`]: a user's events in time order, historical ones
+/// apart, split at 128 KB; or a profile record's batch.
+pub fn unit_batches<'a>(
+    item: &impl Fn(usize) -> Option<PlanItem<'a>>,
+    unit: PlanUnit,
+    environment: Environment,
+    now_millis: i64,
+) -> Vec<PlannedBatch> {
+    let PlanUnit {
+        mut records,
+        is_user,
+    } = unit;
+    if !is_user {
+        return user_batches(item, records, environment, false);
+    }
+    let time = |i: usize| item(i).and_then(|item| item.timestamp);
+    let cutoff = now_millis - limits::HISTORICAL_AFTER_DAYS * 86_400_000;
+    // Each key once: an item may be built from its record on every call.
+    records.sort_by_cached_key(|&i| time(i).unwrap_or(i64::MAX));
+    let (old, recent): (Vec<usize>, Vec<usize>) = records
         .into_iter()
-        .flatten()
-        .collect();
-    BatchPlan { batches }
+        .partition(|&i| time(i).is_some_and(|t| t < cutoff));
+    let mut batches = Vec::new();
+    if !old.is_empty() {
+        batches.extend(user_batches(item, old, environment, true));
+    }
+    if !recent.is_empty() {
+        batches.extend(user_batches(item, recent, environment, false));
+    }
+    batches
 }
 
 /// One user's records (already in time order) as one or more batches under 128 KB.
@@ -396,26 +432,66 @@ impl std::io::Write for ByteCounter {
 /// 100 per request and a body under 256 KB. Returns index ranges into `batches`.
 pub fn split_requests(batches: &[PlannedBatch]) -> Vec<std::ops::Range<usize>> {
     let mut requests = Vec::new();
-    let mut start = 0;
-    let mut body = 2; // "[" and "]"
+    let mut splitter = RequestSplitter::default();
     for (index, batch) in batches.iter().enumerate() {
-        let count = index - start;
-        let same_endpoint = count == 0 || batches[start].historical == batch.historical;
-        let next_body = body + batch.bytes + usize::from(count > 0);
-        if count > 0
-            && (!same_endpoint
-                || count == limits::MAX_BATCHES_PER_REQUEST
-                || next_body >= limits::MAX_REQUEST_BYTES)
-        {
-            requests.push(start..index);
-            start = index;
-            body = 2 + batch.bytes;
-        } else {
-            body = next_body;
+        if splitter.starts_request(batch) {
+            requests.push(splitter.start..index);
+            splitter.start = index;
         }
     }
-    if start < batches.len() {
-        requests.push(start..batches.len());
+    if splitter.start < batches.len() {
+        requests.push(splitter.start..batches.len());
     }
     requests
+}
+
+/// [`split_requests`] one batch at a time: for callers that see the batches a few at a time
+/// and only need to count the requests.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RequestSplitter {
+    /// The current request's first batch.
+    start: usize,
+    /// Batches seen.
+    seen: usize,
+    /// The current request's body size so far.
+    body: usize,
+    /// Whether the current request goes to the historical endpoint.
+    historical: bool,
+    /// Requests begun.
+    requests: usize,
+}
+
+impl RequestSplitter {
+    /// Takes the next batch; whether it begins a request after the first one.
+    pub fn starts_request(&mut self, batch: &PlannedBatch) -> bool {
+        let index = self.seen;
+        self.seen += 1;
+        let count = index - self.start;
+        if count == 0 {
+            // The very first batch.
+            self.historical = batch.historical;
+            self.body = 2 + batch.bytes; // "[" and "]"
+            self.requests = 1;
+            return false;
+        }
+        let next_body = self.body + batch.bytes + 1;
+        if self.historical != batch.historical
+            || count == limits::MAX_BATCHES_PER_REQUEST
+            || next_body >= limits::MAX_REQUEST_BYTES
+        {
+            self.start = index;
+            self.historical = batch.historical;
+            self.body = 2 + batch.bytes;
+            self.requests += 1;
+            true
+        } else {
+            self.body = next_body;
+            false
+        }
+    }
+
+    /// Requests the batches seen so far make.
+    pub fn requests(&self) -> usize {
+        self.requests
+    }
 }

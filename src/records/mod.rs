@@ -11,6 +11,7 @@ pub mod batches;
 mod chunk;
 mod coverage;
 mod in_place;
+pub mod kept;
 pub mod preview;
 mod search;
 pub mod selection;
