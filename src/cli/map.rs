@@ -73,12 +73,11 @@ fn run_map(args: &MapArgs) -> Result<ExitCode, CliError> {
         let mut counted = Accounting::default();
         let mut messages = String::new();
         let mut keeping = KeptChunk::new();
-        let mut facts_ids = foldhash::HashMap::default();
         for outcome in chunk {
             counted.add(&outcome);
             if crate::records::sendable(&outcome) {
                 // Batches need only what batching reads and the event's text.
-                keeping.add(&outcome, &mut facts_ids);
+                keeping.add(outcome);
             } else if matches!(
                 outcome.status,
                 RecordStatus::Held | RecordStatus::Unreadable

@@ -104,7 +104,7 @@ pub struct RowChunk {
 }
 
 /// A hash of a record's user facts as serialised (the same facts, the same hash).
-pub(super) fn facts_hash(mapped: &MappedRecord) -> u64 {
+fn facts_hash(mapped: &MappedRecord) -> u64 {
     let facts = (
         &mapped.identities,
         &mapped.user_attributes,

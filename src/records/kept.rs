@@ -6,13 +6,13 @@
 //! memory then holds ids and places, not events, however large the input.
 
 use std::fs::File;
+use std::hash::BuildHasher;
 use std::io::{self, Write};
 
 use uuid::Uuid;
 
 use super::Interner;
-use super::chunk::{facts_hash, find_facts};
-use crate::mapping::{Outcome, PlanEvent, PlanItem, UserFacts, UserFactsRef};
+use crate::mapping::{MappedRecord, Outcome, PlanEvent, PlanItem, UserFacts};
 
 /// Events' text kept in memory before the rest goes to a temporary file.
 pub const DEFAULT_MEMORY_BUDGET: usize = 64 << 20;
@@ -39,9 +39,62 @@ struct Row {
 pub struct KeptChunk {
     rows: Vec<Row>,
     group_keys: Interner,
-    facts: Vec<(u64, UserFacts)>,
+    facts: FactsTable,
     /// The events' JSON text, one after another.
     events: Vec<u8>,
+    /// Where a record's facts are written to be found in `facts`.
+    scratch: Vec<u8>,
+}
+
+/// Distinct user facts, each kept once with its JSON text: two facts are the same when their
+/// texts are (identities, attributes in order, device and application), so finding one again
+/// costs a hash and a comparison of bytes.
+#[derive(Debug, Default)]
+struct FactsTable {
+    facts: Vec<UserFacts>,
+    /// Each one's hash and place in `text`.
+    keys: Vec<(u64, u32, u32)>,
+    text: Vec<u8>,
+    /// Hash → the first facts with it (facts sharing a hash with others are added again).
+    ids: foldhash::HashMap<u64, u32>,
+}
+
+impl FactsTable {
+    fn text_of(&self, id: u32) -> Option<&[u8]> {
+        let &(_, start, len) = self.keys.get(id as usize)?;
+        self.text.get(start as usize..(start + len) as usize)
+    }
+
+    /// The id of the facts written as `text`, adding them (made by `facts`) when new.
+    fn find_or_add(&mut self, hash: u64, text: &[u8], facts: impl FnOnce() -> UserFacts) -> u32 {
+        if let Some(&id) = self.ids.get(&hash)
+            && self.text_of(id) == Some(text)
+        {
+            return id;
+        }
+        let id = self.facts.len() as u32;
+        let start = u32::try_from(self.text.len()).unwrap_or(u32::MAX);
+        self.text.extend_from_slice(text);
+        let len = u32::try_from(text.len()).unwrap_or(u32::MAX);
+        self.keys.push((hash, start, len));
+        self.facts.push(facts());
+        self.ids.entry(hash).or_insert(id);
+        id
+    }
+}
+
+/// A record's user facts as JSON text, into `out`, and its hash.
+fn facts_text(mapped: &MappedRecord, out: &mut Vec<u8>) -> u64 {
+    out.clear();
+    let facts = (
+        &mapped.identities,
+        &mapped.user_attributes,
+        &mapped.device_info,
+        &mapped.application_info,
+    );
+    // Serialising plain data into memory cannot fail.
+    let _ = serde_json::to_writer(&mut *out, &facts);
+    foldhash::quality::FixedState::with_seed(0).hash_one(&out[..])
 }
 
 impl KeptChunk {
@@ -50,10 +103,11 @@ impl KeptChunk {
         Self::default()
     }
 
-    /// Keeps what batching reads of a mapped outcome, its event serialised here; an outcome
-    /// with nothing mapped is passed over.
-    pub fn add(&mut self, outcome: &Outcome, facts_ids: &mut foldhash::HashMap<u64, u32>) {
-        let Some(mapped) = outcome.mapped.as_ref() else {
+    /// Keeps what batching reads of a mapped outcome, its event serialised here (its user
+    /// facts are moved, not copied); an outcome with nothing mapped is passed over.
+    pub fn add(&mut self, outcome: Outcome) {
+        let timestamp = outcome.timestamp_millis();
+        let Some(mapped) = outcome.mapped else {
             return;
         };
         let start = self.events.len();
@@ -65,25 +119,23 @@ impl KeptChunk {
             }
             None => PROFILE,
         };
-        let hash = facts_hash(mapped);
-        let known = |id: u32| Some(self.facts.get(id as usize)?.1.view());
-        let facts = match find_facts(facts_ids, known, hash, UserFactsRef::of(mapped)) {
-            Some(id) => id,
-            None => {
-                let id = self.facts.len() as u32;
-                facts_ids.entry(hash).or_insert(id);
-                self.facts.push((hash, UserFacts::of(mapped)));
-                id
-            }
-        };
+        let hash = facts_text(&mapped, &mut self.scratch);
+        let group = self.group_keys.intern(&mapped.group_key);
+        let record_id = mapped.record_id;
+        let facts = self.facts.find_or_add(hash, &self.scratch, || UserFacts {
+            identities: mapped.identities,
+            user_attributes: mapped.user_attributes,
+            device_info: mapped.device_info,
+            application_info: mapped.application_info,
+        });
         self.rows.push(Row {
-            group: self.group_keys.intern(&mapped.group_key),
+            group,
             facts,
             chunk: 0,
             start: u32::try_from(start).unwrap_or(u32::MAX),
             len,
-            timestamp: outcome.timestamp_millis(),
-            record_id: mapped.record_id,
+            timestamp,
+            record_id,
         });
     }
 }
@@ -101,8 +153,7 @@ enum Events {
 pub struct Kept {
     rows: Vec<Row>,
     group_keys: Interner,
-    facts: Vec<UserFacts>,
-    facts_ids: foldhash::HashMap<u64, u32>,
+    facts: FactsTable,
     chunks: Vec<Events>,
     in_memory: usize,
     budget: usize,
@@ -115,8 +166,7 @@ impl Kept {
         Self {
             rows: Vec::new(),
             group_keys: Interner::default(),
-            facts: Vec::new(),
-            facts_ids: foldhash::HashMap::default(),
+            facts: FactsTable::default(),
             chunks: Vec::new(),
             in_memory: 0,
             budget,
@@ -132,20 +182,22 @@ impl Kept {
             group_keys,
             facts,
             events,
+            ..
         } = chunk;
+        let FactsTable {
+            facts,
+            keys: facts_keys,
+            text: facts_text,
+            ..
+        } = facts;
         let facts: Vec<u32> = facts
             .into_iter()
-            .map(|(hash, facts)| {
-                let known = |id: u32| Some(self.facts.get(id as usize)?.view());
-                match find_facts(&self.facts_ids, known, hash, facts.view()) {
-                    Some(id) => id,
-                    None => {
-                        let id = self.facts.len() as u32;
-                        self.facts.push(facts);
-                        self.facts_ids.entry(hash).or_insert(id);
-                        id
-                    }
-                }
+            .zip(facts_keys)
+            .map(|(facts, (hash, start, len))| {
+                let text = facts_text
+                    .get(start as usize..(start + len) as usize)
+                    .unwrap_or_default();
+                self.facts.find_or_add(hash, text, || facts)
             })
             .collect();
         let mut keys = vec![None; group_keys.len()];
@@ -200,7 +252,7 @@ impl Kept {
             group_key: self.group_keys.get(row.group),
             timestamp: row.timestamp,
             record_id: row.record_id,
-            facts: self.facts.get(row.facts as usize)?.view(),
+            facts: self.facts.facts.get(row.facts as usize)?.view(),
             event: match row.len {
                 PROFILE => PlanEvent::Profile,
                 len => PlanEvent::Sized(len as usize),
@@ -290,18 +342,14 @@ mod tests {
     fn kept_records_give_what_their_outcomes_give_in_memory_or_spilled() {
         let outcomes = outcomes();
         let mut first = KeptChunk::new();
-        let mut facts_ids = foldhash::HashMap::default();
-        outcomes[..2]
-            .iter()
-            .for_each(|o| first.add(o, &mut facts_ids));
+        outcomes[..2].iter().for_each(|o| first.add(o.clone()));
         // Everything in memory, everything in the temporary file, the first chunk in memory
         // and the rest in the file.
         for budget in [usize::MAX, 0, first.events.len()] {
             let mut kept = Kept::new(budget);
             for part in [&outcomes[..2], &outcomes[2..3], &outcomes[3..]] {
                 let mut chunk = KeptChunk::new();
-                let mut facts_ids = foldhash::HashMap::default();
-                part.iter().for_each(|o| chunk.add(o, &mut facts_ids));
+                part.iter().for_each(|o| chunk.add(o.clone()));
                 kept.push(chunk).unwrap();
             }
             assert_eq!(kept.len(), outcomes.len());
@@ -331,7 +379,7 @@ mod tests {
                 }
             }
             // User 1's facts (three records, two chunks) are kept once.
-            assert_eq!(kept.facts.len(), 3, "budget {budget}");
+            assert_eq!(kept.facts.facts.len(), 3, "budget {budget}");
             let spilled = kept.spilled();
             match budget {
                 usize::MAX => assert_eq!(spilled, 0),
