@@ -4,11 +4,13 @@
 
 use std::hash::{BuildHasher, Hasher};
 
+use super::facts::{FactsTable, facts_text};
+
 use uuid::Uuid;
 
 use super::CoverageCounts;
 use super::{Interner, NO_TIME, RowMeta, sent_name, severity_code, status_code, tab_of};
-use crate::mapping::{MappedRecord, Outcome, Rules, UserFacts, UserFactsRef};
+use crate::mapping::{MappedRecord, Outcome, Rules, UserFacts};
 use crate::pipeline::Accounting;
 
 /// Where a row's record is: its place in its file and its text inside its block.
@@ -99,57 +101,8 @@ pub struct RowChunk {
     /// What batching reads of each row sent by default, group keys and facts chunk-local.
     pub(super) plans: Vec<Option<PlanRow>>,
     pub(super) group_keys: Interner,
-    /// Distinct user facts, each with its hash (the key that finds it again).
-    pub(super) facts: Vec<(u64, UserFacts)>,
-}
-
-/// A hash of a record's user facts as serialised (the same facts, the same hash).
-fn facts_hash(mapped: &MappedRecord) -> u64 {
-    let facts = (
-        &mapped.identities,
-        &mapped.user_attributes,
-        &mapped.device_info,
-        &mapped.application_info,
-    );
-    let mut hasher = HashWriter(foldhash::quality::FixedState::with_seed(0).build_hasher());
-    // Serialising plain data into a hasher cannot fail.
-    let _ = serde_json::to_writer(&mut hasher, &facts);
-    hasher.0.finish()
-}
-
-/// A hasher that serialised data is written into.
-struct HashWriter<H>(H);
-
-impl<H: Hasher> std::io::Write for HashWriter<H> {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.write(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Finds facts by hash, checking they are the same, attributes in the same order (facts that
-/// share a hash with others are added again).
-pub(super) fn find_facts<'a>(
-    ids: &foldhash::HashMap<u64, u32>,
-    known: impl Fn(u32) -> Option<UserFactsRef<'a>>,
-    hash: u64,
-    facts: UserFactsRef<'_>,
-) -> Option<u32> {
-    let id = *ids.get(&hash)?;
-    let known = known(id)?;
-    let same = known.identities == facts.identities
-        && known.user_attributes.len() == facts.user_attributes.len()
-        && known
-            .user_attributes
-            .iter()
-            .eq(facts.user_attributes.iter())
-        && known.device_info == facts.device_info
-        && known.application_info == facts.application_info;
-    same.then_some(id)
+    /// Distinct user facts, each with its JSON text (the key that finds it again).
+    pub(super) facts: FactsTable,
 }
 
 /// What batching reads of a row sent by default, besides its time (in its [`RowMeta`]).
@@ -165,10 +118,14 @@ pub(super) struct PlanRow {
     pub(super) fingerprint: u64,
 }
 
-/// What is sent of a mapped record as hashes: its user facts' ([`facts_hash`]), and its event's
-/// serialised size with a hash of the event and the facts together.
-pub(super) fn sent_hashes(mapped: &MappedRecord) -> (u64, Option<u32>, u64) {
-    let facts = facts_hash(mapped);
+/// What is sent of a mapped record as hashes: its user facts' (their JSON text is left in
+/// `scratch`, see [`facts_text`]), and its event's serialised size with a hash of the event and
+/// the facts together.
+pub(super) fn sent_hashes_with(
+    mapped: &MappedRecord,
+    scratch: &mut Vec<u8>,
+) -> (u64, Option<u32>, u64) {
+    let facts = facts_text(mapped, scratch);
     let mut writer = CountingHashWriter {
         hasher: foldhash::quality::FixedState::with_seed(1).build_hasher(),
         bytes: 0,
@@ -180,6 +137,11 @@ pub(super) fn sent_hashes(mapped: &MappedRecord) -> (u64, Option<u32>, u64) {
         u32::try_from(writer.bytes).unwrap_or(u32::MAX)
     });
     (facts, bytes, writer.hasher.finish())
+}
+
+/// [`sent_hashes_with`], for one record.
+pub(super) fn sent_hashes(mapped: &MappedRecord) -> (u64, Option<u32>, u64) {
+    sent_hashes_with(mapped, &mut Vec::new())
 }
 
 /// A hasher that also counts the bytes written into it.
@@ -209,7 +171,7 @@ impl RowChunk {
             coverage: CoverageCounts::count(rules, &outcomes),
             ..RowChunk::default()
         };
-        let mut facts_ids = foldhash::HashMap::default();
+        let mut scratch = Vec::new();
         let mut text = Vec::with_capacity(
             outcomes
                 .iter()
@@ -223,7 +185,7 @@ impl RowChunk {
                 .mapped
                 .as_ref()
                 .filter(|_| super::sendable(&outcome))
-                .map(|mapped| chunk.plan_row(&mut facts_ids, mapped));
+                .map(|mapped| chunk.plan_row(&mut scratch, mapped));
             chunk.plans.push(plan);
             let start = text.len();
             if let Some(source) = &outcome.source {
@@ -244,22 +206,11 @@ impl RowChunk {
         chunk
     }
 
-    fn plan_row(
-        &mut self,
-        facts_ids: &mut foldhash::HashMap<u64, u32>,
-        mapped: &MappedRecord,
-    ) -> PlanRow {
-        let (hash, event_bytes, fingerprint) = sent_hashes(mapped);
-        let known = |id: u32| Some(self.facts.get(id as usize)?.1.view());
-        let facts = match find_facts(facts_ids, known, hash, UserFactsRef::of(mapped)) {
-            Some(id) => id,
-            None => {
-                let id = self.facts.len() as u32;
-                facts_ids.entry(hash).or_insert(id);
-                self.facts.push((hash, UserFacts::of(mapped)));
-                id
-            }
-        };
+    fn plan_row(&mut self, scratch: &mut Vec<u8>, mapped: &MappedRecord) -> PlanRow {
+        let (hash, event_bytes, fingerprint) = sent_hashes_with(mapped, scratch);
+        let facts = self
+            .facts
+            .find_or_add(hash, scratch, || UserFacts::of(mapped));
         PlanRow {
             group_key: self.group_keys.intern(&mapped.group_key),
             record_id: mapped.record_id,

@@ -52,8 +52,8 @@ impl Store {
         self.coverage
             .merge(CoverageCounts::count(rules, std::slice::from_ref(&after)));
         let file = self.metas.get(row)?.file;
-        let chunk = RowChunk::new(rules, vec![after.clone()]);
-        let (metas, plans) = self.adopt(file, &chunk);
+        let mut chunk = RowChunk::new(rules, vec![after.clone()]);
+        let (metas, plans) = self.adopt(file, &mut chunk);
         *self.metas.get_mut(row)? = *metas.first()?;
         *self.plans.get_mut(row)? = plans.into_iter().next()?;
         Some(after)

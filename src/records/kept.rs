@@ -6,13 +6,13 @@
 //! memory then holds ids and places, not events, however large the input.
 
 use std::fs::File;
-use std::hash::BuildHasher;
 use std::io::{self, Write};
 
 use uuid::Uuid;
 
 use super::Interner;
-use crate::mapping::{MappedRecord, Outcome, PlanEvent, PlanItem, UserFacts};
+use super::facts::{FactsTable, facts_text};
+use crate::mapping::{Outcome, PlanEvent, PlanItem, UserFacts};
 
 /// Events' text kept in memory before the rest goes to a temporary file.
 pub const DEFAULT_MEMORY_BUDGET: usize = 64 << 20;
@@ -44,57 +44,6 @@ pub struct KeptChunk {
     events: Vec<u8>,
     /// Where a record's facts are written to be found in `facts`.
     scratch: Vec<u8>,
-}
-
-/// Distinct user facts, each kept once with its JSON text: two facts are the same when their
-/// texts are (identities, attributes in order, device and application), so finding one again
-/// costs a hash and a comparison of bytes.
-#[derive(Debug, Default)]
-struct FactsTable {
-    facts: Vec<UserFacts>,
-    /// Each one's hash and place in `text`.
-    keys: Vec<(u64, u32, u32)>,
-    text: Vec<u8>,
-    /// Hash → the first facts with it (facts sharing a hash with others are added again).
-    ids: foldhash::HashMap<u64, u32>,
-}
-
-impl FactsTable {
-    fn text_of(&self, id: u32) -> Option<&[u8]> {
-        let &(_, start, len) = self.keys.get(id as usize)?;
-        self.text.get(start as usize..(start + len) as usize)
-    }
-
-    /// The id of the facts written as `text`, adding them (made by `facts`) when new.
-    fn find_or_add(&mut self, hash: u64, text: &[u8], facts: impl FnOnce() -> UserFacts) -> u32 {
-        if let Some(&id) = self.ids.get(&hash)
-            && self.text_of(id) == Some(text)
-        {
-            return id;
-        }
-        let id = self.facts.len() as u32;
-        let start = u32::try_from(self.text.len()).unwrap_or(u32::MAX);
-        self.text.extend_from_slice(text);
-        let len = u32::try_from(text.len()).unwrap_or(u32::MAX);
-        self.keys.push((hash, start, len));
-        self.facts.push(facts());
-        self.ids.entry(hash).or_insert(id);
-        id
-    }
-}
-
-/// A record's user facts as JSON text, into `out`, and its hash.
-fn facts_text(mapped: &MappedRecord, out: &mut Vec<u8>) -> u64 {
-    out.clear();
-    let facts = (
-        &mapped.identities,
-        &mapped.user_attributes,
-        &mapped.device_info,
-        &mapped.application_info,
-    );
-    // Serialising plain data into memory cannot fail.
-    let _ = serde_json::to_writer(&mut *out, &facts);
-    foldhash::quality::FixedState::with_seed(0).hash_one(&out[..])
 }
 
 impl KeptChunk {
@@ -184,22 +133,7 @@ impl Kept {
             events,
             ..
         } = chunk;
-        let FactsTable {
-            facts,
-            keys: facts_keys,
-            text: facts_text,
-            ..
-        } = facts;
-        let facts: Vec<u32> = facts
-            .into_iter()
-            .zip(facts_keys)
-            .map(|(facts, (hash, start, len))| {
-                let text = facts_text
-                    .get(start as usize..(start + len) as usize)
-                    .unwrap_or_default();
-                self.facts.find_or_add(hash, text, || facts)
-            })
-            .collect();
+        let facts = self.facts.adopt(facts);
         let mut keys = vec![None; group_keys.len()];
         let index = self.chunks.len() as u32;
         self.rows.reserve(rows.len());
@@ -252,7 +186,7 @@ impl Kept {
             group_key: self.group_keys.get(row.group),
             timestamp: row.timestamp,
             record_id: row.record_id,
-            facts: self.facts.facts.get(row.facts as usize)?.view(),
+            facts: self.facts.get(row.facts)?.view(),
             event: match row.len {
                 PROFILE => PlanEvent::Profile,
                 len => PlanEvent::Sized(len as usize),
@@ -379,7 +313,7 @@ mod tests {
                 }
             }
             // User 1's facts (three records, two chunks) are kept once.
-            assert_eq!(kept.facts.facts.len(), 3, "budget {budget}");
+            assert_eq!(kept.facts.len(), 3, "budget {budget}");
             let spilled = kept.spilled();
             match budget {
                 usize::MAX => assert_eq!(spilled, 0),

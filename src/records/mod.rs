@@ -10,6 +10,7 @@
 pub mod batches;
 mod chunk;
 mod coverage;
+mod facts;
 mod in_place;
 pub mod kept;
 pub mod preview;
@@ -23,16 +24,14 @@ use std::sync::{Arc, Mutex};
 use rayon::prelude::*;
 
 use crate::clevertap::{Place, RawPayload, RawRecord, ReadItem};
-use crate::mapping::{
-    Category, Engine, Outcome, PlanEvent, PlanItem, RecordStatus, Severity, UserFacts,
-};
+use crate::mapping::{Category, Engine, Outcome, PlanEvent, PlanItem, RecordStatus, Severity};
 use crate::pipeline::{self, Accounting};
 
 pub use batches::{
     BatchIndex, BatchInfo, ExportFormat, NO_BATCH, sendable, sendable_row, sendable_status,
 };
 pub use chunk::RowChunk;
-use chunk::{Block, PlanRow, RowSource, find_facts};
+use chunk::{Block, PlanRow, RowSource};
 pub use coverage::{CoverageCounts, EventCoverage};
 pub use selection::Selection;
 
@@ -201,9 +200,8 @@ pub struct Store {
     plans: Vec<Option<PlanRow>>,
     /// Batch grouping keys.
     group_keys: Interner,
-    /// Distinct user facts, and their ids by hash.
-    facts: Vec<UserFacts>,
-    facts_ids: foldhash::HashMap<u64, u32>,
+    /// Distinct user facts.
+    facts: facts::FactsTable,
     /// Each row's place and where its text is in its block.
     sources: Vec<RowSource>,
     /// The records' texts, a chunk at a time.
@@ -262,7 +260,7 @@ impl Store {
         file: u16,
         path: Arc<Path>,
         fallback: Option<Arc<str>>,
-        chunk: RowChunk,
+        mut chunk: RowChunk,
     ) {
         if chunk.is_empty() {
             // A block with no row would share its first row with the next one's.
@@ -274,7 +272,7 @@ impl Store {
         }
         self.files[slot] = Some(SourceFile { path, fallback });
         let first_row = self.metas.len();
-        let (metas, plans) = self.adopt(file, &chunk);
+        let (metas, plans) = self.adopt(file, &mut chunk);
         self.metas.extend(metas);
         self.plans.extend(plans);
         self.sources.extend_from_slice(&chunk.sources);
@@ -312,7 +310,7 @@ impl Store {
 
     /// A chunk's index rows and plan rows in the store's terms: its names and identities
     /// interned in the store's strings, its facts and group keys found or added.
-    fn adopt(&mut self, file: u16, chunk: &RowChunk) -> (Vec<RowMeta>, Vec<Option<PlanRow>>) {
+    fn adopt(&mut self, file: u16, chunk: &mut RowChunk) -> (Vec<RowMeta>, Vec<Option<PlanRow>>) {
         let mut names = vec![None; chunk.strings.len()];
         let mut identities = vec![None; chunk.strings.len()];
         let mut metas = Vec::with_capacity(chunk.len());
@@ -336,22 +334,7 @@ impl Store {
                 ..*meta
             });
         }
-        let facts: Vec<u32> = chunk
-            .facts
-            .iter()
-            .map(|(hash, facts)| {
-                let known = |id: u32| Some(self.facts.get(id as usize)?.view());
-                match find_facts(&self.facts_ids, known, *hash, facts.view()) {
-                    Some(id) => id,
-                    None => {
-                        let id = self.facts.len() as u32;
-                        self.facts.push(facts.clone());
-                        self.facts_ids.entry(*hash).or_insert(id);
-                        id
-                    }
-                }
-            })
-            .collect();
+        let facts = self.facts.adopt(std::mem::take(&mut chunk.facts));
         let mut group_keys = vec![None; chunk.group_keys.len()];
         let plans = chunk
             .plans
@@ -490,7 +473,7 @@ impl Store {
     pub fn plan_item(&self, row: usize) -> Option<PlanItem<'_>> {
         let plan = self.plans.get(row)?.as_ref()?;
         let meta = self.metas.get(row)?;
-        let facts = self.facts.get(plan.facts as usize)?;
+        let facts = self.facts.get(plan.facts)?;
         Some(PlanItem {
             group_key: self.group_keys.get(plan.group_key),
             timestamp: (meta.time_ms != NO_TIME).then_some(meta.time_ms),
