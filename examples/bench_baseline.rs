@@ -238,8 +238,16 @@ fn main() {
         }
         if with_window {
             let (loaded, _) = timed(|| {
+                let t = Instant::now();
                 let store = window_store(&file);
+                let loaded = t.elapsed();
                 let batches = BatchIndex::build(&store, Environment::Development, now_millis());
+                if std::env::var_os("BENCH_SPLIT").is_some() {
+                    eprintln!(
+                        "window: store {loaded:?}, batches {:?}",
+                        t.elapsed() - loaded
+                    );
+                }
                 std::mem::forget(batches);
                 std::mem::forget(store);
             });

@@ -433,14 +433,15 @@ impl std::io::Write for ByteCounter {
 pub fn split_requests(batches: &[PlannedBatch]) -> Vec<std::ops::Range<usize>> {
     let mut requests = Vec::new();
     let mut splitter = RequestSplitter::default();
+    let mut start = 0;
     for (index, batch) in batches.iter().enumerate() {
         if splitter.starts_request(batch) {
-            requests.push(splitter.start..index);
-            splitter.start = index;
+            requests.push(start..index);
+            start = index;
         }
     }
-    if splitter.start < batches.len() {
-        requests.push(splitter.start..batches.len());
+    if start < batches.len() {
+        requests.push(start..batches.len());
     }
     requests
 }
