@@ -186,7 +186,8 @@ fn step_until(
     what: &str,
     done: impl Fn(&Harness<'_, App>) -> bool,
 ) {
-    let deadline = Instant::now() + Duration::from_secs(60);
+    // A guard against a hang, not a timing: a loaded machine can take a while to send.
+    let deadline = Instant::now() + Duration::from_secs(120);
     harness.step();
     while !done(harness) {
         assert!(
