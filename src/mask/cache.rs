@@ -65,6 +65,9 @@ pub(super) struct TokenCache {
     names: FastMap<Box<str>, NameClass>,
     /// Property names: whether the allowlist keeps them.
     kept: FastMap<Box<str>, bool>,
+    /// Property names: whether the allowlist keeps them, and their class (one look-up for
+    /// both).
+    properties: FastMap<Box<str>, (bool, NameClass)>,
     /// A buffer for attribute keys.
     pub(super) key: Vec<u8>,
 }
@@ -128,6 +131,7 @@ impl TokenCache {
             self.numbers.iter_mut().for_each(HashMap::clear);
             self.names.clear();
             self.kept.clear();
+            self.properties.clear();
             self.owner = masker;
         }
     }
@@ -170,6 +174,27 @@ impl TokenCache {
         let kept = find(name, &mut self.key);
         self.kept.insert(name.into(), kept);
         kept
+    }
+
+    /// Whether the allowlist keeps a property named `name`, and its name's class, found by
+    /// `find` the first time.
+    pub(super) fn property(
+        &mut self,
+        name: &str,
+        find: impl FnOnce(&str, &mut Vec<u8>) -> (bool, NameClass),
+    ) -> (bool, NameClass) {
+        if name.len() > CACHED_TEXT_BYTES {
+            return find(name, &mut self.key);
+        }
+        if let Some(found) = self.properties.get(name) {
+            return *found;
+        }
+        if self.properties.len() >= CACHED_ENTRIES {
+            self.properties.clear();
+        }
+        let found = find(name, &mut self.key);
+        self.properties.insert(name.into(), found);
+        found
     }
 
     /// Writes the token of a text in a field of `class` with `write`, made by `make` (cached
