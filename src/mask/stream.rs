@@ -71,58 +71,56 @@ pub(super) fn write(
     }
 }
 
-/// The allowlist's paths that continue at one place of the record (a few at most).
+/// The allowlist's paths that continue at one place of the record (a few at most, in the
+/// first slots).
 #[derive(Clone, Copy)]
 struct Nodes<'a> {
     nodes: [Option<&'a FieldNode>; Nodes::MAX],
-    len: usize,
 }
 
 impl<'a> Nodes<'a> {
-    /// More paths at once than this (many overlapping prefixes) take the parsed path.
-    const MAX: usize = 4;
+    /// More paths at once than this (overlapping prefixes) take the parsed path.
+    const MAX: usize = 3;
 
     const NONE: Nodes<'static> = Nodes {
         nodes: [None; Nodes::MAX],
-        len: 0,
     };
 
-    fn one(node: &'a FieldNode) -> Nodes<'a> {
-        let mut nodes = Nodes::NONE;
-        nodes.nodes[0] = Some(node);
-        nodes.len = 1;
-        nodes
+    /// The paths below these for a member named `key`, as `FieldNode::children` finds them;
+    /// `None` when there are more than [`Nodes::MAX`].
+    #[inline]
+    fn below(&self, key: &str) -> Option<Nodes<'a>> {
+        match self.nodes[0] {
+            None => Some(Nodes::NONE),
+            Some(_) => self.below_some(key),
+        }
     }
 
-    /// The paths below these for a member named `key`, as `FieldNode::children` finds them.
-    fn below(&self, key: &str) -> Pass<Nodes<'a>> {
+    fn below_some(&self, key: &str) -> Option<Nodes<'a>> {
         let mut below = Nodes::NONE;
-        for node in self.nodes[..self.len].iter().flatten() {
+        let mut len = 0;
+        let mut push = |node| {
+            *below.nodes.get_mut(len)? = Some(node);
+            len += 1;
+            Some(())
+        };
+        for node in self.nodes.iter().flatten() {
             if let Some(child) = node.exact.get(key) {
-                below.push(child)?;
+                push(child)?;
             }
             for (prefix, child) in &node.prefixes {
                 if key.starts_with(prefix.as_str()) {
-                    below.push(child)?;
+                    push(child)?;
                 }
             }
         }
-        Ok(below)
-    }
-
-    fn push(&mut self, node: &'a FieldNode) -> Pass<()> {
-        let slot = self.nodes.get_mut(self.len).ok_or(Fallback)?;
-        *slot = Some(node);
-        self.len += 1;
-        Ok(())
+        Some(below)
     }
 
     /// Whether one of the paths ends here: what is under it is kept.
+    #[inline]
     fn keep(&self) -> bool {
-        self.nodes[..self.len]
-            .iter()
-            .flatten()
-            .any(|node| node.keep)
+        self.nodes.iter().flatten().any(|node| node.keep)
     }
 }
 
@@ -141,6 +139,7 @@ struct Stream<'a, 'c> {
 }
 
 impl<'a> Stream<'a, '_> {
+    #[inline]
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.at).copied()
     }
@@ -162,6 +161,7 @@ impl<'a> Stream<'a, '_> {
     }
 
     /// Skips JSON's white space (which is left out of what is written).
+    #[inline]
     fn space(&mut self) {
         if let Some(b' ' | b'\n' | b'\r' | b'\t') = self.peek() {
             self.flush(self.at);
@@ -172,6 +172,7 @@ impl<'a> Stream<'a, '_> {
         }
     }
 
+    #[inline]
     fn expect(&mut self, byte: u8) -> Pass<()> {
         match self.peek() == Some(byte) {
             true => {
@@ -251,9 +252,10 @@ impl<'a> Stream<'a, '_> {
     /// The record's members: as [`Masker::write_record`].
     fn record(&mut self) -> Pass<()> {
         let masker = self.masker;
-        let root = Nodes::one(&masker.fields);
+        let mut root = Nodes::NONE;
+        root.nodes[0] = Some(&masker.fields);
         self.members(|pass, key| {
-            let below = root.below(key)?;
+            let below = root.below(key).ok_or(Fallback)?;
             if below.keep() {
                 pass.kept(key)
             } else if pass.peek() == Some(b'{') && PROPERTY_CONTAINERS.contains(&key) {
@@ -268,7 +270,7 @@ impl<'a> Stream<'a, '_> {
     fn properties(&mut self, nodes: Nodes<'a>) -> Pass<()> {
         let masker = self.masker;
         self.members(|pass, name| {
-            let below = nodes.below(name)?;
+            let below = nodes.below(name).ok_or(Fallback)?;
             let (kept, class) = pass.cache.property(name, |name, key| {
                 (masker.keeps_property(name, key), masker.name_class(name))
             });
@@ -303,7 +305,7 @@ impl<'a> Stream<'a, '_> {
         let start = self.at;
         match self.peek() {
             Some(b'{') => self.members(|pass, key| {
-                let below = nodes.below(key)?;
+                let below = nodes.below(key).ok_or(Fallback)?;
                 match below.keep() {
                     true => pass.kept(key),
                     false => pass.masked(key, None, below),
@@ -443,13 +445,9 @@ impl<'a> Stream<'a, '_> {
     }
 
     /// The end of a run of a string's plain text from `start`.
+    #[inline]
     fn plain(&self, start: usize) -> usize {
-        let rest = self.bytes.get(start..).unwrap_or_default();
-        start
-            + rest
-                .iter()
-                .position(|&byte| STRING_END[usize::from(byte)])
-                .unwrap_or(rest.len())
+        start + plain_len(self.bytes.get(start..).unwrap_or_default())
     }
 
     /// A string's text (its opening quote next): borrowed from the record when it has no
@@ -517,9 +515,40 @@ impl<'a> Stream<'a, '_> {
     }
 }
 
+/// How many bytes from the start of `bytes` need no escape in a JSON string: eight bytes at
+/// a time, then byte by byte.
+#[inline]
+fn plain_len(bytes: &[u8]) -> usize {
+    const ONES: u64 = u64::from_le_bytes([1; 8]);
+    const HIGH: u64 = ONES << 7;
+    // The lowest byte flagged is exactly the first byte equal to `byte` (or below 0x20).
+    let equal = |word: u64, byte: u8| {
+        let x = word ^ (ONES * u64::from(byte));
+        x.wrapping_sub(ONES) & !x & HIGH
+    };
+    let mut at = 0;
+    while let Some(chunk) = bytes.get(at..at + 8) {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        let word = u64::from_le_bytes(word);
+        let flags = equal(word, b'"')
+            | equal(word, b'\\')
+            | (word.wrapping_sub(ONES * 0x20) & !word & HIGH);
+        if flags != 0 {
+            return at + (flags.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    let rest = bytes.get(at..).unwrap_or_default();
+    at + rest
+        .iter()
+        .position(|&byte| STRING_END[usize::from(byte)])
+        .unwrap_or(rest.len())
+}
+
 /// Writes text as a JSON string, escaped as the parsed path writes it.
 fn put_text(out: &mut Vec<u8>, text: &str) {
-    match text.bytes().any(|byte| STRING_END[usize::from(byte)]) {
+    match plain_len(text.as_bytes()) < text.len() {
         true => write_json(out, text),
         false => {
             out.push(b'"');

@@ -331,3 +331,61 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn tokens_from_the_thread_cache_are_the_tokens_made_afresh() {
+    // More values than the cache has slots, twice over: hits, misses and slots taken over all
+    // give the token a fresh cache gives.
+    let masker = masker();
+    let mut cache = TokenCache::default();
+    let records: Vec<String> = (0..3000)
+        .map(|n| {
+            format!(
+                r#"{{"profile":{{"identity":"u{n}","phone":{}}},"eventProps":{{"Plan":"{}","n":{}}}}}"#,
+                910_000_000_000_u64 + n % 700,
+                ["Mobile", "Web", "true", " ", "a@b.co"][n as usize % 5],
+                n % 37
+            )
+        })
+        .collect();
+    for _ in 0..2 {
+        for text in &records {
+            let mut out = Vec::new();
+            write(&masker, text.as_bytes(), &mut cache, &mut out).unwrap();
+            assert_eq!(
+                show(&out),
+                show(&streamed(&masker, text).unwrap()),
+                "{text}"
+            );
+        }
+    }
+}
+
+#[test]
+fn flags_and_blanks_are_kept_whatever_their_spelling() {
+    use super::super::token::kept_as_is;
+    for kept in [
+        "",
+        " ",
+        "true",
+        " TRUE ",
+        "Yes",
+        "no\u{a0}",
+        "\u{3000}0",
+        "1",
+        "False",
+    ] {
+        assert!(kept_as_is(kept), "{kept:?}");
+    }
+    for masked in [
+        "Mobile",
+        "truex",
+        "yes no",
+        "10",
+        "falsey",
+        "t",
+        "\u{a0}Mobile1",
+    ] {
+        assert!(!kept_as_is(masked), "{masked:?}");
+    }
+}
