@@ -414,27 +414,29 @@ pub fn map_item(engine: &Engine, item: ReadItem, fallback: Option<&str>) -> Outc
     match item {
         ReadItem::Record(raw) => {
             let RawPayload::Json(text) = &raw.payload;
-            match clevertap::parse_text(&raw.place, text) {
-                Ok(value) => match &engine.options().mask {
-                    Some(masker) => {
-                        // The masked record's own text: its id, and what is kept of it, are
-                        // the masked record's.
-                        let (masked, value) = masker.record(&raw.place, &value);
+            if let Some(masker) = &engine.options().mask {
+                // The masked record's own text: its id, and what is kept of it, are the masked
+                // record's. The record's text is masked as it is read (not parsed twice).
+                return match masker.record_text(&raw.place, text) {
+                    Ok((masked, value)) => {
                         let mut outcome = engine.map_text(raw.place, &masked, value, fallback);
                         if engine.options().keep_source {
                             outcome.source = Some(Arc::from(masked));
                         }
                         outcome
                     }
-                    None => {
-                        let mut outcome = engine.map_text(raw.place, text, value, fallback);
-                        if engine.options().keep_source {
-                            let RawPayload::Json(text) = raw.payload;
-                            outcome.source = Some(Arc::from(text));
-                        }
-                        outcome
+                    Err(message) => unreadable(engine, raw.place, message),
+                };
+            }
+            match clevertap::parse_text(&raw.place, text) {
+                Ok(value) => {
+                    let mut outcome = engine.map_text(raw.place, text, value, fallback);
+                    if engine.options().keep_source {
+                        let RawPayload::Json(text) = raw.payload;
+                        outcome.source = Some(Arc::from(text));
                     }
-                },
+                    outcome
+                }
                 Err(message) => unreadable(engine, raw.place, message),
             }
         }

@@ -5,6 +5,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::Kind;
@@ -16,6 +17,8 @@ pub(super) type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 /// then starts again.
 const CACHED_TEXT_BYTES: usize = 64;
 const CACHED_ENTRIES: usize = 4096;
+/// Slots of a token cache (a power of two).
+const TOKEN_SLOTS: usize = 1024;
 
 /// What a field's name says of the kind of its values: the part of [`Kind`] that does not
 /// depend on the value.
@@ -30,8 +33,6 @@ pub(super) enum NameClass {
     Id,
     Text,
 }
-
-const CLASSES: usize = 8;
 
 impl NameClass {
     /// The kind of `text` in a field of this class: a latitude or longitude by the name, else an
@@ -57,14 +58,17 @@ impl NameClass {
 pub(super) struct TokenCache {
     /// The masker the entries were made by (see [`next_masker_id`]).
     owner: u64,
-    /// Tokens of texts, per name class.
-    texts: [FastMap<Box<str>, Box<str>>; CLASSES],
-    /// Tokens of numbers (as written), per name class.
-    numbers: [FastMap<Box<str>, Box<str>>; CLASSES],
+    /// Tokens of texts.
+    texts: Slots,
+    /// Tokens of numbers (as written).
+    numbers: Slots,
     /// Field names' classes.
     names: FastMap<Box<str>, NameClass>,
     /// Property names: whether the allowlist keeps them.
     kept: FastMap<Box<str>, bool>,
+    /// Property names: whether the allowlist keeps them, and their class (one look-up for
+    /// both).
+    properties: FastMap<Box<str>, (bool, NameClass)>,
     /// A buffer for attribute keys.
     pub(super) key: Vec<u8>,
 }
@@ -81,53 +85,67 @@ pub(super) fn next_masker_id() -> u64 {
     NEXT_ID.fetch_add(1, Ordering::Relaxed)
 }
 
-/// Writes `map`'s entry for `key` with `write`, made by `make` first when missing (a hit
-/// hashes the key once and allocates nothing).
-/// Writes the token of `text` with `write`, made by `make`: from `map` when the text is short
-/// (kept there once made), else made each time.
-fn write_token(
-    map: &mut FastMap<Box<str>, Box<str>>,
-    text: &str,
-    make: impl FnOnce(&str) -> String,
-    write: impl FnOnce(&str),
-) {
-    if text.len() > CACHED_TEXT_BYTES {
-        return write(&make(text));
-    }
-    write_cached(
-        map,
-        text,
-        |text| make(text).into_boxed_str(),
-        |token| write(token),
-    );
+/// Tokens of short texts by name class, direct-mapped: each (class, text) has one slot, found
+/// by its hash, which a later text may take over. A hit compares one key; a miss (most values
+/// that identify someone are seen once) reuses the slot instead of growing and clearing a map.
+#[derive(Default)]
+struct Slots {
+    hasher: foldhash::fast::RandomState,
+    slots: Vec<Slot>,
 }
 
-fn write_cached<V>(
-    map: &mut FastMap<Box<str>, V>,
-    key: &str,
-    make: impl FnOnce(&str) -> V,
-    write: impl FnOnce(&V),
-) {
-    if let Some(value) = map.get(key) {
-        write(value);
-        return;
+#[derive(Default)]
+struct Slot {
+    class: Option<NameClass>,
+    text: String,
+    token: String,
+}
+
+impl Slots {
+    /// Writes the token of `text` in a field of `class` with `write`, made by `make`: from its
+    /// slot when the text is short (kept there once made), else made each time.
+    fn write(
+        &mut self,
+        class: NameClass,
+        text: &str,
+        make: impl FnOnce(&str) -> String,
+        write: impl FnOnce(&str),
+    ) {
+        if text.len() > CACHED_TEXT_BYTES {
+            return write(&make(text));
+        }
+        if self.slots.is_empty() {
+            self.slots.resize_with(TOKEN_SLOTS, Slot::default);
+        }
+        let index = self.hasher.hash_one((class as u8, text)) as usize % TOKEN_SLOTS;
+        let Some(slot) = self.slots.get_mut(index) else {
+            return write(&make(text));
+        };
+        if slot.class == Some(class) && slot.text == text {
+            return write(&slot.token);
+        }
+        let token = make(text);
+        write(&token);
+        slot.class = Some(class);
+        slot.text.clear();
+        slot.text.push_str(text);
+        slot.token = token;
     }
-    if map.len() >= CACHED_ENTRIES {
-        map.clear();
+
+    fn clear(&mut self) {
+        self.slots.clear();
     }
-    let value = make(key);
-    write(&value);
-    map.insert(key.into(), value);
 }
 
 impl TokenCache {
     /// Empties the cache when it was filled by another masker.
     pub(super) fn claim(&mut self, masker: u64) {
         if self.owner != masker {
-            self.texts.iter_mut().for_each(HashMap::clear);
-            self.numbers.iter_mut().for_each(HashMap::clear);
+            self.texts.clear();
+            self.numbers.clear();
             self.names.clear();
             self.kept.clear();
+            self.properties.clear();
             self.owner = masker;
         }
     }
@@ -172,6 +190,27 @@ impl TokenCache {
         kept
     }
 
+    /// Whether the allowlist keeps a property named `name`, and its name's class, found by
+    /// `find` the first time.
+    pub(super) fn property(
+        &mut self,
+        name: &str,
+        find: impl FnOnce(&str, &mut Vec<u8>) -> (bool, NameClass),
+    ) -> (bool, NameClass) {
+        if name.len() > CACHED_TEXT_BYTES {
+            return find(name, &mut self.key);
+        }
+        if let Some(found) = self.properties.get(name) {
+            return *found;
+        }
+        if self.properties.len() >= CACHED_ENTRIES {
+            self.properties.clear();
+        }
+        let found = find(name, &mut self.key);
+        self.properties.insert(name.into(), found);
+        found
+    }
+
     /// Writes the token of a text in a field of `class` with `write`, made by `make` (cached
     /// when the text is short).
     pub(super) fn write_text(
@@ -181,7 +220,7 @@ impl TokenCache {
         make: impl FnOnce(&str) -> String,
         write: impl FnOnce(&str),
     ) {
-        write_token(&mut self.texts[class as usize], text, make, write);
+        self.texts.write(class, text, make, write);
     }
 
     /// Writes the token of a number's text in a field of `class`, as [`Self::write_text`].
@@ -192,6 +231,6 @@ impl TokenCache {
         make: impl FnOnce(&str) -> String,
         write: impl FnOnce(&str),
     ) {
-        write_token(&mut self.numbers[class as usize], text, make, write);
+        self.numbers.write(class, text, make, write);
     }
 }

@@ -12,6 +12,7 @@
 
 mod cache;
 mod salt;
+mod stream;
 mod token;
 
 use hmac::{Hmac, Mac};
@@ -201,17 +202,34 @@ impl Masker {
     pub fn record(&self, place: &crate::clevertap::Place, record: &Json) -> (Vec<u8>, Json) {
         let mut text = Vec::with_capacity(1024);
         self.write_record(record, &mut text);
-        // The text was written here from a record that passed the reader's checks (valid UTF-8,
-        // not too deep; masking keeps the depth), so only the parse itself is left to do, with
-        // the reader's options. Text written from a parsed record parses; should it not, an
-        // empty object is mapped (and held) rather than the record in clear.
         let _ = place;
-        let mut parser = sonic_rs::Deserializer::from_slice(&text).use_rawnumber();
-        let value = parser
-            .deserialize::<Json>()
-            .and_then(|value| parser.end().map(|()| value))
-            .unwrap_or_else(|_| Json::new());
-        (text, value)
+        parsed(text)
+    }
+
+    /// A source record's text (read at `place`) masked, as its JSON text and parsed: what
+    /// [`Masker::record`] gives for the parsed record, without parsing the record first when
+    /// its text allows (see `stream`). An unreadable record gives the reader's message, as
+    /// [`crate::clevertap::parse_text`] words it.
+    pub fn record_text(
+        &self,
+        place: &crate::clevertap::Place,
+        text: &[u8],
+    ) -> Result<(Vec<u8>, Json), String> {
+        let mut masked = Vec::with_capacity(text.len() + text.len() / 4);
+        let streamed = TOKENS.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut cache) => {
+                cache.claim(self.id);
+                stream::write(self, text, &mut cache, &mut masked)
+            }
+            Err(_) => stream::write(self, text, &mut TokenCache::default(), &mut masked),
+        });
+        match streamed {
+            Ok(()) => Ok(parsed(masked)),
+            Err(stream::Fallback) => {
+                let record = crate::clevertap::parse_text(place, text)?;
+                Ok(self.record(place, &record))
+            }
+        }
     }
 
     /// The pseudonym of one text value as a field named `field` would show it: for callers that
@@ -279,17 +297,21 @@ impl Masker {
     }
 
     fn property_kept(&self, name: &str, cache: &mut TokenCache) -> bool {
-        cache.property_kept(name, |name, key| {
-            crate::mapping::attribute_key_into(name, key);
-            let Ok(key) = std::str::from_utf8(key) else {
-                return false;
-            };
-            self.properties.contains_key(key)
-                || self
-                    .property_prefixes
-                    .iter()
-                    .any(|prefix| key.starts_with(prefix.as_str()))
-        })
+        cache.property_kept(name, |name, key| self.keeps_property(name, key))
+    }
+
+    /// Whether the allowlist keeps a property named `name` (`key` is a buffer for its
+    /// attribute key).
+    fn keeps_property(&self, name: &str, key: &mut Vec<u8>) -> bool {
+        crate::mapping::attribute_key_into(name, key);
+        let Ok(key) = std::str::from_utf8(key) else {
+            return false;
+        };
+        self.properties.contains_key(key)
+            || self
+                .property_prefixes
+                .iter()
+                .any(|prefix| key.starts_with(prefix.as_str()))
     }
 
     /// Writes one value (and what is under it) of a member named `name` masked; `nodes` are
@@ -448,6 +470,19 @@ impl Masker {
         };
         token::position(text, bound, &digest).unwrap_or_else(|| token::number(text, &digest))
     }
+}
+
+/// Masked text with its parsed value. The text was written from a record that passed the
+/// reader's checks (valid UTF-8, not too deep; masking keeps the depth), so only the parse itself
+/// is left to do, with the reader's options. Text written from a parsed record parses; should it
+/// not, an empty object is mapped (and held) rather than the record in clear.
+fn parsed(text: Vec<u8>) -> (Vec<u8>, Json) {
+    let mut parser = sonic_rs::Deserializer::from_slice(&text).use_rawnumber();
+    let value = parser
+        .deserialize::<Json>()
+        .and_then(|value| parser.end().map(|()| value))
+        .unwrap_or_else(|_| Json::new());
+    (text, value)
 }
 
 /// Writes a value as compact JSON (a kept subtree keeps its order and repeated keys).

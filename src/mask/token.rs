@@ -27,6 +27,15 @@ pub(super) fn email(digest: &[u8; 32]) -> String {
 /// Text that identifies no one and that the mapping reads by value: blank, or a boolean's
 /// spelling (opt-in flags written as `"true"`).
 pub(super) fn kept_as_is(text: &str) -> bool {
+    // The longest flag has five letters: longer text that starts and ends with a letter or
+    // digit (most values) is no flag, without trimming it.
+    let bytes = text.as_bytes();
+    if bytes.len() > 5
+        && bytes.first().is_some_and(u8::is_ascii_alphanumeric)
+        && bytes.last().is_some_and(u8::is_ascii_alphanumeric)
+    {
+        return false;
+    }
     let text = text.trim();
     text.is_empty()
         || ["true", "false", "yes", "no", "1", "0"]
@@ -123,6 +132,10 @@ pub(super) fn each_entry(text: &str, mut mask: impl FnMut(&str) -> String) -> St
 /// so the masked record still meets the same limit check.
 pub(super) fn padded(mut masked: String, original: &str) -> String {
     let limit = crate::mparticle::limits::MAX_ATTRIBUTE_VALUE_CHARS;
+    // No more characters than bytes: short text is not counted.
+    if original.len() <= limit {
+        return masked;
+    }
     let length = original.chars().count();
     if length > limit {
         let have = masked.chars().count();
