@@ -127,20 +127,27 @@ fn preview(store: &Store) -> usize {
 }
 
 /// Runs the feedlens binary with `args`, its output to /dev/null; its peak resident memory in
-/// bytes, as the system counted it for that process alone.
+/// bytes, read from the process itself while it runs (the system's count of a child's peak,
+/// as `wait4` gives it, starts from this process's size when it was started).
 fn run_binary(bin: &Path, args: &[&str]) -> Option<u64> {
-    let child = std::process::Command::new(bin)
+    let mut child = std::process::Command::new(bin)
         .args(args)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
         .ok()?;
-    let pid = libc::pid_t::try_from(child.id()).ok()?;
-    let mut status = 0;
-    // SAFETY: `rusage` is plain data the call fills in; `pid` is our own child, waited once.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    (waited == pid).then(|| u64::try_from(usage.ru_maxrss).unwrap_or(0) * 1024)
+    let status = format!("/proc/{}/status", child.id());
+    let mut peak = None;
+    while child.try_wait().ok()?.is_none() {
+        let high_water = std::fs::read_to_string(&status).ok().and_then(|text| {
+            let line = text.lines().find(|line| line.starts_with("VmHWM:"))?;
+            let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+            Some(kb * 1024)
+        });
+        peak = peak.max(high_water);
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    peak
 }
 
 fn now_millis() -> i64 {
