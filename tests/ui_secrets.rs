@@ -292,6 +292,8 @@ fn the_secret_stays_out_of_the_window_its_settings_and_files() {
     });
     assert!(shows(&harness, &feed.url()), "{}", painted_text(&harness));
     assert_window_hides_secrets(&harness, "planned", WRONG_SECRET.len());
+    // The plan's summary is laid out first: a click is aimed where the button is drawn.
+    harness.run();
     harness.get_by_label("Send").click();
     step_until(&mut harness, "the refused send", |h| {
         shows(h, "finished: 0 of")
@@ -306,6 +308,7 @@ fn the_secret_stays_out_of_the_window_its_settings_and_files() {
     step_until(&mut harness, "planning again", |h| {
         h.query_by_label("Send").is_some() && !shows(h, "planning…")
     });
+    harness.run();
     harness.get_by_label("Send").click();
     step_until(&mut harness, "the accepted send", |h| {
         shows(h, "finished: 3 of 3 batches accepted")
