@@ -101,6 +101,8 @@ fn a_given_up_send_says_why_and_resend_failed_sends_exactly_those_batches() {
     step_until(&mut harness, "planning", |h| {
         h.query_by_label_contains("records from 1 files").is_some()
     });
+    // The plan's summary is laid out first: a click is aimed where the button is drawn.
+    harness.run();
     assert!(
         harness
             .get_by_label("Resend failed")
@@ -130,6 +132,7 @@ fn a_given_up_send_says_why_and_resend_failed_sends_exactly_those_batches() {
     })
     .unwrap();
     let resend = format!("Resend failed ({RECORDS} batches)");
+    harness.run();
     assert!(!harness.get_by_label(&resend).accesskit_node().is_disabled());
     harness.get_by_label(&resend).click();
     step_until(&mut harness, "the resend", |h| {
