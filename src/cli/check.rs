@@ -1,12 +1,11 @@
 //! `feedlens check`: the accounting, counts per category and event, and the findings.
 
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use super::check_output::{CheckChunk, CheckOutput, FindingFilter};
 use super::input::{InputArgs, exit_code, read_setup, report_failures, run_with_progress};
 use super::{CliError, finish};
-use crate::mapping::{Engine, MapOptions, Outcome, Severity};
+use crate::mapping::{Outcome, Severity};
 use crate::mparticle::Environment;
 use crate::pipeline::Accounting;
 
@@ -70,14 +69,7 @@ fn run_check(args: &CheckArgs) -> Result<ExitCode, CliError> {
         chunk_warnings,
     } = read_setup(&args.input, Environment::Development)?;
     let engine = super::masked_engine(engine, &args.mask).map_err(CliError::Mask)?;
-    // `check` reports findings and counts, never an id: the records' digests are not taken.
-    let engine = Engine::new(
-        Arc::new(engine.rules().clone()),
-        MapOptions {
-            ids: false,
-            ..engine.options().clone()
-        },
-    );
+    let engine = super::input::without_ids(engine);
     let filter = args.filter();
     let mut accounting = Accounting::default();
     let stdout = std::io::BufWriter::new(std::io::stdout().lock());

@@ -71,6 +71,18 @@ pub fn input_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
     Ok(inputs(paths)?.0)
 }
 
+/// `engine` for a command that prints findings and counts and never an id (`check`,
+/// `report`): the records' texts are not digested into ids, a tenth of the mapping's time.
+pub fn without_ids(engine: Engine) -> Engine {
+    Engine::new(
+        Arc::new(engine.rules().clone()),
+        MapOptions {
+            ids: false,
+            ..engine.options().clone()
+        },
+    )
+}
+
 /// [`input_files`], with the warnings about export runs it wrote on stderr (for `check
 /// --json`, which lists them too).
 pub(crate) fn inputs(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<String>), CliError> {

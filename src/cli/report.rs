@@ -33,6 +33,7 @@ pub fn report(args: &ReportArgs) -> ExitCode {
 fn run_report(args: &ReportArgs) -> Result<ExitCode, super::CliError> {
     let setup = read_setup(&args.input, Environment::Development)?;
     let engine = masked_engine(setup.engine, &args.mask).map_err(super::CliError::Mask)?;
+    let engine = super::input::without_ids(engine);
     let (files, edits) = (setup.files, setup.edits);
     let journal = match &args.journal {
         Some(path) => Some(summarize_journal(
