@@ -156,18 +156,7 @@ impl TokenCache {
         name: &str,
         make: impl FnOnce(&str) -> NameClass,
     ) -> NameClass {
-        if name.len() > CACHED_TEXT_BYTES {
-            return make(name);
-        }
-        if let Some(class) = self.names.get(name) {
-            return *class;
-        }
-        if self.names.len() >= CACHED_ENTRIES {
-            self.names.clear();
-        }
-        let class = make(name);
-        self.names.insert(name.into(), class);
-        class
+        cached(&mut self.names, name, make)
     }
 
     /// Whether the allowlist keeps a property named `name`, found by `find` the first time.
@@ -176,18 +165,8 @@ impl TokenCache {
         name: &str,
         find: impl FnOnce(&str, &mut Vec<u8>) -> bool,
     ) -> bool {
-        if name.len() > CACHED_TEXT_BYTES {
-            return find(name, &mut self.key);
-        }
-        if let Some(kept) = self.kept.get(name) {
-            return *kept;
-        }
-        if self.kept.len() >= CACHED_ENTRIES {
-            self.kept.clear();
-        }
-        let kept = find(name, &mut self.key);
-        self.kept.insert(name.into(), kept);
-        kept
+        let key = &mut self.key;
+        cached(&mut self.kept, name, |name| find(name, key))
     }
 
     /// Whether the allowlist keeps a property named `name`, and its name's class, found by
@@ -197,18 +176,8 @@ impl TokenCache {
         name: &str,
         find: impl FnOnce(&str, &mut Vec<u8>) -> (bool, NameClass),
     ) -> (bool, NameClass) {
-        if name.len() > CACHED_TEXT_BYTES {
-            return find(name, &mut self.key);
-        }
-        if let Some(found) = self.properties.get(name) {
-            return *found;
-        }
-        if self.properties.len() >= CACHED_ENTRIES {
-            self.properties.clear();
-        }
-        let found = find(name, &mut self.key);
-        self.properties.insert(name.into(), found);
-        found
+        let key = &mut self.key;
+        cached(&mut self.properties, name, |name| find(name, key))
     }
 
     /// Writes the token of a text in a field of `class` with `write`, made by `make` (cached
@@ -233,4 +202,21 @@ impl TokenCache {
     ) {
         self.numbers.write(class, text, make, write);
     }
+}
+
+/// What `map` holds for a short `name`, made by `make` the first time (a full map is emptied;
+/// long names are not kept).
+fn cached<V: Copy>(map: &mut FastMap<Box<str>, V>, name: &str, make: impl FnOnce(&str) -> V) -> V {
+    if name.len() > CACHED_TEXT_BYTES {
+        return make(name);
+    }
+    if let Some(value) = map.get(name) {
+        return *value;
+    }
+    if map.len() >= CACHED_ENTRIES {
+        map.clear();
+    }
+    let value = make(name);
+    map.insert(name.into(), value);
+    value
 }

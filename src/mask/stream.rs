@@ -173,59 +173,48 @@ impl<'a> Stream<'a, '_> {
 
     /// Reads the members of an object (its `{` next), calling `member` with each key.
     fn members(&mut self, mut member: impl FnMut(&mut Self, &str) -> Pass<()>) -> Pass<()> {
-        self.expect(b'{')?;
-        self.depth += 1;
-        if self.depth > MAX_DEPTH {
-            return Err(Fallback);
-        }
-        self.space();
-        if self.peek() == Some(b'}') {
-            self.at += 1;
-        } else {
-            loop {
-                self.space();
-                let start = self.at;
-                let key = self.string()?;
-                if let Cow::Owned(key) = &key {
-                    self.replace(start, |out| write_json(out, key.as_str()));
-                }
-                self.space();
-                self.expect(b':')?;
-                self.space();
-                member(self, &key)?;
-                self.space();
-                match self.peek() {
-                    Some(b',') => self.at += 1,
-                    Some(b'}') => {
-                        self.at += 1;
-                        break;
-                    }
-                    _ => return Err(Fallback),
-                }
+        self.sequence(b'{', b'}', |pass| {
+            let start = pass.at;
+            let key = pass.string()?;
+            if let Cow::Owned(key) = &key {
+                pass.replace(start, |out| write_json(out, key.as_str()));
             }
-        }
-        self.depth -= 1;
-        Ok(())
+            pass.space();
+            pass.expect(b':')?;
+            pass.space();
+            member(pass, &key)
+        })
     }
 
     /// Reads the items of an array (its `[` next), calling `item` at each.
-    fn items(&mut self, mut item: impl FnMut(&mut Self) -> Pass<()>) -> Pass<()> {
-        self.expect(b'[')?;
+    fn items(&mut self, item: impl FnMut(&mut Self) -> Pass<()>) -> Pass<()> {
+        self.sequence(b'[', b']', item)
+    }
+
+    /// Reads an object's members or an array's items (`open` next, up to its `close`), each
+    /// by `each`, white space around them and the commas between.
+    fn sequence(
+        &mut self,
+        open: u8,
+        close: u8,
+        mut each: impl FnMut(&mut Self) -> Pass<()>,
+    ) -> Pass<()> {
+        self.expect(open)?;
         self.depth += 1;
         if self.depth > MAX_DEPTH {
             return Err(Fallback);
         }
         self.space();
-        if self.peek() == Some(b']') {
+        if self.peek() == Some(close) {
             self.at += 1;
         } else {
             loop {
                 self.space();
-                item(self)?;
+                each(self)?;
                 self.space();
                 match self.peek() {
                     Some(b',') => self.at += 1,
-                    Some(b']') => {
+                    Some(byte) if byte == close => {
                         self.at += 1;
                         break;
                     }
