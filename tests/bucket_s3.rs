@@ -245,13 +245,15 @@ fn diff_compares_a_prefix_with_the_same_chunks_in_a_folder() {
     {
         std::fs::write(folder.path().join(name), bytes).unwrap();
     }
-    let same = moto
-        .feedlens()
-        .arg("diff")
-        .arg(prefix_url())
-        .arg(folder.path())
-        .output()
-        .unwrap();
+    let diff = || {
+        moto.feedlens()
+            .arg("diff")
+            .arg(prefix_url())
+            .arg(folder.path())
+            .output()
+            .unwrap()
+    };
+    let same = diff();
     assert_eq!(
         same.status.code(),
         Some(0),
@@ -268,13 +270,7 @@ fn diff_compares_a_prefix_with_the_same_chunks_in_a_folder() {
         gzip(format!("{}\n", first_half.join("\n")).as_bytes()),
     )
     .unwrap();
-    let differs = moto
-        .feedlens()
-        .arg("diff")
-        .arg(prefix_url())
-        .arg(folder.path())
-        .output()
-        .unwrap();
+    let differs = diff();
     assert_eq!(differs.status.code(), Some(1), "{}", text(&differs.stderr));
 }
 
