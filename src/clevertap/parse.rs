@@ -23,23 +23,28 @@ pub fn parse_record(place: &Place, text: &[u8]) -> Result<Json, String> {
     // Invalid UTF-8 is the more basic problem, checked first so that the message says where it
     // is in the file. The check runs on every record: in vector code, with the standard one
     // (which says where) only for text that fails it.
-    if simdutf8::basic::from_utf8(text).is_err()
-        && let Err(utf8) = std::str::from_utf8(text)
-    {
-        let at = utf8.valid_up_to();
-        let (line, column) = position_of(place, text, at);
-        let byte = text.get(at).copied().unwrap_or_default();
-        return Err(format!(
-            "line {line}, column {column}: the text is not valid UTF-8 (byte 0x{byte:02x}); CleverTap exports are UTF-8: convert the file to UTF-8, or fix or remove the record"
-        ));
-    }
-    if let Some(at) = too_deep(text) {
-        let (line, column) = position_of(place, text, at);
+    // The checked text is given to the parser as a `str`, so that it does not check it again.
+    let text = match simdutf8::basic::from_utf8(text) {
+        Ok(checked) => checked,
+        Err(_) => match std::str::from_utf8(text) {
+            Ok(checked) => checked,
+            Err(utf8) => {
+                let at = utf8.valid_up_to();
+                let (line, column) = position_of(place, text, at);
+                let byte = text.get(at).copied().unwrap_or_default();
+                return Err(format!(
+                    "line {line}, column {column}: the text is not valid UTF-8 (byte 0x{byte:02x}); CleverTap exports are UTF-8: convert the file to UTF-8, or fix or remove the record"
+                ));
+            }
+        },
+    };
+    if let Some(at) = too_deep(text.as_bytes()) {
+        let (line, column) = position_of(place, text.as_bytes(), at);
         return Err(format!(
             "line {line}, column {column}: recursion limit exceeded: nested more than {MAX_DEPTH} levels deep, where a CleverTap record is a few levels deep; fix or remove it"
         ));
     }
-    let mut parser = sonic_rs::Deserializer::from_slice(text).use_rawnumber();
+    let mut parser = sonic_rs::Deserializer::from_str(text).use_rawnumber();
     let parsed = parser
         .deserialize::<Json>()
         .and_then(|value| parser.end().map(|()| value));
@@ -51,7 +56,7 @@ pub fn parse_record(place: &Place, text: &[u8]) -> Result<Json, String> {
             place.column,
             kind_of(&other)
         )),
-        Err(err) => Err(describe(place, text, &err)),
+        Err(err) => Err(describe(place, text.as_bytes(), &err)),
     }
 }
 
