@@ -61,12 +61,23 @@ impl NameInfo {
     }
 }
 
+/// No name (in [`Names::last`] and [`Names::next`]).
+const NONE: u32 = u32::MAX;
+
 /// One thread's cache of names for one engine.
 #[derive(Default)]
 pub(super) struct Names {
     engine: u64,
     index: HashMap<Box<str>, u32, foldhash::fast::RandomState>,
     infos: Vec<NameInfo>,
+    /// The names of `infos`, in their order.
+    names: Vec<Box<str>>,
+    /// For each name, the name asked for after it the last time (or [`NONE`]): records of one
+    /// export list their properties in much the same order, so the next name is usually
+    /// found by one comparison instead of a hash lookup.
+    next: Vec<u32>,
+    /// The name asked for last (or [`NONE`]).
+    last: u32,
     /// Event names as written, with the index of their rule (`None`: not documented).
     events: HashMap<Box<str>, Option<u32>, foldhash::fast::RandomState>,
     /// The info of a name not kept (the cache is full).
@@ -86,6 +97,9 @@ impl Names {
                 if names.engine != engine {
                     names.index.clear();
                     names.infos.clear();
+                    names.names.clear();
+                    names.next.clear();
+                    names.last = NONE;
                     names.events.clear();
                     names.engine = engine;
                 }
@@ -94,6 +108,7 @@ impl Names {
             // Only if mapping ever re-entered itself on one thread: a cache of its own.
             Err(_) => work(&mut Names {
                 engine,
+                last: NONE,
                 ..Names::default()
             }),
         })
@@ -101,19 +116,35 @@ impl Names {
 
     /// What `name` means under `rules`.
     pub(super) fn info(&mut self, rules: &Rules, name: &str) -> &NameInfo {
-        if let Some(&at) = self.index.get(name) {
-            return &self.infos[at as usize];
-        }
-        if self.infos.len() >= MAX_NAMES {
+        let last = self.last as usize;
+        let guess = self.next.get(last).copied().unwrap_or(NONE);
+        let at = if self
+            .names
+            .get(guess as usize)
+            .is_some_and(|known| **known == *name)
+        {
+            guess
+        } else if let Some(&at) = self.index.get(name) {
+            at
+        } else if self.infos.len() >= MAX_NAMES {
+            self.last = NONE;
             NameInfo::of(rules, name, &mut self.key, &mut self.spare);
             return &self.spare;
+        } else {
+            let mut info = NameInfo::default();
+            NameInfo::of(rules, name, &mut self.key, &mut info);
+            let at = self.infos.len() as u32;
+            self.infos.push(info);
+            self.names.push(name.into());
+            self.next.push(NONE);
+            self.index.insert(name.into(), at);
+            at
+        };
+        if let Some(next) = self.next.get_mut(last) {
+            *next = at;
         }
-        let mut info = NameInfo::default();
-        NameInfo::of(rules, name, &mut self.key, &mut info);
-        let at = self.infos.len();
-        self.infos.push(info);
-        self.index.insert(name.into(), at as u32);
-        &self.infos[at]
+        self.last = at;
+        &self.infos[at as usize]
     }
 
     /// The index of the documented event `name` (as written) resolves to under `rules`.
@@ -177,6 +208,13 @@ mod tests {
         for _ in 0..2 {
             for name in SPELLINGS {
                 assert_agrees(&rules, &mut names, name);
+            }
+        }
+        assert_eq!(names.infos.len(), SPELLINGS.len());
+        // Asked for in other orders, where the name that followed last time is a wrong guess.
+        for step in [SPELLINGS.len() - 1, 5, 7] {
+            for at in 0..SPELLINGS.len() {
+                assert_agrees(&rules, &mut names, SPELLINGS[at * step % SPELLINGS.len()]);
             }
         }
         assert_eq!(names.infos.len(), SPELLINGS.len());
