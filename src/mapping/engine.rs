@@ -645,7 +645,18 @@ fn report_duplicate_keys(record: &Record<'_>, work: &mut Work) {
                 None => values::duplicate_keys(object),
             };
             report(key, repeated);
-            if let Some(data) = values::get(object, "profileData").and_then(Json::as_object) {
+            // From the members gathered with the record when they are this object's.
+            let profile_data = match record.gathered(key) {
+                Some(members)
+                    if record
+                        .get(key)
+                        .is_some_and(|last| std::ptr::eq(last, value)) =>
+                {
+                    members.get("profileData")
+                }
+                _ => values::get(object, "profileData"),
+            };
+            if let Some(data) = profile_data.and_then(Json::as_object) {
                 let repeated = values::duplicate_keys(data);
                 if !repeated.is_empty() {
                     report(&format!("{key}.profileData"), repeated);

@@ -10,7 +10,7 @@ use super::engine::{Engine, TraceOp, Work};
 use super::findings::{Finding, FindingKind, Severity};
 use super::rules::{AttributeKind, MissingIdentityPolicy};
 use super::time;
-use super::values::{self, Record};
+use super::values::{self, Members, Record};
 use crate::clevertap::{Json, JsonObject};
 use crate::mparticle::{ApplicationInfo, DeviceInfo, UserIdentities};
 
@@ -83,26 +83,34 @@ impl Engine {
     }
 
     fn user_attributes(&self, record: &Record<'_>, facts: &mut UserFacts, work: &mut Work) {
-        let containers: [(&str, Option<&JsonObject>); 4] = [
+        // Each container with its members as gathered with the record, where they were: read
+        // from there rather than walking sonic-rs's nodes again.
+        let containers: [(&str, Option<&JsonObject>, Option<&Members<'_>>); 4] = [
             (
                 "profile.profileData.",
                 record
                     .lookup("profile.profileData")
                     .and_then(Json::as_object),
+                None,
             ),
-            ("profile.", record.get("profile").and_then(Json::as_object)),
+            (
+                "profile.",
+                record.get("profile").and_then(Json::as_object),
+                record.gathered("profile"),
+            ),
             (
                 "profileData.",
                 record.get("profileData").and_then(Json::as_object),
+                None,
             ),
-            ("", Some(record.object)),
+            ("", Some(record.object), Some(record.top())),
         ];
         // One pass over each container: per rule, the best (container, source rank) present.
         let rules = &self.rules().user_attributes;
         let mut found: Vec<Option<(usize, usize, &str, &Json)>> = vec![None; rules.len()];
-        for (container, (_, map)) in containers.iter().enumerate() {
+        for (container, (_, map, gathered)) in containers.iter().enumerate() {
             let Some(map) = map else { continue };
-            for (name, value) in map.iter() {
+            let mut visit = |name, value| {
                 for &(index, rank) in self.rules().user_attribute_rules(name) {
                     let better = match found[index] {
                         None => true,
@@ -112,6 +120,10 @@ impl Engine {
                         found[index] = Some((container, rank, name, value));
                     }
                 }
+            };
+            match gathered {
+                Some(members) => members.iter().for_each(|(name, value)| visit(name, value)),
+                None => map.iter().for_each(|(name, value)| visit(name, value)),
             }
         }
         facts
