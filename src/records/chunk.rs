@@ -126,40 +126,24 @@ pub(super) fn sent_hashes_with(
     scratch: &mut Vec<u8>,
 ) -> (u64, Option<u32>, u64) {
     let facts = facts_text(mapped, scratch);
-    let mut writer = CountingHashWriter {
-        hasher: foldhash::quality::FixedState::with_seed(1).build_hasher(),
-        bytes: 0,
-    };
-    writer.hasher.write_u64(facts);
+    let mut hasher = foldhash::quality::FixedState::with_seed(1).build_hasher();
+    hasher.write_u64(facts);
     let bytes = mapped.event.as_ref().map(|event| {
-        // Serialising plain data into a hasher cannot fail.
-        let _ = serde_json::to_writer(&mut writer, event);
-        u32::try_from(writer.bytes).unwrap_or(u32::MAX)
+        // The event's text after the facts', hashed in one piece, then taken off again.
+        let at = scratch.len();
+        // Serialising plain data into memory cannot fail.
+        let _ = sonic_rs::to_writer(&mut *scratch, event);
+        hasher.write(&scratch[at..]);
+        let bytes = scratch.len() - at;
+        scratch.truncate(at);
+        u32::try_from(bytes).unwrap_or(u32::MAX)
     });
-    (facts, bytes, writer.hasher.finish())
+    (facts, bytes, hasher.finish())
 }
 
 /// [`sent_hashes_with`], for one record.
 pub(super) fn sent_hashes(mapped: &MappedRecord) -> (u64, Option<u32>, u64) {
     sent_hashes_with(mapped, &mut Vec::new())
-}
-
-/// A hasher that also counts the bytes written into it.
-struct CountingHashWriter<H> {
-    hasher: H,
-    bytes: usize,
-}
-
-impl<H: Hasher> std::io::Write for CountingHashWriter<H> {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.hasher.write(bytes);
-        self.bytes += bytes.len();
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }
 
 impl RowChunk {

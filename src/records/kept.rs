@@ -63,7 +63,7 @@ impl KeptChunk {
         let len = match &mapped.event {
             Some(event) => {
                 // Serialising plain data into memory cannot fail.
-                let _ = serde_json::to_writer(&mut self.events, event);
+                let _ = sonic_rs::to_writer(&mut self.events, event);
                 u32::try_from(self.events.len() - start).unwrap_or(PROFILE - 1)
             }
             None => PROFILE,
