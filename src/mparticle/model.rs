@@ -165,3 +165,72 @@ pub struct Location {
     /// Degrees east.
     pub longitude: f64,
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn event(
+        name: Option<String>,
+        timestamp: Option<i64>,
+        location: Option<(f64, f64)>,
+        attributes: Vec<(String, String)>,
+    ) -> Event {
+        let mut custom_attributes = Attributes::new();
+        for (name, value) in &attributes {
+            custom_attributes.insert(name, value);
+        }
+        Event {
+            event_type: EventType::CustomEvent,
+            data: EventData {
+                event_name: name,
+                custom_event_type: Some("other".into()),
+                timestamp_unixtime_ms: timestamp,
+                source_message_id: "7d1c2a51-0e6f-5a7e-9a55-3f0c7c3c1d2e".into(),
+                location: location.map(|(latitude, longitude)| Location {
+                    latitude,
+                    longitude,
+                }),
+                custom_attributes,
+            },
+        }
+    }
+
+    fn float() -> impl Strategy<Value = f64> {
+        prop_oneof![
+            any::<f64>(),
+            prop::sample::select(vec![
+                0.0,
+                -0.0,
+                1e-7,
+                1e21,
+                5e-324,
+                f64::MAX,
+                f64::INFINITY,
+                f64::NAN
+            ]),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 500, ..ProptestConfig::default() })]
+
+        /// `map` and the window write events with sonic-rs and batches with serde_json: an
+        /// event's text and size must be the same either way, whatever its strings and numbers.
+        #[test]
+        fn events_serialise_the_same_with_sonic_rs_and_serde_json(
+            name in proptest::option::of(any::<String>()),
+            timestamp in proptest::option::of(any::<i64>()),
+            location in proptest::option::of((float(), float())),
+            attributes in prop::collection::vec((any::<String>(), any::<String>()), 0..6),
+        ) {
+            let event = event(name, timestamp, location, attributes);
+            let mut sonic = Vec::new();
+            prop_assert!(sonic_rs::to_writer(&mut sonic, &event).is_ok());
+            let serde = serde_json::to_vec(&event).unwrap_or_default();
+            prop_assert_eq!(String::from_utf8_lossy(&sonic), String::from_utf8_lossy(&serde));
+        }
+    }
+}
