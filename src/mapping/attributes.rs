@@ -248,7 +248,7 @@ impl Engine {
                 ),
             ));
         }
-        let Some(coercion) = values::coercion_of(value) else {
+        let Some((coercion, written)) = values::attribute_text(value) else {
             work.push(Finding::on(
                 Severity::Info,
                 FindingKind::InvalidValue,
@@ -258,7 +258,7 @@ impl Engine {
             work.trace(&field.path(), "", TraceOp::Dropped, Some("null".into()));
             return attributes.contains_key(name);
         };
-        let write = |text: &mut String| values::write_attribute_text(value, text);
+        let write = |text: &mut String| written.write(text);
         let (index, was_set) = match attributes.insert_with(name, write) {
             Ok(index) => (index, false),
             Err(index) if op == TraceOp::Copied => {

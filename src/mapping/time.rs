@@ -4,6 +4,7 @@ use super::values::{View, view};
 use crate::clevertap::Json;
 use chrono::{NaiveDate, NaiveDateTime, TimeZone};
 use chrono_tz::Tz;
+use sonic_rs::JsonValueTrait;
 
 /// Parses an IANA time-zone name (`UTC`, `Asia/Kolkata`).
 pub fn parse_timezone(name: &str) -> Result<Tz, String> {
@@ -12,49 +13,62 @@ pub fn parse_timezone(name: &str) -> Result<Tz, String> {
     })
 }
 
-/// The digits of a JSON integer or of a string holding one.
-fn integer_text(value: &Json) -> Option<String> {
-    let text = match view(value) {
-        View::Number(text) => text,
-        View::String(text) => text.trim().to_string(),
-        _ => return None,
+/// Runs `read` on the digits of a JSON integer or of a string holding one (`None`: neither).
+/// The text is lent, not copied: every record's time goes through here.
+fn with_integer_text<R>(value: &Json, read: impl FnOnce(&str) -> R) -> Option<R> {
+    let integer = |text: &str| {
+        let digits = text.strip_prefix('-').unwrap_or(text);
+        !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
     };
-    let digits = text.strip_prefix('-').unwrap_or(&text);
-    (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())).then_some(text)
+    if let Some(text) = value.as_str() {
+        let text = text.trim();
+        return integer(text).then(|| read(text));
+    }
+    if let Some(raw) = value.as_raw_number() {
+        return integer(raw.as_str()).then(|| read(raw.as_str()));
+    }
+    let text = value.as_number()?.to_string();
+    integer(&text).then(|| read(&text))
 }
 
 /// Reads `ts`: 14 digits `YYYYMMDDHHMMSS` in `zone`; 13 digits epoch milliseconds; otherwise
 /// epoch seconds (upload payloads and newer exports). Returns milliseconds since the epoch.
 pub fn ts_to_millis(value: &Json, zone: Tz) -> Result<i64, String> {
-    let text = integer_text(value).ok_or_else(|| {
-        format!("`{value}` is not a CleverTap time (YYYYMMDDHHMMSS or epoch seconds)")
-    })?;
-    if text.len() == 14 && !text.starts_with('-') {
-        let naive = fourteen_digit_time(&text)
-            .ok_or_else(|| format!("`{text}` is not a valid YYYYMMDDHHMMSS time"))?;
-        let local = zone
-            .from_local_datetime(&naive)
-            .earliest()
-            .ok_or_else(|| format!("`{text}` does not exist in time zone {zone}"))?;
-        return Ok(local.timestamp_millis());
-    }
-    let number: i64 = text
-        .parse()
-        .map_err(|_| format!("`{text}` is out of range"))?;
-    if text.trim_start_matches('-').len() == 13 {
-        Ok(number)
-    } else {
-        epoch_seconds_to_millis(number).ok_or_else(|| format!("`{text}` is out of range"))
-    }
+    with_integer_text(value, |text| {
+        if text.len() == 14 && !text.starts_with('-') {
+            let naive = fourteen_digit_time(text)
+                .ok_or_else(|| format!("`{text}` is not a valid YYYYMMDDHHMMSS time"))?;
+            let local = zone
+                .from_local_datetime(&naive)
+                .earliest()
+                .ok_or_else(|| format!("`{text}` does not exist in time zone {zone}"))?;
+            return Ok(local.timestamp_millis());
+        }
+        let number: i64 = text
+            .parse()
+            .map_err(|_| format!("`{text}` is out of range"))?;
+        if text.trim_start_matches('-').len() == 13 {
+            Ok(number)
+        } else {
+            epoch_seconds_to_millis(number).ok_or_else(|| format!("`{text}` is out of range"))
+        }
+    })
+    .unwrap_or_else(|| {
+        Err(format!(
+            "`{value}` is not a CleverTap time (YYYYMMDDHHMMSS or epoch seconds)"
+        ))
+    })
 }
 
 /// Reads `eventTime` (epoch seconds).
 pub fn epoch_value_to_millis(value: &Json) -> Result<i64, String> {
-    let text = integer_text(value).ok_or_else(|| format!("`{value}` is not epoch seconds"))?;
-    text.parse::<i64>()
-        .ok()
-        .and_then(epoch_seconds_to_millis)
-        .ok_or_else(|| format!("`{text}` is out of range"))
+    with_integer_text(value, |text| {
+        text.parse::<i64>()
+            .ok()
+            .and_then(epoch_seconds_to_millis)
+            .ok_or_else(|| format!("`{text}` is out of range"))
+    })
+    .unwrap_or_else(|| Err(format!("`{value}` is not epoch seconds")))
 }
 
 fn epoch_seconds_to_millis(seconds: i64) -> Option<i64> {

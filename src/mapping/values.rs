@@ -253,31 +253,45 @@ pub enum Coercion {
     Json,
 }
 
-/// How a property value becomes the string mParticle receives; `None` for null (not sent).
-pub fn coercion_of(value: &Json) -> Option<Coercion> {
-    if value.is_str() {
-        Some(Coercion::None)
-    } else if value.is_number() {
-        Some(Coercion::Number)
-    } else if value.is_boolean() {
-        Some(Coercion::Bool)
-    } else if value.is_array() || value.is_object() {
-        Some(Coercion::Json)
-    } else {
-        None
+/// A property value as it becomes the string mParticle receives, its kind read once.
+pub enum AttributeText<'a> {
+    /// A string, sent as it is.
+    Str(&'a str),
+    /// A number as written in the source.
+    Raw(sonic_rs::RawNumber),
+    /// `true` / `false`.
+    Bool(bool),
+    /// Sent as its compact JSON text (a list, an object, a number not kept as written).
+    Json(&'a Json),
+}
+
+impl AttributeText<'_> {
+    /// Appends the string mParticle receives.
+    pub fn write(&self, out: &mut String) {
+        match self {
+            AttributeText::Str(text) => out.push_str(text),
+            AttributeText::Raw(raw) => out.push_str(raw.as_str()),
+            AttributeText::Bool(flag) => out.push_str(if *flag { "true" } else { "false" }),
+            AttributeText::Json(value) => out.push_str(&json_text(value)),
+        }
     }
 }
 
-/// Appends a property value as the string mParticle receives (nothing for null).
-pub fn write_attribute_text(value: &Json, out: &mut String) {
+/// How a property value becomes the string mParticle receives, and that string; `None` for
+/// null (not sent).
+pub fn attribute_text(value: &Json) -> Option<(Coercion, AttributeText<'_>)> {
     if let Some(text) = value.as_str() {
-        out.push_str(text);
+        Some((Coercion::None, AttributeText::Str(text)))
     } else if let Some(raw) = value.as_raw_number() {
-        out.push_str(raw.as_str());
+        Some((Coercion::Number, AttributeText::Raw(raw)))
+    } else if value.is_number() {
+        Some((Coercion::Number, AttributeText::Json(value)))
     } else if let Some(flag) = value.as_bool() {
-        out.push_str(if flag { "true" } else { "false" });
-    } else if !value.is_null() {
-        out.push_str(&json_text(value));
+        Some((Coercion::Bool, AttributeText::Bool(flag)))
+    } else if value.is_array() || value.is_object() {
+        Some((Coercion::Json, AttributeText::Json(value)))
+    } else {
+        None
     }
 }
 
@@ -366,9 +380,9 @@ mod tests {
     use sonic_rs::json;
 
     fn to_attribute_string(value: &Json) -> Option<(String, Coercion)> {
-        let coercion = coercion_of(value)?;
+        let (coercion, written) = attribute_text(value)?;
         let mut text = String::new();
-        write_attribute_text(value, &mut text);
+        written.write(&mut text);
         Some((text, coercion))
     }
 
