@@ -84,8 +84,21 @@ impl CheckChunk {
     /// each after a separator. No chunk can add more than `filter.max` to the list, so no more
     /// are rendered; every finding is counted.
     pub fn render(outcomes: &[Outcome], json: bool, filter: FindingFilter) -> Self {
+        // Sized for the text lines first (a little more than their messages), so that the
+        // buffer is not grown and copied again and again.
+        let sized: usize = outcomes
+            .iter()
+            .flat_map(|outcome| {
+                let file = outcome.place.file.as_os_str().len();
+                outcome.findings.iter().map(move |finding| {
+                    file + finding.message.len()
+                        + finding.field.as_ref().map_or(0, String::len)
+                        + 64
+                })
+            })
+            .sum();
         let mut chunk = Self {
-            text: Vec::new(),
+            text: Vec::with_capacity(if filter.max.is_none() { sized } else { 0 }),
             ends: Vec::new(),
             wanted: 0,
             by_severity: [0; 3],

@@ -57,7 +57,11 @@ pub struct Members<'a>(Vec<(&'a str, &'a Json)>);
 impl<'a> Members<'a> {
     /// The members of an object, in order.
     pub fn of(object: &'a JsonObject) -> Self {
-        Members(object.iter().collect())
+        // Sized first: sonic-rs's iterator does not tell its length, and collecting would grow
+        // the vector a few times for every record.
+        let mut members = Vec::with_capacity(object.len());
+        members.extend(object.iter());
+        Members(members)
     }
 
     /// The value of `key` (the last, if written twice).
