@@ -264,12 +264,19 @@ pub(super) struct UserFacts {
 
 impl UserFacts {
     pub(super) fn group_key(&self, record: &Uuid) -> String {
+        // Pieces appended (not `format!`): every record sent goes through here.
+        let keyed = |kind: &str, value: &str| {
+            let mut key = String::with_capacity(kind.len() + value.len());
+            key.push_str(kind);
+            key.push_str(value);
+            key
+        };
         if let Some(id) = &self.identities.customer_id {
-            format!("customer_id:{id}")
+            keyed("customer_id:", id)
         } else if let Some(email) = &self.identities.email {
-            format!("email:{}", email.to_lowercase())
+            keyed("email:", &email.to_lowercase())
         } else if let Some(id) = &self.clevertap_id {
-            format!("clevertap_id:{id}")
+            keyed("clevertap_id:", id)
         } else {
             format!("record:{record}")
         }
