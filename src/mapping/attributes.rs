@@ -25,7 +25,11 @@ pub(super) struct Field<'a> {
 
 impl Field<'_> {
     pub(super) fn path(&self) -> String {
-        format!("{}.{}", self.container, self.name)
+        let mut path = String::with_capacity(self.container.len() + 1 + self.name.len());
+        path.push_str(self.container);
+        path.push('.');
+        path.push_str(self.name);
+        path
     }
 }
 
@@ -204,14 +208,23 @@ impl Engine {
                 field.path(),
                 format!("`{names}` is not listed for this event in the feed document: {what}"),
             ),
-            Some(_) => Finding::on(
-                Severity::Info,
-                FindingKind::UndocumentedAttribute,
-                props_key,
-                format!(
-                    "{count} properties are not listed for this event in the feed document, {what}: {names}"
-                ),
-            ),
+            Some(_) => {
+                // Pieces appended (not `format!`): most records of a generated or custom event
+                // have a few.
+                let mut message = String::with_capacity(names.len() + 80);
+                message.push_str(itoa::Buffer::new().format(count));
+                message
+                    .push_str(" properties are not listed for this event in the feed document, ");
+                message.push_str(what);
+                message.push_str(": ");
+                message.push_str(&names);
+                Finding::on(
+                    Severity::Info,
+                    FindingKind::UndocumentedAttribute,
+                    props_key,
+                    message,
+                )
+            }
         };
         work.push(finding);
     }
@@ -390,6 +403,10 @@ impl Engine {
                         || *key == "sessionprops" && has_session)
                 });
         for (_, (name, _)) in missing {
+            if message.is_empty() {
+                // Sized for a few names at the first, so that it is not grown name by name.
+                message.reserve(LEAD.len() + 160);
+            }
             message.push_str(if message.is_empty() { LEAD } else { ", " });
             message.push_str(name);
         }
