@@ -65,7 +65,6 @@ impl NameInfo {
 const NONE: u32 = u32::MAX;
 
 /// One thread's cache of names for one engine.
-#[derive(Default)]
 pub(super) struct Names {
     engine: u64,
     index: HashMap<Box<str>, u32, foldhash::fast::RandomState>,
@@ -83,6 +82,22 @@ pub(super) struct Names {
     /// The info of a name not kept (the cache is full).
     spare: NameInfo,
     key: Vec<u8>,
+}
+
+impl Default for Names {
+    fn default() -> Self {
+        Names {
+            engine: 0,
+            index: HashMap::default(),
+            infos: Vec::new(),
+            names: Vec::new(),
+            next: Vec::new(),
+            last: NONE,
+            events: HashMap::default(),
+            spare: NameInfo::default(),
+            key: Vec::new(),
+        }
+    }
 }
 
 thread_local! {
@@ -108,7 +123,6 @@ impl Names {
             // Only if mapping ever re-entered itself on one thread: a cache of its own.
             Err(_) => work(&mut Names {
                 engine,
-                last: NONE,
                 ..Names::default()
             }),
         })
