@@ -23,6 +23,9 @@ struct Entry {
 pub struct Attributes {
     text: String,
     entries: Vec<Entry>,
+    /// One bit per name set, by its hash: a name whose bit is clear is not set, found without
+    /// a scan (most names asked for are new).
+    seen: u64,
     /// Name → index, built once there are more than [`SCAN_LIMIT`] attributes, so that an event
     /// with thousands of properties (a hostile file) is not mapped in quadratic time.
     index: Option<HashMap<String, usize, foldhash::fast::FixedState>>,
@@ -34,6 +37,11 @@ const SCAN_LIMIT: usize = 32;
 fn hash_of(name: &str) -> u32 {
     // Only to skip most string comparisons; collisions are compared in full.
     foldhash::fast::FixedState::with_seed(0).hash_one(name) as u32
+}
+
+/// A name's bit in [`Attributes::seen`].
+fn seen_bit(hash: u32) -> u64 {
+    1 << (hash >> 26)
 }
 
 /// `text.len()` as a buffer offset. Attributes are bounded by mParticle's limits (100 values
@@ -53,6 +61,7 @@ impl Attributes {
         Self {
             text: String::with_capacity(text),
             entries: Vec::with_capacity(count),
+            seen: 0,
             index: None,
         }
     }
@@ -77,6 +86,9 @@ impl Attributes {
     }
 
     fn find(&self, name: &str, hash: u32) -> Option<usize> {
+        if self.seen & seen_bit(hash) == 0 {
+            return None;
+        }
         if let Some(index) = &self.index {
             return index.get(name).copied();
         }
@@ -124,6 +136,7 @@ impl Attributes {
             name: (name_start, value_start),
             value: (value_start, value_end),
         });
+        self.seen |= seen_bit(hash);
         let added = self.entries.len() - 1;
         if let Some(index) = &mut self.index {
             index.insert(name.to_string(), added);
@@ -250,6 +263,29 @@ mod tests {
         );
         let back: Attributes = serde_json::from_str(r#"{"b":"3","a":"1"}"#).unwrap();
         assert_eq!(back, attributes);
+    }
+
+    #[test]
+    fn set_names_are_found_and_others_are_not_whatever_their_hashes() {
+        // Scanned (up to 32) and indexed (more) alike, with many names sharing a bit of the
+        // filter that lets new names skip the scan.
+        for count in [1, 5, 32, 33, 80] {
+            let mut attributes = Attributes::new();
+            for at in 0..count {
+                assert_eq!(
+                    attributes.insert_with(&format!("set {at}"), |t| t.push('v')),
+                    Ok(at)
+                );
+            }
+            for at in 0..count {
+                let name = format!("set {at}");
+                assert_eq!(attributes.insert_with(&name, |t| t.push('x')), Err(at));
+                assert_eq!(attributes.position(&name), Some(at));
+            }
+            for at in 0..1000 {
+                assert_eq!(attributes.position(&format!("other {at}")), None);
+            }
+        }
     }
 
     #[test]
