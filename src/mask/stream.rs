@@ -140,11 +140,11 @@ impl<'a> Stream<'a, '_> {
         self.written = end;
     }
 
-    /// Writes the text up to `start`, then what `write` writes for the text from `start` to
-    /// the reading place.
-    fn replace(&mut self, start: usize, write: impl FnOnce(&mut Vec<u8>)) {
+    /// Writes the text up to `start`, then what `write` writes (with the token cache at hand)
+    /// for the text from `start` to the reading place.
+    fn replace(&mut self, start: usize, write: impl FnOnce(&mut TokenCache, &mut Vec<u8>)) {
         self.flush(start);
-        write(self.out);
+        write(self.cache, self.out);
         self.written = self.at;
     }
 
@@ -177,7 +177,7 @@ impl<'a> Stream<'a, '_> {
             let start = pass.at;
             let key = pass.string()?;
             if let Cow::Owned(key) = &key {
-                pass.replace(start, |out| write_json(out, key.as_str()));
+                pass.replace(start, |_, out| write_json(out, key.as_str()));
             }
             pass.space();
             pass.expect(b':')?;
@@ -298,15 +298,14 @@ impl<'a> Stream<'a, '_> {
                 let number = self.number()?;
                 let masker = self.masker;
                 let class = self.class(name, class);
-                self.flush(start);
-                let out = &mut *self.out;
-                self.cache.write_number(
-                    class,
-                    number,
-                    |text| masker.mask_number(class.kind(text), text),
-                    |token| out.extend_from_slice(token.as_bytes()),
-                );
-                self.written = self.at;
+                self.replace(start, |cache, out| {
+                    cache.write_number(
+                        class,
+                        number,
+                        |text| masker.mask_number(class.kind(text), text),
+                        |token| out.extend_from_slice(token.as_bytes()),
+                    );
+                });
                 Ok(())
             }
             _ => self.literal(),
@@ -334,21 +333,20 @@ impl<'a> Stream<'a, '_> {
         }
         let masker = self.masker;
         let class = self.class(name, class);
-        self.flush(start);
-        let out = &mut *self.out;
-        self.cache.write_text(
-            class,
-            &text,
-            |text| masker.mask_text(class.kind(text), text),
-            |token| put_text(out, token),
-        );
-        self.written = self.at;
+        self.replace(start, |cache, out| {
+            cache.write_text(
+                class,
+                &text,
+                |text| masker.mask_text(class.kind(text), text),
+                |token| put_text(out, token),
+            );
+        });
     }
 
     /// A string (read from `start`) kept: as it is, unless written with escapes.
     fn keep_string(&mut self, start: usize, text: Cow<'_, str>) {
         if let Cow::Owned(text) = text {
-            self.replace(start, |out| write_json(out, text.as_str()));
+            self.replace(start, |_, out| write_json(out, text.as_str()));
         }
     }
 
