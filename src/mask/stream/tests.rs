@@ -242,43 +242,56 @@ fn trees() -> impl Strategy<Value = Tree> {
 }
 
 /// Writes `tree` as JSON text, with white space and escapes where `style` says.
-fn render(tree: &Tree, style: &mut impl Iterator<Item = u8>, out: &mut String) {
-    let space = |out: &mut String, style: &mut dyn Iterator<Item = u8>| {
-        if let Some(pick @ 0..=1) = style.next() {
-            out.push_str([" ", "\n\t "][usize::from(pick)]);
-        }
-    };
+fn render(tree: &Tree, style: &mut dyn Iterator<Item = u8>, out: &mut String) {
     match tree {
         Tree::Null => out.push_str("null"),
         Tree::Bool(value) => out.push_str(if *value { "true" } else { "false" }),
         Tree::Number(text) => out.push_str(text),
         Tree::Text(text) => string(text, style, out),
-        Tree::List(items) => {
-            out.push('[');
-            for (index, item) in items.iter().enumerate() {
-                if index > 0 {
-                    out.push(',');
-                }
-                space(out, style);
-                render(item, style, out);
-                space(out, style);
-            }
-            out.push(']');
-        }
+        Tree::List(items) => sequence(('[', ']'), items, style, out, |item, style, out| {
+            render(item, style, out);
+            space(out, style);
+        }),
         Tree::Object(members) => {
-            out.push('{');
-            for (index, (key, value)) in members.iter().enumerate() {
-                if index > 0 {
-                    out.push(',');
-                }
-                space(out, style);
-                string(key, style, out);
-                space(out, style);
-                out.push(':');
-                render(value, style, out);
-            }
-            out.push('}');
+            sequence(
+                ('{', '}'),
+                members,
+                style,
+                out,
+                |(key, value), style, out| {
+                    string(key, style, out);
+                    space(out, style);
+                    out.push(':');
+                    render(value, style, out);
+                },
+            );
         }
+    }
+}
+
+/// Items between brackets, separated by commas, each after the white space `style` says.
+fn sequence<T>(
+    (open, close): (char, char),
+    items: &[T],
+    style: &mut dyn Iterator<Item = u8>,
+    out: &mut String,
+    mut each: impl FnMut(&T, &mut dyn Iterator<Item = u8>, &mut String),
+) {
+    out.push(open);
+    for (index, item) in items.iter().enumerate() {
+        if index > 0 {
+            out.push(',');
+        }
+        space(out, style);
+        each(item, style, out);
+    }
+    out.push(close);
+}
+
+/// White space, or none, as `style` says.
+fn space(out: &mut String, style: &mut dyn Iterator<Item = u8>) {
+    if let Some(pick @ 0..=1) = style.next() {
+        out.push_str([" ", "\n\t "][usize::from(pick)]);
     }
 }
 
