@@ -160,8 +160,9 @@ impl<'a> Stream<'a, '_> {
         }
     }
 
+    /// Reads `byte`, which must come next (else the record takes the parsed path).
     #[inline]
-    fn expect(&mut self, byte: u8) -> Pass<()> {
+    fn take(&mut self, byte: u8) -> Pass<()> {
         match self.peek() == Some(byte) {
             true => {
                 self.at += 1;
@@ -180,7 +181,7 @@ impl<'a> Stream<'a, '_> {
                 pass.replace(start, |_, out| write_json(out, key.as_str()));
             }
             pass.space();
-            pass.expect(b':')?;
+            pass.take(b':')?;
             pass.space();
             member(pass, &key)
         })
@@ -199,7 +200,7 @@ impl<'a> Stream<'a, '_> {
         close: u8,
         mut each: impl FnMut(&mut Self) -> Pass<()>,
     ) -> Pass<()> {
-        self.expect(open)?;
+        self.take(open)?;
         self.depth += 1;
         if self.depth > MAX_DEPTH {
             return Err(Fallback);

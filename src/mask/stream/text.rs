@@ -84,7 +84,7 @@ impl<'a> Stream<'a, '_> {
     /// escapes. Inlined: a result handed back through memory costs a stall on every string.
     #[inline(always)]
     pub(super) fn string(&mut self) -> Pass<Cow<'a, str>> {
-        self.expect(b'"')?;
+        self.take(b'"')?;
         let start = self.at;
         let end = self.plain(start);
         match self.bytes.get(end) {
