@@ -61,43 +61,25 @@ impl NameInfo {
     }
 }
 
-/// No name (in [`Names::last`] and [`Names::next`]).
-const NONE: u32 = u32::MAX;
-
 /// One thread's cache of names for one engine.
+#[derive(Default)]
 pub(super) struct Names {
     engine: u64,
     index: HashMap<Box<str>, u32, foldhash::fast::RandomState>,
     infos: Vec<NameInfo>,
     /// The names of `infos`, in their order.
     names: Vec<Box<str>>,
-    /// For each name, the name asked for after it the last time (or [`NONE`]): records of one
-    /// export list their properties in much the same order, so the next name is usually
-    /// found by one comparison instead of a hash lookup.
-    next: Vec<u32>,
-    /// The name asked for last (or [`NONE`]).
-    last: u32,
+    /// For each name, the name asked for after it the last time: records of one export list
+    /// their properties in much the same order, so the next name is usually found by one
+    /// comparison instead of a hash lookup.
+    next: Vec<Option<u32>>,
+    /// The name asked for last.
+    last: Option<u32>,
     /// Event names as written, with the index of their rule (`None`: not documented).
     events: HashMap<Box<str>, Option<u32>, foldhash::fast::RandomState>,
     /// The info of a name not kept (the cache is full).
     spare: NameInfo,
     key: Vec<u8>,
-}
-
-impl Default for Names {
-    fn default() -> Self {
-        Names {
-            engine: 0,
-            index: HashMap::default(),
-            infos: Vec::new(),
-            names: Vec::new(),
-            next: Vec::new(),
-            last: NONE,
-            events: HashMap::default(),
-            spare: NameInfo::default(),
-            key: Vec::new(),
-        }
-    }
 }
 
 thread_local! {
@@ -110,13 +92,10 @@ impl Names {
         NAMES.with(|names| match names.try_borrow_mut() {
             Ok(mut names) => {
                 if names.engine != engine {
-                    names.index.clear();
-                    names.infos.clear();
-                    names.names.clear();
-                    names.next.clear();
-                    names.last = NONE;
-                    names.events.clear();
-                    names.engine = engine;
+                    *names = Names {
+                        engine,
+                        ..Names::default()
+                    };
                 }
                 work(&mut names)
             }
@@ -130,18 +109,18 @@ impl Names {
 
     /// What `name` means under `rules`.
     pub(super) fn info(&mut self, rules: &Rules, name: &str) -> &NameInfo {
-        let last = self.last as usize;
-        let guess = self.next.get(last).copied().unwrap_or(NONE);
-        let at = if self
-            .names
-            .get(guess as usize)
-            .is_some_and(|known| **known == *name)
-        {
-            guess
+        let guess = self
+            .last
+            .and_then(|last| *self.next.get(last as usize)?)
+            .filter(|&guess| {
+                (self.names.get(guess as usize)).is_some_and(|known| **known == *name)
+            });
+        let at = if let Some(at) = guess {
+            at
         } else if let Some(&at) = self.index.get(name) {
             at
         } else if self.infos.len() >= MAX_NAMES {
-            self.last = NONE;
+            self.last = None;
             NameInfo::of(rules, name, &mut self.key, &mut self.spare);
             return &self.spare;
         } else {
@@ -150,14 +129,14 @@ impl Names {
             let at = self.infos.len() as u32;
             self.infos.push(info);
             self.names.push(name.into());
-            self.next.push(NONE);
+            self.next.push(None);
             self.index.insert(name.into(), at);
             at
         };
-        if let Some(next) = self.next.get_mut(last) {
-            *next = at;
+        if let Some(next) = self.last.and_then(|last| self.next.get_mut(last as usize)) {
+            *next = Some(at);
         }
-        self.last = at;
+        self.last = Some(at);
         &self.infos[at as usize]
     }
 
