@@ -160,4 +160,20 @@ fn a_held_record_and_a_broken_line_are_fixed_in_the_window_and_the_input_is_unto
     settle(&mut again);
     again.get_by_label("Unmapped/Held (3)");
     again.get_by_label("Other (5)");
+
+    // Line 6 is held for its time; fixed, it joins its user's batch (as many batches as
+    // before), and the detail shows that batch, not the one it was in before the edit (none).
+    again.state_mut().push(Command::FocusRecord(5));
+    settle(&mut again);
+    again.get_by_label("Edit record…").click();
+    settle(&mut again);
+    let timed = r#"{"ts": 20220301100005, "eventName": "App Launched", "profile": {"identity": "88412903"}, "eventProps": {"CT Source": "Mobile"}}"#;
+    again.state_mut().push(Command::SetEditorText(timed.into()));
+    settle(&mut again);
+    again.get_by_label("Apply").click();
+    settle(&mut again);
+    again.get_by_label("Unmapped/Held (2)");
+    again.get_by_label("Select its batch (2)");
+    assert!(again.query_by_label_contains("In no batch").is_none());
+    again.get_by_label_contains("· 2 events ·");
 }

@@ -326,6 +326,10 @@ impl App {
             Msg::Batches(generation, index) => {
                 if self.batches.finish(generation, index) {
                     self.query_dirty |= !self.query.filter.is_empty();
+                    // The detail's batch (and the Users tab's batch JSON) came from the index
+                    // shown before: an edit can move a record into a batch without changing
+                    // how many batches there are.
+                    self.detail.invalidate();
                 }
             }
             Msg::Stats(generation, stats) => {

@@ -168,7 +168,6 @@ pub fn detail_ui(ui: &mut egui::Ui, app: &App, commands: &mut Vec<Command>) {
         batch: None,
         highlight: app.detail.highlight,
         dark: ui.visuals().dark_mode,
-        batches: batches.as_ref().map_or(usize::MAX, |b| b.batches.len()),
     };
     let Some(outcome) = app.records.store().outcome(record as usize) else {
         return;

@@ -33,7 +33,6 @@ pub(super) struct CacheKey {
     pub(super) batch: Option<u32>,
     pub(super) highlight: Option<usize>,
     pub(super) dark: bool,
-    pub(super) batches: usize,
 }
 
 #[derive(Debug)]
