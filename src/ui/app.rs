@@ -134,6 +134,7 @@ impl App {
             reselect: None,
             path_box: None,
             editor: None,
+            edits_saving: 0,
             edits_panel: false,
             compare: Default::default(),
             fix_counts: Default::default(),

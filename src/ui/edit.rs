@@ -187,17 +187,21 @@ impl App {
                 .map_err(|error| error.to_string());
             send(Msg::EditSaved(result));
         });
-        if let Err(error) = spawned {
-            self.errors
-                .push(crate::thread::start_failed("feedlens-edit", &error));
-            if let Some(editor) = &mut self.editor {
-                editor.saving = false;
+        match spawned {
+            Ok(_) => self.edits_saving += 1,
+            Err(error) => {
+                self.errors
+                    .push(crate::thread::start_failed("feedlens-edit", &error));
+                if let Some(editor) = &mut self.editor {
+                    editor.saving = false;
+                }
             }
         }
     }
 
     /// The edit is in the edits file: map the records again with it.
     pub(super) fn on_edit_saved(&mut self, result: Result<crate::edits::EditsFile, String>) {
+        self.edits_saving = self.edits_saving.saturating_sub(1);
         match result {
             Ok(edits) => {
                 self.status = format!(

@@ -153,6 +153,9 @@ pub struct App {
     pub(super) edits_panel: bool,
     /// The window's edits (its file in the user's data folder): applied when files are read.
     pub(super) edits: crate::edits::EditsFile,
+    /// Changes to the edits file being written off the UI thread (an edit saved, a quick fix,
+    /// a revert), whose records are mapped again when each is written.
+    pub(super) edits_saving: usize,
     /// The compare windows (record diff, Compare with…).
     pub(super) compare: super::compare::CompareState,
     /// The quick fix menu's counts (by records, data version, selection version and focus).
@@ -218,7 +221,7 @@ impl App {
                 .as_ref()
                 .is_some_and(|editor| editor.preview_due(self.data_version))
             || self.compare.is_pending()
-            || self.editor.as_ref().is_some_and(|e| e.saving)
+            || self.edits_saving > 0
     }
 
     /// Whether files are being read (or read rows wait to be appended).
