@@ -66,7 +66,7 @@ fn run_map(args: &MapArgs) -> Result<ExitCode, CliError> {
     let engine = super::masked_engine(engine, &args.mask).map_err(CliError::Mask)?;
     // What batching reads of each record sent, compactly; events past the budget go to a
     // temporary file. A failure to write it ends the run (the output would lack records).
-    let mut kept = Kept::new(DEFAULT_MEMORY_BUDGET);
+    let mut kept = Kept::new(DEFAULT_MEMORY_BUDGET, UNITS_AT_ONCE);
     let mut kept_error = None;
     let mut accounting = Accounting::default();
     let digest = |chunk: Vec<Outcome>| {
@@ -116,17 +116,19 @@ fn run_map(args: &MapArgs) -> Result<ExitCode, CliError> {
     let now = engine.options().now_millis;
     let item = |i: usize| kept.item(i);
     let units = crate::mapping::plan_units(kept.len(), item);
-    let events = |i: usize, text: &mut Vec<u8>| kept.write_event(i, text);
     // Batches are built and written a few thousand users at a time, so that memory holds a
     // window of batches, not every batch of the run.
     let mut counts = BatchCounts::default();
     let write = |mut out: Box<dyn Write>| -> std::io::Result<()> {
         let mut units = units.into_iter();
-        loop {
+        for number in 0.. {
             let window: Vec<_> = units.by_ref().take(UNITS_AT_ONCE).collect();
             if window.is_empty() {
                 break;
             }
+            // The window's spilled events, read back at once (they were laid out by window).
+            let loaded = kept.load_window(number)?;
+            let events = |i: usize, text: &mut Vec<u8>| kept.write_event(i, &loaded, text);
             let batches: Vec<PlannedBatch> = window
                 .into_par_iter()
                 .map(|unit| crate::mapping::unit_batches(&item, unit, environment, now))

@@ -201,6 +201,13 @@ pub struct PlanUnit {
     is_user: bool,
 }
 
+impl PlanUnit {
+    /// The unit's records, in input order.
+    pub fn records(&self) -> &[usize] {
+        &self.records
+    }
+}
+
 /// The first step of [`plan_items`]: records grouped by user (profile records alone), in
 /// order of each user's first record. [`unit_batches`] makes each unit's batches, so a caller
 /// can build and use the batches a few units at a time.

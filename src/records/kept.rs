@@ -2,8 +2,9 @@
 //! batches can be built: one small row per record (its group key and user facts as ids into
 //! tables kept once for the run, its time and id, where its event's JSON text is), and the
 //! events' text, serialised once on the thread that mapped them. Past a budget the events' text
-//! goes to an unnamed temporary file, read back a batch at a time as the batches are written:
-//! memory then holds ids and places, not events, however large the input.
+//! goes to an unnamed temporary file, laid out by the window of users whose batches are written
+//! together, and each window's text is read back in a few large reads as its batches are
+//! written: memory then holds ids and places, not events, however large the input.
 
 use std::fs::File;
 use std::io::{self, Write};
@@ -15,21 +16,25 @@ use super::facts::{FactsTable, facts_text};
 use crate::mapping::{Outcome, PlanEvent, PlanItem, UserFacts};
 
 /// Events' text kept in memory before the rest goes to a temporary file.
-pub const DEFAULT_MEMORY_BUDGET: usize = 64 << 20;
+pub const DEFAULT_MEMORY_BUDGET: usize = 32 << 20;
+
+/// A window's spilled events are gathered in memory and written to the temporary file in
+/// blocks of this size, so that reading a window back takes a few large reads.
+const SPILL_BLOCK: usize = 128 << 10;
 
 /// A row's event length meaning "a profile record, no event".
 const PROFILE: u32 = u32::MAX;
 
 /// One kept record: ids into the tables (chunk-local until its chunk is appended), its time,
-/// id, and its event's place in its chunk's text.
+/// id, and its event's place: in its chunk's text, or, for a spilled chunk, in its window's.
 #[derive(Debug, Clone, Copy)]
 struct Row {
     group: u32,
     facts: u32,
     chunk: u32,
-    start: u32,
     /// The event's length in bytes, or [`PROFILE`].
     len: u32,
+    start: u64,
     timestamp: Option<i64>,
     record_id: Uuid,
 }
@@ -81,8 +86,8 @@ impl KeptChunk {
             group,
             facts,
             chunk: 0,
-            start: u32::try_from(start).unwrap_or(u32::MAX),
             len,
+            start: start as u64,
             timestamp,
             record_id,
         });
@@ -93,8 +98,51 @@ impl KeptChunk {
 #[derive(Debug)]
 enum Events {
     Memory(Vec<u8>),
-    /// At this offset of the temporary file.
-    Spilled(u64),
+    /// In the temporary file, each event in its window's text.
+    Spilled,
+}
+
+/// The temporary file, holding each window's text in blocks.
+#[derive(Debug)]
+struct Spill {
+    file: File,
+    end: u64,
+    /// Per window: its blocks in the file (offset, length), in order…
+    blocks: Vec<Vec<(u64, usize)>>,
+    /// …then its text not written yet…
+    pending: Vec<Vec<u8>>,
+    /// …and the length of its whole text.
+    lengths: Vec<u64>,
+}
+
+impl Spill {
+    /// Appends an event to window `window`'s text, written out once `block` bytes wait; its
+    /// offset in that text.
+    fn add(&mut self, window: usize, event: &[u8], block: usize) -> io::Result<u64> {
+        if self.pending.len() <= window {
+            self.pending.resize_with(window + 1, Vec::new);
+            self.blocks.resize_with(window + 1, Vec::new);
+            self.lengths.resize(window + 1, 0);
+        }
+        let at = self.lengths[window];
+        self.lengths[window] += event.len() as u64;
+        let pending = &mut self.pending[window];
+        pending.extend_from_slice(event);
+        if pending.len() >= block {
+            self.file.write_all(pending)?;
+            self.blocks[window].push((self.end, pending.len()));
+            self.end += pending.len() as u64;
+            pending.clear();
+        }
+        Ok(at)
+    }
+}
+
+/// A window's spilled events' text, read back at once ([`Kept::load_window`]).
+#[derive(Debug, Default)]
+pub struct LoadedWindow {
+    window: usize,
+    text: Vec<u8>,
 }
 
 /// Every kept record of a run, in input order.
@@ -106,12 +154,21 @@ pub struct Kept {
     chunks: Vec<Events>,
     in_memory: usize,
     budget: usize,
-    spill: Option<(File, u64)>,
+    /// The batching units (users, or profile records alone) seen so far, in the order
+    /// [`crate::mapping::plan_units`] gives them, and each user's (by group id), plus one.
+    units: usize,
+    user_units: Vec<u32>,
+    /// Units whose batches are written together: the spilled events are laid out by window.
+    units_at_once: usize,
+    /// A window's text is written to the temporary file in blocks of at least this size.
+    spill_block: usize,
+    spill: Option<Spill>,
 }
 
 impl Kept {
-    /// Nothing kept yet; events' text past `budget` bytes goes to a temporary file.
-    pub fn new(budget: usize) -> Self {
+    /// Nothing kept yet; events' text past `budget` bytes goes to a temporary file, laid out
+    /// for batches written `units_at_once` units ([`crate::mapping::plan_units`]) at a time.
+    pub fn new(budget: usize, units_at_once: usize) -> Self {
         Self {
             rows: Vec::new(),
             group_keys: Interner::default(),
@@ -119,6 +176,10 @@ impl Kept {
             chunks: Vec::new(),
             in_memory: 0,
             budget,
+            units: 0,
+            user_units: Vec::new(),
+            units_at_once: units_at_once.max(1),
+            spill_block: SPILL_BLOCK,
             spill: None,
         }
     }
@@ -136,32 +197,62 @@ impl Kept {
         let facts = self.facts.adopt(facts);
         let mut keys = vec![None; group_keys.len()];
         let index = self.chunks.len() as u32;
+        let in_memory = self.in_memory + events.len() <= self.budget;
+        if in_memory {
+            self.in_memory += events.len();
+        } else if self.spill.is_none() {
+            self.spill = Some(Spill {
+                file: tempfile::tempfile()?,
+                end: 0,
+                blocks: Vec::new(),
+                pending: Vec::new(),
+                lengths: Vec::new(),
+            });
+        }
         self.rows.reserve(rows.len());
         for row in rows {
             let group = *keys[row.group as usize]
                 .get_or_insert_with(|| self.group_keys.intern(group_keys.get(row.group)));
+            let unit = self.unit(group, row.len == PROFILE);
+            let mut start = row.start;
+            if let Some(spill) = self.spill.as_mut().filter(|_| !in_memory)
+                && row.len != PROFILE
+            {
+                let at = start as usize;
+                let event = events.get(at..at + row.len as usize).ok_or_else(lost)?;
+                start = spill.add(unit / self.units_at_once, event, self.spill_block)?;
+            }
             self.rows.push(Row {
                 group,
                 facts: facts.get(row.facts as usize).copied().unwrap_or(0),
                 chunk: index,
+                start,
                 ..row
             });
         }
-        let events = if self.in_memory + events.len() <= self.budget {
-            self.in_memory += events.len();
+        self.chunks.push(if in_memory {
             Events::Memory(events)
         } else {
-            let (file, end) = match &mut self.spill {
-                Some(spill) => spill,
-                None => self.spill.insert((tempfile::tempfile()?, 0)),
-            };
-            file.write_all(&events)?;
-            let at = *end;
-            *end += events.len() as u64;
-            Events::Spilled(at)
-        };
-        self.chunks.push(events);
+            Events::Spilled
+        });
         Ok(())
+    }
+
+    /// The batching unit of a record of user `group` (a profile record is a unit alone).
+    fn unit(&mut self, group: u32, profile: bool) -> usize {
+        if profile {
+            self.units += 1;
+            return self.units - 1;
+        }
+        let group = group as usize;
+        if self.user_units.len() <= group {
+            self.user_units.resize(group + 1, 0);
+        }
+        if self.user_units[group] == 0 {
+            self.units += 1;
+            self.user_units[group] = u32::try_from(self.units).unwrap_or(u32::MAX);
+        }
+        self.user_units[group] as usize - 1
     }
 
     /// Number of records kept.
@@ -174,9 +265,11 @@ impl Kept {
         self.rows.is_empty()
     }
 
-    /// Bytes of events' text written to the temporary file.
+    /// Bytes of events' text spilled (in the temporary file or waiting to be written to it).
     pub fn spilled(&self) -> u64 {
-        self.spill.as_ref().map_or(0, |(_, end)| *end)
+        self.spill
+            .as_ref()
+            .map_or(0, |spill| spill.lengths.iter().sum())
     }
 
     /// What batching reads of record `index`.
@@ -194,26 +287,53 @@ impl Kept {
         })
     }
 
-    /// Appends the event of record `index` as JSON text to `out`; `false` for a profile
-    /// record (nothing appended).
-    pub fn write_event(&self, index: usize, out: &mut Vec<u8>) -> io::Result<bool> {
+    /// Reads back the spilled events of window `window`: units `window * units_at_once` up
+    /// to the next window's, in [`crate::mapping::plan_units`]'s order.
+    pub fn load_window(&self, window: usize) -> io::Result<LoadedWindow> {
+        let mut text = Vec::new();
+        if let Some(spill) = &self.spill
+            && let Some(blocks) = spill.blocks.get(window)
+        {
+            let pending = &spill.pending[window];
+            let len = usize::try_from(spill.lengths[window]).map_err(|_| lost())?;
+            text.resize(len, 0);
+            let mut from = 0;
+            for &(at, len) in blocks {
+                read_at(&spill.file, &mut text[from..from + len], at)?;
+                from += len;
+            }
+            text[from..].copy_from_slice(pending);
+        }
+        Ok(LoadedWindow { window, text })
+    }
+
+    /// Appends the event of record `index` as JSON text to `out`, from memory or from its
+    /// window's text (`loaded`, which must be that window's); `false` for a profile record
+    /// (nothing appended).
+    pub fn write_event(
+        &self,
+        index: usize,
+        loaded: &LoadedWindow,
+        out: &mut Vec<u8>,
+    ) -> io::Result<bool> {
         let Some(row) = self.rows.get(index).filter(|row| row.len != PROFILE) else {
             return Ok(false);
         };
-        let (start, len) = (row.start as usize, row.len as usize);
-        match self.chunks.get(row.chunk as usize) {
-            Some(Events::Memory(text)) => {
-                let event = text.get(start..start + len).ok_or_else(lost)?;
-                out.extend_from_slice(event);
-            }
-            Some(Events::Spilled(at)) => {
-                let (file, _) = self.spill.as_ref().ok_or_else(lost)?;
-                let from = out.len();
-                out.resize(from + len, 0);
-                read_at(file, &mut out[from..], at + start as u64)?;
+        let text = match self.chunks.get(row.chunk as usize) {
+            Some(Events::Memory(text)) => text,
+            Some(Events::Spilled) => {
+                // Only a user's events are spilled, each in the window of its user's unit.
+                let unit = self.user_units.get(row.group as usize).copied();
+                match unit.and_then(|unit| (unit as usize).checked_sub(1)) {
+                    Some(unit) if unit / self.units_at_once == loaded.window => &loaded.text,
+                    _ => return Err(lost()),
+                }
             }
             None => return Err(lost()),
-        }
+        };
+        let start = usize::try_from(row.start).map_err(|_| lost())?;
+        let event = text.get(start..start + row.len as usize).ok_or_else(lost)?;
+        out.extend_from_slice(event);
         Ok(true)
     }
 }
@@ -221,7 +341,6 @@ impl Kept {
 fn lost() -> io::Error {
     io::Error::other("a kept event is missing from map's temporary file")
 }
-
 #[cfg(unix)]
 fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
     std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
@@ -278,53 +397,87 @@ mod tests {
         let mut first = KeptChunk::new();
         outcomes[..2].iter().for_each(|o| first.add(o.clone()));
         // Everything in memory, everything in the temporary file, the first chunk in memory
-        // and the rest in the file.
+        // and the rest in the file; windows of one unit, two and all; blocks of one byte (each
+        // event written at once) and of the default size (everything still waiting).
         for budget in [usize::MAX, 0, first.events.len()] {
-            let mut kept = Kept::new(budget);
-            for part in [&outcomes[..2], &outcomes[2..3], &outcomes[3..]] {
-                let mut chunk = KeptChunk::new();
-                part.iter().for_each(|o| chunk.add(o.clone()));
-                kept.push(chunk).unwrap();
-            }
-            assert_eq!(kept.len(), outcomes.len());
-            for (index, outcome) in outcomes.iter().enumerate() {
-                let expected = PlanItem::of(outcome).unwrap();
-                let item = kept.item(index).unwrap();
-                assert_eq!(item.group_key, expected.group_key);
-                assert_eq!(item.timestamp, expected.timestamp);
-                assert_eq!(item.record_id, expected.record_id);
-                assert_eq!(item.facts.identities, expected.facts.identities);
-                assert_eq!(item.facts.device_info, expected.facts.device_info);
-                assert_eq!(item.facts.user_attributes, expected.facts.user_attributes);
-                let event = outcome.mapped.as_ref().unwrap().event.as_ref();
-                let text = event.map(|event| serde_json::to_vec(event).unwrap());
-                let mut written = b"before".to_vec();
-                let has_event = kept.write_event(index, &mut written).unwrap();
-                assert_eq!(has_event, text.is_some(), "record {index}");
-                assert_eq!(
-                    written,
-                    [&b"before"[..], text.as_deref().unwrap_or_default()].concat(),
-                    "record {index}, budget {budget}"
-                );
-                match item.event {
-                    PlanEvent::Sized(len) => assert_eq!(Some(len), text.map(|t| t.len())),
-                    PlanEvent::Profile => assert!(text.is_none()),
-                    PlanEvent::Event(_) => panic!("kept records are sized"),
+            for (units_at_once, block) in [(1, 1), (2, 1), (2, SPILL_BLOCK), (4096, 1)] {
+                let mut kept = Kept::new(budget, units_at_once);
+                kept.spill_block = block;
+                for part in [&outcomes[..2], &outcomes[2..3], &outcomes[3..]] {
+                    let mut chunk = KeptChunk::new();
+                    part.iter().for_each(|o| chunk.add(o.clone()));
+                    kept.push(chunk).unwrap();
                 }
+                let case = format!("budget {budget}, {units_at_once} units at once, block {block}");
+                check(&kept, &outcomes, units_at_once, &case);
+                // User 1's facts (three records, two chunks) are kept once.
+                assert_eq!(kept.facts.len(), 3, "{case}");
+                let spilled = kept.spilled();
+                match budget {
+                    usize::MAX => assert_eq!(spilled, 0),
+                    0 => assert!(spilled > 0),
+                    _ => assert!(
+                        spilled > 0
+                            && kept
+                                .chunks
+                                .iter()
+                                .any(|c| matches!(c, Events::Memory(t) if !t.is_empty()))
+                    ),
+                }
+                let written = kept.spill.as_ref().map_or(0, |spill| spill.end);
+                assert_eq!(written > 0, spilled > 0 && block == 1, "{case}");
             }
-            // User 1's facts (three records, two chunks) are kept once.
-            assert_eq!(kept.facts.len(), 3, "budget {budget}");
-            let spilled = kept.spilled();
-            match budget {
-                usize::MAX => assert_eq!(spilled, 0),
-                0 => assert!(spilled > 0),
-                _ => assert!(
-                    spilled > 0
-                        && kept
-                            .chunks
-                            .iter()
-                            .any(|c| matches!(c, Events::Memory(t) if !t.is_empty()))
-                ),
+        }
+    }
+
+    /// Each record read back as its outcome gives it, its event from its window's text: the
+    /// window of its unit in `plan_units`'s order, as `map` writes them.
+    fn check(kept: &Kept, outcomes: &[Outcome], units_at_once: usize, case: &str) {
+        assert_eq!(kept.len(), outcomes.len());
+        let units = crate::mapping::plan_units(kept.len(), |i| kept.item(i));
+        let window_of = |index: usize| {
+            let unit = units.iter().position(|u| u.records().contains(&index));
+            unit.unwrap() / units_at_once
+        };
+        let windows = units.len().div_ceil(units_at_once);
+        for (index, outcome) in outcomes.iter().enumerate() {
+            let expected = PlanItem::of(outcome).unwrap();
+            let item = kept.item(index).unwrap();
+            assert_eq!(item.group_key, expected.group_key);
+            assert_eq!(item.timestamp, expected.timestamp);
+            assert_eq!(item.record_id, expected.record_id);
+            assert_eq!(item.facts.identities, expected.facts.identities);
+            assert_eq!(item.facts.device_info, expected.facts.device_info);
+            assert_eq!(item.facts.user_attributes, expected.facts.user_attributes);
+            let event = outcome.mapped.as_ref().unwrap().event.as_ref();
+            let text = event.map(|event| serde_json::to_vec(event).unwrap());
+            let loaded = kept.load_window(window_of(index)).unwrap();
+            let mut written = b"before".to_vec();
+            let has_event = kept.write_event(index, &loaded, &mut written).unwrap();
+            assert_eq!(has_event, text.is_some(), "record {index}, {case}");
+            assert_eq!(
+                written,
+                [&b"before"[..], text.as_deref().unwrap_or_default()].concat(),
+                "record {index}, {case}"
+            );
+            match item.event {
+                PlanEvent::Sized(len) => assert_eq!(Some(len), text.as_ref().map(|t| t.len())),
+                PlanEvent::Profile => assert!(text.is_none()),
+                PlanEvent::Event(_) => panic!("kept records are sized"),
+            }
+            // Another window's text never gives a spilled event.
+            let spilled = matches!(
+                kept.chunks[kept.rows[index].chunk as usize],
+                Events::Spilled
+            );
+            for other in (0..windows).filter(|&w| w != window_of(index)) {
+                let other = kept.load_window(other).unwrap();
+                let result = kept.write_event(index, &other, &mut Vec::new());
+                assert_eq!(
+                    result.is_err(),
+                    spilled && text.is_some(),
+                    "record {index}, {case}"
+                );
             }
         }
     }
