@@ -115,7 +115,7 @@ fn run_map(args: &MapArgs) -> Result<ExitCode, CliError> {
     report_failures(&summary);
     let now = engine.options().now_millis;
     let item = |i: usize| kept.item(i);
-    let units = crate::mapping::plan_units(kept.len(), item);
+    let units = kept.units();
     // Batches are built and written a few thousand users at a time, so that memory holds a
     // window of batches, not every batch of the run.
     let mut counts = BatchCounts::default();

@@ -202,6 +202,12 @@ pub struct PlanUnit {
 }
 
 impl PlanUnit {
+    /// A unit of `records`: one user's records in input order (`is_user`), or a profile
+    /// record alone.
+    pub fn new(records: Vec<usize>, is_user: bool) -> Self {
+        Self { records, is_user }
+    }
+
     /// The unit's records, in input order.
     pub fn records(&self) -> &[usize] {
         &self.records

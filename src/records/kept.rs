@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::Interner;
 use super::facts::{FactsTable, facts_text};
-use crate::mapping::{Outcome, PlanEvent, PlanItem, UserFacts};
+use crate::mapping::{Outcome, PlanEvent, PlanItem, PlanUnit, UserFacts};
 
 /// Events' text kept in memory before the rest goes to a temporary file.
 pub const DEFAULT_MEMORY_BUDGET: usize = 32 << 20;
@@ -287,6 +287,31 @@ impl Kept {
         })
     }
 
+    /// The kept records' batching units, as [`crate::mapping::plan_units`] gives them from
+    /// [`Kept::item`] (users in order of their first record, a profile record alone), found
+    /// from the rows' group ids without hashing a key again.
+    pub fn units(&self) -> Vec<PlanUnit> {
+        let mut units: Vec<(Vec<usize>, bool)> = Vec::with_capacity(self.units);
+        // Each user's unit by group id, plus one.
+        let mut unit_of = vec![0u32; self.group_keys.len()];
+        for (index, row) in self.rows.iter().enumerate() {
+            if row.len == PROFILE {
+                units.push((vec![index], false));
+                continue;
+            }
+            let unit = &mut unit_of[row.group as usize];
+            if *unit == 0 {
+                units.push((Vec::new(), true));
+                *unit = u32::try_from(units.len()).unwrap_or(u32::MAX);
+            }
+            units[*unit as usize - 1].0.push(index);
+        }
+        units
+            .into_iter()
+            .map(|(records, is_user)| PlanUnit::new(records, is_user))
+            .collect()
+    }
+
     /// Reads back the spilled events of window `window`: units `window * units_at_once` up
     /// to the next window's, in [`crate::mapping::plan_units`]'s order.
     pub fn load_window(&self, window: usize) -> io::Result<LoadedWindow> {
@@ -431,10 +456,17 @@ mod tests {
     }
 
     /// Each record read back as its outcome gives it, its event from its window's text: the
-    /// window of its unit in `plan_units`'s order, as `map` writes them.
+    /// window of its unit in `plan_units`'s order, as `map` writes them; the units as
+    /// `plan_units` gives them.
     fn check(kept: &Kept, outcomes: &[Outcome], units_at_once: usize, case: &str) {
         assert_eq!(kept.len(), outcomes.len());
         let units = crate::mapping::plan_units(kept.len(), |i| kept.item(i));
+        // (Their records and whether each is a user's, which their debug text shows.)
+        assert_eq!(
+            format!("{:?}", kept.units()),
+            format!("{units:?}"),
+            "{case}"
+        );
         let window_of = |index: usize| {
             let unit = units.iter().position(|u| u.records().contains(&index));
             unit.unwrap() / units_at_once
