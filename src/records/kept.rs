@@ -138,6 +138,40 @@ impl Spill {
     }
 }
 
+/// The batching units of records numbered in the order [`crate::mapping::plan_units`] gives
+/// them: a user's at their first record with an event, a profile record's its own.
+#[derive(Debug, Default)]
+struct UnitNumbers {
+    count: usize,
+    /// Each user's unit by group id, plus one (0: none yet).
+    users: Vec<u32>,
+}
+
+impl UnitNumbers {
+    /// The unit of the next record, of user `group` (a profile record is a unit alone).
+    fn number(&mut self, group: u32, profile: bool) -> usize {
+        if profile {
+            self.count += 1;
+            return self.count - 1;
+        }
+        let group = group as usize;
+        if self.users.len() <= group {
+            self.users.resize(group + 1, 0);
+        }
+        if self.users[group] == 0 {
+            self.count += 1;
+            self.users[group] = u32::try_from(self.count).unwrap_or(u32::MAX);
+        }
+        self.users[group] as usize - 1
+    }
+
+    /// The unit of user `group`, if a record of theirs was numbered.
+    fn of_user(&self, group: u32) -> Option<usize> {
+        let unit = *self.users.get(group as usize)?;
+        (unit as usize).checked_sub(1)
+    }
+}
+
 /// A window's spilled events' text, read back at once ([`Kept::load_window`]).
 #[derive(Debug, Default)]
 pub struct LoadedWindow {
@@ -154,10 +188,8 @@ pub struct Kept {
     chunks: Vec<Events>,
     in_memory: usize,
     budget: usize,
-    /// The batching units (users, or profile records alone) seen so far, in the order
-    /// [`crate::mapping::plan_units`] gives them, and each user's (by group id), plus one.
-    units: usize,
-    user_units: Vec<u32>,
+    /// The batching units of the records kept so far.
+    units: UnitNumbers,
     /// Units whose batches are written together: the spilled events are laid out by window.
     units_at_once: usize,
     /// A window's text is written to the temporary file in blocks of at least this size.
@@ -176,8 +208,7 @@ impl Kept {
             chunks: Vec::new(),
             in_memory: 0,
             budget,
-            units: 0,
-            user_units: Vec::new(),
+            units: UnitNumbers::default(),
             units_at_once: units_at_once.max(1),
             spill_block: SPILL_BLOCK,
             spill: None,
@@ -213,7 +244,7 @@ impl Kept {
         for row in rows {
             let group = *keys[row.group as usize]
                 .get_or_insert_with(|| self.group_keys.intern(group_keys.get(row.group)));
-            let unit = self.unit(group, row.len == PROFILE);
+            let unit = self.units.number(group, row.len == PROFILE);
             let mut start = row.start;
             if let Some(spill) = self.spill.as_mut().filter(|_| !in_memory)
                 && row.len != PROFILE
@@ -236,23 +267,6 @@ impl Kept {
             Events::Spilled
         });
         Ok(())
-    }
-
-    /// The batching unit of a record of user `group` (a profile record is a unit alone).
-    fn unit(&mut self, group: u32, profile: bool) -> usize {
-        if profile {
-            self.units += 1;
-            return self.units - 1;
-        }
-        let group = group as usize;
-        if self.user_units.len() <= group {
-            self.user_units.resize(group + 1, 0);
-        }
-        if self.user_units[group] == 0 {
-            self.units += 1;
-            self.user_units[group] = u32::try_from(self.units).unwrap_or(u32::MAX);
-        }
-        self.user_units[group] as usize - 1
     }
 
     /// Number of records kept.
@@ -291,20 +305,15 @@ impl Kept {
     /// [`Kept::item`] (users in order of their first record, a profile record alone), found
     /// from the rows' group ids without hashing a key again.
     pub fn units(&self) -> Vec<PlanUnit> {
-        let mut units: Vec<(Vec<usize>, bool)> = Vec::with_capacity(self.units);
-        // Each user's unit by group id, plus one.
-        let mut unit_of = vec![0u32; self.group_keys.len()];
+        let mut numbers = UnitNumbers::default();
+        let mut units: Vec<(Vec<usize>, bool)> = Vec::with_capacity(self.units.count);
         for (index, row) in self.rows.iter().enumerate() {
-            if row.len == PROFILE {
-                units.push((vec![index], false));
-                continue;
+            let is_user = row.len != PROFILE;
+            let unit = numbers.number(row.group, !is_user);
+            if unit == units.len() {
+                units.push((Vec::new(), is_user));
             }
-            let unit = &mut unit_of[row.group as usize];
-            if *unit == 0 {
-                units.push((Vec::new(), true));
-                *unit = u32::try_from(units.len()).unwrap_or(u32::MAX);
-            }
-            units[*unit as usize - 1].0.push(index);
+            units[unit].0.push(index);
         }
         units
             .into_iter()
@@ -348,8 +357,7 @@ impl Kept {
             Some(Events::Memory(text)) => text,
             Some(Events::Spilled) => {
                 // Only a user's events are spilled, each in the window of its user's unit.
-                let unit = self.user_units.get(row.group as usize).copied();
-                match unit.and_then(|unit| (unit as usize).checked_sub(1)) {
+                match self.units.of_user(row.group) {
                     Some(unit) if unit / self.units_at_once == loaded.window => &loaded.text,
                     _ => return Err(lost()),
                 }
