@@ -123,8 +123,10 @@ impl<'a> FindingRow<'a> {
 
     /// Every finding of one outcome.
     pub fn all(outcome: &'a Outcome) -> impl Iterator<Item = FindingRow<'a>> + 'a {
+        // The path as text once a record, not once a finding (a record has a dozen).
+        let file = outcome.place.file.to_string_lossy();
         outcome.findings.iter().map(move |finding| FindingRow {
-            file: outcome.place.file.to_string_lossy(),
+            file: file.clone(),
             line: outcome.place.line,
             column: outcome.place.column,
             csv_row: outcome.place.csv_row,
