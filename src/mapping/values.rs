@@ -45,9 +45,11 @@ pub fn number_text(value: &Json) -> Option<String> {
     }
 }
 
-/// Compact JSON text of a source value.
+/// Compact JSON text of a source value (written straight to a string: its `Display` writes
+/// the same text to a string first and then through the formatter).
 pub fn json_text(value: &Json) -> String {
-    value.to_string()
+    // A parsed value always writes (its `Display` expects as much).
+    sonic_rs::to_string(value).unwrap_or_default()
 }
 
 /// An object's members gathered once, so that the many lookups of one record do not walk
