@@ -25,11 +25,8 @@ pub(super) struct Field<'a> {
 
 impl Field<'_> {
     pub(super) fn path(&self) -> String {
-        let mut path = String::with_capacity(self.container.len() + 1 + self.name.len());
-        path.push_str(self.container);
-        path.push('.');
-        path.push_str(self.name);
-        path
+        // Joined, not formatted: a finding's field goes through here.
+        values::joined(&[self.container, ".", self.name])
     }
 }
 
@@ -208,23 +205,19 @@ impl Engine {
                 field.path(),
                 format!("`{names}` is not listed for this event in the feed document: {what}"),
             ),
-            Some(_) => {
-                // Pieces appended (not `format!`): most records of a generated or custom event
-                // have a few.
-                let mut message = String::with_capacity(names.len() + 80);
-                message.push_str(itoa::Buffer::new().format(count));
-                message
-                    .push_str(" properties are not listed for this event in the feed document, ");
-                message.push_str(what);
-                message.push_str(": ");
-                message.push_str(&names);
-                Finding::on(
-                    Severity::Info,
-                    FindingKind::UndocumentedAttribute,
-                    props_key,
-                    message,
-                )
-            }
+            // Joined, not formatted: most records of a generated or custom event have a few.
+            Some(_) => Finding::on(
+                Severity::Info,
+                FindingKind::UndocumentedAttribute,
+                props_key,
+                values::joined(&[
+                    itoa::Buffer::new().format(count),
+                    " properties are not listed for this event in the feed document, ",
+                    what,
+                    ": ",
+                    &names,
+                ]),
+            ),
         };
         work.push(finding);
     }
@@ -248,7 +241,7 @@ impl Engine {
                 FindingKind::AttributeNameSpaces,
                 field.path(),
                 // Joined, not formatted: some exports space most of their names.
-                ["the name has stray spaces: sent as `", name, "`"].concat(),
+                values::joined(&["the name has stray spaces: sent as `", name, "`"]),
             ));
         }
         if longer_than(name, limits::MAX_ATTRIBUTE_NAME_CHARS) {

@@ -264,19 +264,13 @@ pub(super) struct UserFacts {
 
 impl UserFacts {
     pub(super) fn group_key(&self, record: &Uuid) -> String {
-        // Pieces appended (not `format!`): every record sent goes through here.
-        let keyed = |kind: &str, value: &str| {
-            let mut key = String::with_capacity(kind.len() + value.len());
-            key.push_str(kind);
-            key.push_str(value);
-            key
-        };
+        // Joined, not formatted: every record sent goes through here.
         if let Some(id) = &self.identities.customer_id {
-            keyed("customer_id:", id)
+            values::joined(&["customer_id:", id])
         } else if let Some(email) = &self.identities.email {
-            keyed("email:", &email.to_lowercase())
+            values::joined(&["email:", &email.to_lowercase()])
         } else if let Some(id) = &self.clevertap_id {
-            keyed("clevertap_id:", id)
+            values::joined(&["clevertap_id:", id])
         } else {
             format!("record:{record}")
         }

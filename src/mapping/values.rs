@@ -45,6 +45,18 @@ pub fn number_text(value: &Json) -> Option<String> {
     }
 }
 
+/// `pieces` one after another in a string sized once: messages, paths and keys that every
+/// record builds. `format!` goes through the formatter, and `[..].concat()` (or this, not
+/// inlined) measured about 1 % more of `check`'s instructions for these few call sites.
+#[inline]
+pub(super) fn joined(pieces: &[&str]) -> String {
+    let mut text = String::with_capacity(pieces.iter().map(|piece| piece.len()).sum());
+    for piece in pieces {
+        text.push_str(piece);
+    }
+    text
+}
+
 /// Compact JSON text of a source value (written straight to a string: its `Display` writes
 /// the same text to a string first and then through the formatter).
 pub fn json_text(value: &Json) -> String {
