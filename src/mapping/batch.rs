@@ -221,45 +221,35 @@ pub fn plan_units<'a>(
     records: usize,
     item: impl Fn(usize) -> Option<PlanItem<'a>>,
 ) -> Vec<PlanUnit> {
-    let mut order: Vec<&str> = Vec::new();
-    let mut groups: HashMap<&str, Vec<usize>, foldhash::fast::RandomState> = HashMap::default();
-    let mut profile_batches: Vec<(usize, usize)> = Vec::new(); // (position in order, record)
+    plan_units_by(records, |index| {
+        let item = item(index)?;
+        Some((!matches!(item.event, PlanEvent::Profile)).then_some(item.group_key))
+    })
+}
+
+/// [`plan_units`] with each record's user given by `user` as any key (`None`: not sent;
+/// `Some(None)`: a profile record, a unit alone): a caller that knows its users by id need not
+/// hash their keys again.
+pub fn plan_units_by<K: std::hash::Hash + Eq>(
+    records: usize,
+    user: impl Fn(usize) -> Option<Option<K>>,
+) -> Vec<PlanUnit> {
+    let mut units: Vec<PlanUnit> = Vec::new();
+    // Each user's unit, by key.
+    let mut unit_of: HashMap<K, usize, foldhash::fast::RandomState> = HashMap::default();
     for index in 0..records {
-        let Some(item) = item(index) else {
+        let Some(key) = user(index) else {
             continue;
         };
-        if matches!(item.event, PlanEvent::Profile) {
-            profile_batches.push((order.len(), index));
-            order.push("");
+        let Some(key) = key else {
+            units.push(PlanUnit::new(vec![index], false));
             continue;
-        }
-        match groups.get_mut(item.group_key) {
-            Some(records) => records.push(index),
-            None => {
-                order.push(item.group_key);
-                groups.insert(item.group_key, vec![index]);
-            }
-        }
-    }
-    // Each user's records in first-seen order (profile records alone).
-    let mut profiles = profile_batches.into_iter().peekable();
-    let mut units = Vec::with_capacity(order.len());
-    for (position, key) in order.iter().enumerate() {
-        if profiles.peek().is_some_and(|(p, _)| *p == position) {
-            if let Some((_, record)) = profiles.next() {
-                units.push(PlanUnit {
-                    records: vec![record],
-                    is_user: false,
-                });
-            }
-            continue;
-        }
-        if let Some(records) = groups.remove(key) {
-            units.push(PlanUnit {
-                records,
-                is_user: true,
-            });
-        }
+        };
+        let unit = *unit_of.entry(key).or_insert_with(|| {
+            units.push(PlanUnit::new(Vec::new(), true));
+            units.len() - 1
+        });
+        units[unit].records.push(index);
     }
     units
 }

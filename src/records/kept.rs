@@ -303,22 +303,12 @@ impl Kept {
 
     /// The kept records' batching units, as [`crate::mapping::plan_units`] gives them from
     /// [`Kept::item`] (users in order of their first record, a profile record alone), found
-    /// from the rows' group ids without hashing a key again.
+    /// by the rows' group ids rather than their keys' text.
     pub fn units(&self) -> Vec<PlanUnit> {
-        let mut numbers = UnitNumbers::default();
-        let mut units: Vec<(Vec<usize>, bool)> = Vec::with_capacity(self.units.count);
-        for (index, row) in self.rows.iter().enumerate() {
-            let is_user = row.len != PROFILE;
-            let unit = numbers.number(row.group, !is_user);
-            if unit == units.len() {
-                units.push((Vec::new(), is_user));
-            }
-            units[unit].0.push(index);
-        }
-        units
-            .into_iter()
-            .map(|(records, is_user)| PlanUnit::new(records, is_user))
-            .collect()
+        crate::mapping::plan_units_by(self.rows.len(), |index| {
+            let row = &self.rows[index];
+            Some((row.len != PROFILE).then_some(row.group))
+        })
     }
 
     /// Reads back the spilled events of window `window`: units `window * units_at_once` up
