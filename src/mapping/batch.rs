@@ -202,12 +202,6 @@ pub struct PlanUnit {
 }
 
 impl PlanUnit {
-    /// A unit of `records`: one user's records in input order (`is_user`), or a profile
-    /// record alone.
-    pub fn new(records: Vec<usize>, is_user: bool) -> Self {
-        Self { records, is_user }
-    }
-
     /// The unit's records, in input order.
     pub fn records(&self) -> &[usize] {
         &self.records
@@ -242,11 +236,17 @@ pub fn plan_units_by<K: std::hash::Hash + Eq>(
             continue;
         };
         let Some(key) = key else {
-            units.push(PlanUnit::new(vec![index], false));
+            units.push(PlanUnit {
+                records: vec![index],
+                is_user: false,
+            });
             continue;
         };
         let unit = *unit_of.entry(key).or_insert_with(|| {
-            units.push(PlanUnit::new(Vec::new(), true));
+            units.push(PlanUnit {
+                records: Vec::new(),
+                is_user: true,
+            });
             units.len() - 1
         });
         units[unit].records.push(index);
