@@ -174,13 +174,42 @@ fn held_records_and_users_and_summary() {
 #[test]
 fn unreadable_file_is_an_error_in_the_window() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("webhook.json");
-    std::fs::write(&path, r#"{"targetId":1,"profiles":[{"key_values":{}}]}"#).unwrap();
-    let mut harness = harness(vec![path]);
+    // A path long enough that its message is wider than the window.
+    let folder = dir
+        .path()
+        .join("exports-from-clevertap-for-the-mparticle-feed-".repeat(3));
+    std::fs::create_dir(&folder).unwrap();
+    let mut paths = Vec::new();
+    for name in ["webhook.json", "webhook-2.json"] {
+        let path = folder.join(name);
+        std::fs::write(&path, r#"{"targetId":1,"profiles":[{"key_values":{}}]}"#).unwrap();
+        paths.push(path);
+    }
+    let mut harness = harness(paths);
     settle(&mut harness);
     let errors = harness.state().errors().to_vec();
-    assert!(!errors.is_empty(), "the failure is shown");
-    harness.get_by_label_contains("webhook");
+    assert_eq!(errors.len(), 2, "each failure is shown: {errors:?}");
+    harness.get_by_label_contains("webhook.json");
+    // Each message wraps, and its Dismiss button stays in the window.
+    let width = harness.ctx.content_rect().width();
+    let dismiss = harness.query_all_by_label("Dismiss").collect::<Vec<_>>();
+    assert_eq!(dismiss.len(), 2);
+    for button in dismiss {
+        assert!(
+            button.rect().right() <= width,
+            "Dismiss at {:?}, outside the window's {width} points",
+            button.rect()
+        );
+    }
+    for name in ["webhook.json", "webhook-2.json"] {
+        let label = format!("{name} is a CleverTap");
+        let message = harness.get_by_label_contains(&label);
+        assert!(
+            message.rect().right() <= width,
+            "{name}: {:?}",
+            message.rect()
+        );
+    }
 }
 
 #[test]

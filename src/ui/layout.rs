@@ -359,9 +359,17 @@ fn progress_ui(ui: &mut egui::Ui, app: &App, commands: &mut Vec<Command>) {
 fn errors_ui(ui: &mut egui::Ui, app: &App, commands: &mut Vec<Command>) {
     let color = super::theme::severity_color(3, app.dark());
     for (index, message) in app.errors.iter().enumerate().take(5) {
-        ui.horizontal(|ui| {
+        ui.horizontal_top(|ui| {
             ui.label(RichText::new("Error").color(color).strong());
-            ui.add(egui::Label::new(message.as_str()).wrap());
+            // The message wraps in the width the Dismiss button leaves, so that both stay in
+            // the window however long the message (a file's path and what to do).
+            let dismiss = 80.0;
+            let width = (ui.available_width() - dismiss).max(120.0);
+            ui.allocate_ui_with_layout(
+                egui::vec2(width, 0.0),
+                egui::Layout::top_down(egui::Align::Min),
+                |ui| ui.add(egui::Label::new(message.as_str()).wrap()),
+            );
             if ui.small_button("Dismiss").clicked() {
                 commands.push(Command::DismissError(index));
             }
