@@ -91,13 +91,17 @@ pub struct WindowArgs {
     /// data folder; `map`, `check` and `send` replay it with `--edits`).
     #[arg(long, value_name = "FILE")]
     pub edits: Option<PathBuf>,
-    /// Window size in points, WIDTHxHEIGHT.
-    #[arg(long, value_name = "WxH", default_value = "1500x950")]
-    pub size: String,
+    /// Window size in points, WIDTHxHEIGHT (default: the size the window had when last
+    /// closed, else 1500x950; a size given here is used for this run and not remembered).
+    #[arg(long, value_name = "WxH")]
+    pub size: Option<String>,
     /// Theme: light or dark (default: the saved preference, else the system's).
     #[arg(long, value_name = "THEME", value_parser = ["light", "dark"])]
     pub theme: Option<String>,
 }
+
+/// The window's size when none is given or remembered.
+const DEFAULT_SIZE: &str = "1500x950";
 
 fn parse_size(text: &str) -> Result<[f32; 2], String> {
     let (w, h) = text
@@ -170,7 +174,7 @@ pub fn run(args: WindowArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let size = match parse_size(&args.size) {
+    let size = match parse_size(args.size.as_deref().unwrap_or(DEFAULT_SIZE)) {
         Ok(size) => size,
         Err(message) => {
             eprintln!("feedlens: {message}");
@@ -191,7 +195,14 @@ pub fn run(args: WindowArgs) -> ExitCode {
             .with_min_inner_size([640.0, 400.0])
             .with_drag_and_drop(true),
         renderer: eframe::Renderer::Glow,
-        persist_window: !screenshot,
+        // A size asked for on the command line is used over the remembered one, and not
+        // remembered in its place.
+        persist_window: !screenshot && args.size.is_none(),
+        window_builder: args.size.is_some().then(|| {
+            let hook: eframe::WindowBuilderHook =
+                Box::new(move |builder| builder.with_inner_size(size).with_maximized(false));
+            hook
+        }),
         ..Default::default()
     };
     let failed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
