@@ -245,3 +245,37 @@ fn exports_the_selection_as_ndjson() {
         assert_eq!(batch["events"].as_array().unwrap().len(), 1);
     }
 }
+
+#[test]
+fn a_small_window_keeps_rows_of_the_table_in_view() {
+    // A laptop-sized window with two files' errors above the tabs: the detail panel (400
+    // points by default) must not take the table's rows.
+    let (dir, path) = sample_file();
+    let webhook = dir.path().join("webhook.json");
+    std::fs::write(&webhook, r#"{"targetId":1,"profiles":[{"key_values":{}}]}"#).unwrap();
+    let second = dir.path().join("webhook-2.json");
+    std::fs::copy(&webhook, &second).unwrap();
+    let app = App::new(
+        None,
+        StartOptions {
+            files: vec![path, webhook, second],
+            fresh: true,
+            ..StartOptions::default()
+        },
+    )
+    .unwrap();
+    let mut harness = Harness::builder()
+        .with_size([1100.0, 620.0])
+        .build_ui_state(|ui, app: &mut App| app.frame_ui(ui), app);
+    settle(&mut harness);
+    assert_eq!(harness.state().errors().len(), 2);
+    harness.get_by_label("Other (3)").click();
+    harness.run();
+    // The table draws only the rows in view: each of the tab's three is there.
+    for identity in ["111", "222", "333"] {
+        assert!(
+            harness.query_by_label(identity).is_some(),
+            "row {identity} is out of view"
+        );
+    }
+}

@@ -40,10 +40,13 @@ pub fn window_ui(ui: &mut egui::Ui, app: &App) -> Vec<Command> {
             });
     }
     if app.tab != Tab::Summary {
+        // However it was sized (or remembered from a taller window), the detail leaves the
+        // table at least a third of the height below the tabs and filters.
+        let room = ui.available_height();
         egui::Panel::bottom("detail")
             .resizable(true)
             .default_size(400.0)
-            .min_size(160.0)
+            .size_range(160.0..=(room * 2.0 / 3.0).max(160.0))
             .show(ui, |ui| {
                 if app.tab == Tab::Users {
                     super::users::batch_detail_ui(ui, app, &mut commands);
