@@ -99,7 +99,7 @@ fn a_given_up_send_says_why_and_resend_failed_sends_exactly_those_batches() {
     });
     harness.get_by_label(&plan_label).click();
     step_until(&mut harness, "planning", |h| {
-        h.query_by_label_contains("records from 1 files").is_some()
+        h.query_by_label_contains("records from 1 file").is_some()
     });
     // The plan's summary is laid out first: a click is aimed where the button is drawn.
     harness.run();

@@ -76,7 +76,7 @@ fn opening_another_file_clears_the_selection_and_the_plan_must_be_made_again() {
     settle(&mut harness);
     assert!(
         harness
-            .query_by_label_contains("25 records from 1 files")
+            .query_by_label_contains("25 records from 1 file")
             .is_some(),
         "the plan names its records"
     );
@@ -101,7 +101,7 @@ fn opening_another_file_clears_the_selection_and_the_plan_must_be_made_again() {
     settle(&mut harness);
     assert!(
         harness
-            .query_by_label_contains("5 records from 1 files")
+            .query_by_label_contains("5 records from 1 file")
             .is_some()
     );
     assert!(harness.query_by_label_contains("5 batches").is_some());
@@ -329,9 +329,9 @@ fn masking_shows_pseudonyms_everywhere_and_the_plan_refuses_them() {
     harness.state_mut().push(Command::ShowSendPanel(true));
     harness.state_mut().push(Command::SelectAllInTab);
     settle(&mut harness);
-    harness.get_by_label("Plan 1 records (dry run)").click();
+    harness.get_by_label("Plan 1 record (dry run)").click();
     settle(&mut harness);
-    harness.get_by_label_contains("carry masked identities");
+    harness.get_by_label_contains("1 record carries masked identities");
     assert!(disabled(&harness, "Send"));
     // Off again: the data shows in clear.
     harness.state_mut().push(Command::SetMask(false));

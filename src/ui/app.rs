@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use super::async_state::Async;
 use super::commands::{Command, OpenMode};
 use super::detail_state::DetailState;
+use super::format::counted;
 use super::loader::{self, LoadEvent};
 use super::prefs::{self, Prefs};
 use super::query::{self, FilterBar, Query, QueryWorker};
@@ -395,11 +396,15 @@ impl App {
                 self.reselect = None;
                 self.last_load = Some((elapsed, cancelled));
                 self.status = format!(
-                    "{} {} records from {} files in {:.1} s",
+                    "{} {} from {} in {:.1} s",
                     if cancelled { "cancelled after" } else { "read" },
                     // Rows may still wait to be appended while a worker reads the store.
-                    self.files.iter().map(|f| f.records).sum::<u64>(),
-                    self.files.len(),
+                    counted(
+                        self.files.iter().map(|f| f.records as usize).sum(),
+                        "record",
+                        "records"
+                    ),
+                    counted(self.files.len(), "file", "files"),
                     elapsed.as_secs_f64()
                 );
                 tracing::info!("{}", self.status);

@@ -12,6 +12,11 @@ pub fn format_time(millis: i64) -> String {
         .unwrap_or_else(|| millis.to_string())
 }
 
+/// A count with its noun, singular for one: `1 file`, `2 files`.
+pub fn counted(count: usize, one: &str, many: &str) -> String {
+    format!("{count} {}", if count == 1 { one } else { many })
+}
+
 /// Bytes for people.
 pub fn human_bytes(bytes: u64) -> String {
     match bytes {

@@ -4,7 +4,7 @@
 use egui::{Align, Layout, RichText};
 
 use super::commands::{Command, OpenMode, Pick, Scope};
-use super::format::human_bytes;
+use super::format::{counted, human_bytes};
 use super::prefs::{ThemePref, file_set_label};
 use super::state::App;
 use super::tab::Tab;
@@ -307,9 +307,9 @@ fn toolbar_ui(ui: &mut egui::Ui, app: &App, commands: &mut Vec<Command>) {
                 .on_hover_text("Personal data is masked in every view, export and screenshot (View › Mask personal data)");
             }
             ui.label(format!(
-                "{} files · {} records",
-                app.files.len(),
-                app.records.store().len()
+                "{} · {}",
+                counted(app.files.len(), "file", "files"),
+                counted(app.records.store().len(), "record", "records")
             ));
         });
     });

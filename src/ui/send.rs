@@ -5,6 +5,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use super::format::counted;
 use super::send_state::{
     KeyringReply, PlanStamp, PlannedSend, SendForm, SendResult, keyring_label, outcome_words,
     stale_reason,
@@ -106,8 +107,12 @@ impl App {
             // Masked records (feedlens mask output) would reach the wrong users or none.
             let masked = crate::mask::masked_records(&outcomes);
             let refusal = (masked > 0).then(|| {
+                let carry = match masked {
+                    1 => "1 record carries".to_string(),
+                    _ => format!("{masked} records carry"),
+                };
                 format!(
-                    "{masked} records carry masked identities (made to be shared, not sent): nothing can be sent; open the original export"
+                    "{carry} masked identities (made to be shared, not sent): nothing can be sent; open the original export"
                 )
             });
             let plan = SendPlan::from_outcomes(
@@ -134,8 +139,9 @@ impl App {
                 Err(error) => (Ok(AcceptedInPlan::default()), Some(error.to_string())),
             };
             let mut text = format!(
-                "{records} records from {} files\n{}",
-                files.len(),
+                "{} from {}\n{}",
+                counted(records, "record", "records"),
+                counted(files.len(), "file", "files"),
                 plan.describe(target.as_ref().ok())
             );
             if let Some(error) = target_error {

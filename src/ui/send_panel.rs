@@ -6,6 +6,7 @@
 use egui::RichText;
 
 use super::commands::Command;
+use super::format::counted;
 use super::send_state::{SendForm, outcome_words, stale_reason};
 use super::state::App;
 use crate::feed::{FeedTarget, Pod, Secret};
@@ -170,7 +171,10 @@ fn plan_ui(ui: &mut egui::Ui, app: &App, commands: &mut Vec<Command>) {
     let planning = state.plan.is_pending();
     ui.add_enabled_ui(!planning && scope_count > 0 && !app.is_loading(), |ui| {
         if ui
-            .button(format!("Plan {scope_count} records (dry run)"))
+            .button(format!(
+                "Plan {} (dry run)",
+                counted(scope_count, "record", "records")
+            ))
             .on_hover_text("Build the batches and requests of exactly these records; Send sends this plan and nothing else")
             .clicked()
         {
@@ -236,7 +240,7 @@ fn plan_ui(ui: &mut egui::Ui, app: &App, commands: &mut Vec<Command>) {
         let failed = (state.result.finished && state.result.failed().next().is_some())
             || (already > 0 && unaccepted > 0);
         let label = if failed {
-            format!("Resend failed ({unaccepted} batches)")
+            format!("Resend failed ({})", counted(unaccepted, "batch", "batches"))
         } else {
             "Resend failed".to_string()
         };
@@ -291,8 +295,9 @@ fn result_ui(ui: &mut egui::Ui, app: &App) {
     if state.result.finished {
         let what = state.plan.shown().map_or_else(String::new, |planned| {
             format!(
-                " of {} records from {} files",
-                planned.records, planned.files
+                " of {} from {}",
+                counted(planned.records, "record", "records"),
+                counted(planned.files, "file", "files")
             )
         });
         if failed.is_empty() && !state.result.cancelled {
