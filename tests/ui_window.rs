@@ -25,6 +25,10 @@ fn sample_file() -> (tempfile::TempDir, PathBuf) {
 }
 
 fn harness(files: Vec<PathBuf>) -> Harness<'static, App> {
+    harness_of_size(files, [1600.0, 1400.0])
+}
+
+fn harness_of_size(files: Vec<PathBuf>, size: [f32; 2]) -> Harness<'static, App> {
     let app = App::new(
         None,
         StartOptions {
@@ -35,7 +39,7 @@ fn harness(files: Vec<PathBuf>) -> Harness<'static, App> {
     )
     .unwrap();
     Harness::builder()
-        .with_size([1600.0, 1400.0])
+        .with_size(size)
         .build_ui_state(|ui, app: &mut App| app.frame_ui(ui), app)
 }
 
@@ -255,18 +259,7 @@ fn a_small_window_keeps_rows_of_the_table_in_view() {
     std::fs::write(&webhook, r#"{"targetId":1,"profiles":[{"key_values":{}}]}"#).unwrap();
     let second = dir.path().join("webhook-2.json");
     std::fs::copy(&webhook, &second).unwrap();
-    let app = App::new(
-        None,
-        StartOptions {
-            files: vec![path, webhook, second],
-            fresh: true,
-            ..StartOptions::default()
-        },
-    )
-    .unwrap();
-    let mut harness = Harness::builder()
-        .with_size([1100.0, 620.0])
-        .build_ui_state(|ui, app: &mut App| app.frame_ui(ui), app);
+    let mut harness = harness_of_size(vec![path, webhook, second], [1100.0, 620.0]);
     settle(&mut harness);
     assert_eq!(harness.state().errors().len(), 2);
     harness.get_by_label("Other (3)").click();
