@@ -229,29 +229,61 @@ pub fn plan_units_by<K: std::hash::Hash + Eq>(
     user: impl Fn(usize) -> Option<Option<K>>,
 ) -> Vec<PlanUnit> {
     let mut units: Vec<PlanUnit> = Vec::new();
-    // Each user's unit, by key.
-    let mut unit_of: HashMap<K, usize, foldhash::fast::RandomState> = HashMap::default();
+    let mut numbering = UnitNumbering::default();
     for index in 0..records {
         let Some(key) = user(index) else {
             continue;
         };
-        let Some(key) = key else {
-            units.push(PlanUnit {
-                records: vec![index],
-                is_user: false,
-            });
-            continue;
-        };
-        let unit = *unit_of.entry(key).or_insert_with(|| {
+        let is_user = key.is_some();
+        let unit = numbering.number(key);
+        if unit == units.len() {
             units.push(PlanUnit {
                 records: Vec::new(),
-                is_user: true,
+                is_user,
             });
-            units.len() - 1
-        });
+        }
         units[unit].records.push(index);
     }
     units
+}
+
+/// How [`plan_units`] numbers the batching units, one record at a time: a user's unit at
+/// their first record, a profile record a unit alone, in input order. A caller that keeps
+/// records as they come (`map`'s kept rows) knows each record's unit before the last is read.
+#[derive(Debug)]
+pub struct UnitNumbering<K> {
+    count: usize,
+    /// Each user's unit, by key.
+    users: HashMap<K, usize, foldhash::fast::RandomState>,
+}
+
+impl<K> Default for UnitNumbering<K> {
+    fn default() -> Self {
+        Self {
+            count: 0,
+            users: HashMap::default(),
+        }
+    }
+}
+
+impl<K: std::hash::Hash + Eq> UnitNumbering<K> {
+    /// The unit of the next record: user `key`'s, or (`None`) a profile record's own.
+    pub fn number(&mut self, key: Option<K>) -> usize {
+        let count = &mut self.count;
+        let mut next = || {
+            *count += 1;
+            *count - 1
+        };
+        match key {
+            Some(key) => *self.users.entry(key).or_insert_with(next),
+            None => next(),
+        }
+    }
+
+    /// The unit of user `key`, if a record of theirs was numbered.
+    pub fn of_user(&self, key: &K) -> Option<usize> {
+        self.users.get(key).copied()
+    }
 }
 
 /// The batches of one unit of [`plan_units`]: a user's events in time order, historical ones

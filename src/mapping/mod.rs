@@ -14,8 +14,8 @@ mod user;
 mod values;
 
 pub use batch::{
-    BatchPlan, PlanEvent, PlanItem, PlanUnit, PlannedBatch, RequestSplitter, UserFacts,
-    UserFactsRef, build_batches, event_bytes, plan_items, plan_units, plan_units_by,
+    BatchPlan, PlanEvent, PlanItem, PlanUnit, PlannedBatch, RequestSplitter, UnitNumbering,
+    UserFacts, UserFactsRef, build_batches, event_bytes, plan_items, plan_units, plan_units_by,
     split_requests, unit_batches,
 };
 pub use engine::{Engine, MapOptions, MappedRecord, Outcome, RecordStatus, TraceEntry, TraceOp};

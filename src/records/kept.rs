@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::Interner;
 use super::facts::{FactsTable, facts_text};
-use crate::mapping::{Outcome, PlanEvent, PlanItem, PlanUnit, UserFacts};
+use crate::mapping::{Outcome, PlanEvent, PlanItem, PlanUnit, UnitNumbering, UserFacts};
 
 /// Events' text kept in memory before the rest goes to a temporary file.
 pub const DEFAULT_MEMORY_BUDGET: usize = 32 << 20;
@@ -138,40 +138,6 @@ impl Spill {
     }
 }
 
-/// The batching units of records numbered in the order [`crate::mapping::plan_units`] gives
-/// them: a user's at their first record with an event, a profile record's its own.
-#[derive(Debug, Default)]
-struct UnitNumbers {
-    count: usize,
-    /// Each user's unit by group id, plus one (0: none yet).
-    users: Vec<u32>,
-}
-
-impl UnitNumbers {
-    /// The unit of the next record, of user `group` (a profile record is a unit alone).
-    fn number(&mut self, group: u32, profile: bool) -> usize {
-        if profile {
-            self.count += 1;
-            return self.count - 1;
-        }
-        let group = group as usize;
-        if self.users.len() <= group {
-            self.users.resize(group + 1, 0);
-        }
-        if self.users[group] == 0 {
-            self.count += 1;
-            self.users[group] = u32::try_from(self.count).unwrap_or(u32::MAX);
-        }
-        self.users[group] as usize - 1
-    }
-
-    /// The unit of user `group`, if a record of theirs was numbered.
-    fn of_user(&self, group: u32) -> Option<usize> {
-        let unit = *self.users.get(group as usize)?;
-        (unit as usize).checked_sub(1)
-    }
-}
-
 /// A window's spilled events' text, read back at once ([`Kept::load_window`]).
 #[derive(Debug, Default)]
 pub struct LoadedWindow {
@@ -189,7 +155,7 @@ pub struct Kept {
     in_memory: usize,
     budget: usize,
     /// The batching units of the records kept so far.
-    units: UnitNumbers,
+    units: UnitNumbering<u32>,
     /// Units whose batches are written together: the spilled events are laid out by window.
     units_at_once: usize,
     /// A window's text is written to the temporary file in blocks of at least this size.
@@ -208,7 +174,7 @@ impl Kept {
             chunks: Vec::new(),
             in_memory: 0,
             budget,
-            units: UnitNumbers::default(),
+            units: UnitNumbering::default(),
             units_at_once: units_at_once.max(1),
             spill_block: SPILL_BLOCK,
             spill: None,
@@ -244,7 +210,7 @@ impl Kept {
         for row in rows {
             let group = *keys[row.group as usize]
                 .get_or_insert_with(|| self.group_keys.intern(group_keys.get(row.group)));
-            let unit = self.units.number(group, row.len == PROFILE);
+            let unit = self.units.number((row.len != PROFILE).then_some(group));
             let mut start = row.start;
             if let Some(spill) = self.spill.as_mut().filter(|_| !in_memory)
                 && row.len != PROFILE
@@ -347,7 +313,7 @@ impl Kept {
             Some(Events::Memory(text)) => text,
             Some(Events::Spilled) => {
                 // Only a user's events are spilled, each in the window of its user's unit.
-                match self.units.of_user(row.group) {
+                match self.units.of_user(&row.group) {
                     Some(unit) if unit / self.units_at_once == loaded.window => &loaded.text,
                     _ => return Err(lost()),
                 }
