@@ -107,32 +107,43 @@ enum Events {
 struct Spill {
     file: File,
     end: u64,
-    /// Per window: its blocks in the file (offset, length), in order…
-    blocks: Vec<Vec<(u64, usize)>>,
-    /// …then its text not written yet…
-    pending: Vec<Vec<u8>>,
-    /// …and the length of its whole text.
-    lengths: Vec<u64>,
+    windows: Vec<WindowText>,
+}
+
+/// One window's spilled text: its blocks in the file (offset, length), in order, then its
+/// text not written yet.
+#[derive(Debug, Default)]
+struct WindowText {
+    blocks: Vec<(u64, usize)>,
+    pending: Vec<u8>,
+    /// The length of the whole text.
+    len: u64,
 }
 
 impl Spill {
+    fn new() -> io::Result<Self> {
+        Ok(Self {
+            file: tempfile::tempfile()?,
+            end: 0,
+            windows: Vec::new(),
+        })
+    }
+
     /// Appends an event to window `window`'s text, written out once `block` bytes wait; its
     /// offset in that text.
     fn add(&mut self, window: usize, event: &[u8], block: usize) -> io::Result<u64> {
-        if self.pending.len() <= window {
-            self.pending.resize_with(window + 1, Vec::new);
-            self.blocks.resize_with(window + 1, Vec::new);
-            self.lengths.resize(window + 1, 0);
+        if self.windows.len() <= window {
+            self.windows.resize_with(window + 1, WindowText::default);
         }
-        let at = self.lengths[window];
-        self.lengths[window] += event.len() as u64;
-        let pending = &mut self.pending[window];
-        pending.extend_from_slice(event);
-        if pending.len() >= block {
-            self.file.write_all(pending)?;
-            self.blocks[window].push((self.end, pending.len()));
-            self.end += pending.len() as u64;
-            pending.clear();
+        let text = &mut self.windows[window];
+        let at = text.len;
+        text.len += event.len() as u64;
+        text.pending.extend_from_slice(event);
+        if text.pending.len() >= block {
+            self.file.write_all(&text.pending)?;
+            text.blocks.push((self.end, text.pending.len()));
+            self.end += text.pending.len() as u64;
+            text.pending.clear();
         }
         Ok(at)
     }
@@ -198,13 +209,7 @@ impl Kept {
         if in_memory {
             self.in_memory += events.len();
         } else if self.spill.is_none() {
-            self.spill = Some(Spill {
-                file: tempfile::tempfile()?,
-                end: 0,
-                blocks: Vec::new(),
-                pending: Vec::new(),
-                lengths: Vec::new(),
-            });
+            self.spill = Some(Spill::new()?);
         }
         self.rows.reserve(rows.len());
         for row in rows {
@@ -249,7 +254,7 @@ impl Kept {
     pub fn spilled(&self) -> u64 {
         self.spill
             .as_ref()
-            .map_or(0, |spill| spill.lengths.iter().sum())
+            .map_or(0, |spill| spill.windows.iter().map(|text| text.len).sum())
     }
 
     /// What batching reads of record `index`.
@@ -282,17 +287,16 @@ impl Kept {
     pub fn load_window(&self, window: usize) -> io::Result<LoadedWindow> {
         let mut text = Vec::new();
         if let Some(spill) = &self.spill
-            && let Some(blocks) = spill.blocks.get(window)
+            && let Some(window_text) = spill.windows.get(window)
         {
-            let pending = &spill.pending[window];
-            let len = usize::try_from(spill.lengths[window]).map_err(|_| lost())?;
+            let len = usize::try_from(window_text.len).map_err(|_| lost())?;
             text.resize(len, 0);
             let mut from = 0;
-            for &(at, len) in blocks {
+            for &(at, len) in &window_text.blocks {
                 read_at(&spill.file, &mut text[from..from + len], at)?;
                 from += len;
             }
-            text[from..].copy_from_slice(pending);
+            text[from..].copy_from_slice(&window_text.pending);
         }
         Ok(LoadedWindow { window, text })
     }
@@ -330,6 +334,7 @@ impl Kept {
 fn lost() -> io::Error {
     io::Error::other("a kept event is missing from map's temporary file")
 }
+
 #[cfg(unix)]
 fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
     std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
