@@ -107,12 +107,10 @@ impl App {
             // Masked records (feedlens mask output) would reach the wrong users or none.
             let masked = crate::mask::masked_records(&outcomes);
             let refusal = (masked > 0).then(|| {
-                let carry = match masked {
-                    1 => "1 record carries".to_string(),
-                    _ => format!("{masked} records carry"),
-                };
                 format!(
-                    "{carry} masked identities (made to be shared, not sent): nothing can be sent; open the original export"
+                    "{} {} masked identities (made to be shared, not sent): nothing can be sent; open the original export",
+                    counted(masked, "record", "records"),
+                    if masked == 1 { "carries" } else { "carry" }
                 )
             });
             let plan = SendPlan::from_outcomes(
