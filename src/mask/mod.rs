@@ -19,7 +19,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use sonic_rs::{JsonContainerTrait, JsonValueTrait};
 
-pub use salt::{MaskSalt, SaltError, default_salt_path, load_or_create_salt};
+pub use salt::{MaskSalt, SaltError, default_salt_path, load_or_create_salt, salt_beside};
 pub use token::{EMAIL_DOMAIN, is_masked_identity};
 
 use cache::{FastMap, NameClass, TOKENS, TokenCache};

@@ -89,7 +89,12 @@ pub enum SaltError {
 /// Where the installation's salt is kept: `mask-salt` in feedlens's data folder (beside the
 /// send journal).
 pub fn default_salt_path() -> PathBuf {
-    crate::feed::default_journal_path().with_file_name("mask-salt")
+    salt_beside(&crate::feed::default_journal_path())
+}
+
+/// The salt's file beside the send journal `journal`.
+pub fn salt_beside(journal: &Path) -> PathBuf {
+    journal.with_file_name("mask-salt")
 }
 
 /// The salt in `path`, made (random) and written there on first use, readable by the user only.

@@ -59,8 +59,16 @@ impl App {
                 super::rules::builtin_engine(options.timezone, options.event_name.clone())?
             }
         };
+        let journal = (options.data_dir.as_ref())
+            .map_or_else(crate::feed::default_journal_path, |dir| {
+                dir.join("send-journal.ndjson")
+            });
         let mask = options.mask || prefs.mask;
-        let engine = match super::rules::with_mask(engine.clone(), mask) {
+        let engine = match super::rules::with_mask(
+            engine.clone(),
+            mask,
+            &crate::mask::salt_beside(&journal),
+        ) {
             Ok(engine) => engine,
             Err(message) => {
                 errors.push(message);
@@ -73,15 +81,16 @@ impl App {
             filter_bar.draft.text = text.clone();
         }
         let records = Records::new(engine.clone());
-        // Screenshots and tests (fresh) start with no edits; the window keeps its own file.
+        // The window keeps its own edits file beside the journal; screenshots and tests (fresh)
+        // with no data folder of their own start with none.
         let edits_path = options.edits.clone().unwrap_or_else(|| {
-            if options.fresh {
+            if options.fresh && options.data_dir.is_none() {
                 std::env::temp_dir().join(format!(
                     "feedlens-window-edits-{}.ndjson",
                     std::process::id()
                 ))
             } else {
-                super::editor::default_edits_path()
+                journal.with_file_name("window-edits.ndjson")
             }
         });
         let edits = crate::edits::EditsFile::load(&edits_path).unwrap_or_else(|error| {
@@ -140,6 +149,7 @@ impl App {
             compare: Default::default(),
             fix_counts: Default::default(),
             edits,
+            journal,
             failure_flag: None,
             rebuild_due: false,
             startup: Some(options),
@@ -179,7 +189,7 @@ impl App {
         files: Vec<PathBuf>,
     ) -> Result<Self, RulesError> {
         let mut app = Self::from_store(store, files)?;
-        match super::rules::with_mask(app.engine.clone(), true) {
+        match super::rules::with_mask(app.engine.clone(), true, &app.salt_path()) {
             Ok(engine) => app.engine = engine,
             Err(error) => app.errors.push(error),
         }

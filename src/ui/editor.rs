@@ -3,7 +3,7 @@
 //! Apply, which writes the edit to the window's edits file (never the input) and maps the
 //! records again with it.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use egui::RichText;
 
@@ -121,11 +121,6 @@ pub fn read_line(path: &Path, line: u64) -> std::io::Result<String> {
     Ok(String::from_utf8_lossy(&bytes)
         .trim_end_matches('\r')
         .to_string())
-}
-
-/// Where the window keeps its edits: beside the send journal, in the user's data folder.
-pub fn default_edits_path() -> PathBuf {
-    crate::feed::default_journal_path().with_file_name("window-edits.ndjson")
 }
 
 /// Draws the editor as a modal window.

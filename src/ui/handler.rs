@@ -336,7 +336,7 @@ impl App {
         let mask = self.masked();
         match super::rules::engine(path.as_deref(), self.timezone, self.event_name.clone())
             .map_err(|error| error.to_string())
-            .and_then(|engine| super::rules::with_mask(engine, mask))
+            .and_then(|engine| super::rules::with_mask(engine, mask, &self.salt_path()))
         {
             Ok(engine) => {
                 self.engine = engine;
@@ -352,7 +352,7 @@ impl App {
 
     /// Masking on or off: the records are mapped again, masked as they are read.
     fn set_mask(&mut self, on: bool) {
-        match super::rules::with_mask(self.engine.clone(), on) {
+        match super::rules::with_mask(self.engine.clone(), on, &self.salt_path()) {
             Ok(engine) => {
                 self.engine = engine;
                 self.prefs.mask = on;
@@ -413,7 +413,7 @@ impl App {
         }
         let store = self.records.share();
         let engine = self.engine.clone();
-        let journal = crate::feed::default_journal_path();
+        let journal = self.journal.clone();
         let report = crate::report::StoreReport {
             files: (self.files.iter())
                 .filter(|f| f.failure.is_none())

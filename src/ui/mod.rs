@@ -146,6 +146,7 @@ pub fn start_options(args: &WindowArgs) -> Result<StartOptions, String> {
         send_panel: args.send_panel,
         mask: args.mask,
         edits: args.edits.clone(),
+        data_dir: None,
         screenshot: args.screenshot.clone(),
         fresh: args.screenshot.is_some(),
     })

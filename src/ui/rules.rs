@@ -40,16 +40,16 @@ pub fn builtin_engine(
     engine(None, timezone, event_name)
 }
 
-/// `engine` with masking of personal data on (`on`), with this installation's salt (made on
-/// first use): records are masked as they are read, so every view, export and screenshot
-/// shows only pseudonyms. Off: `engine` as it is, without masking.
-pub fn with_mask(engine: Engine, on: bool) -> Result<Engine, String> {
+/// `engine` with masking of personal data on (`on`), with the salt in `salt` (made on first
+/// use): records are masked as they are read, so every view, export and screenshot shows only
+/// pseudonyms. Off: `engine` as it is, without masking.
+pub fn with_mask(engine: Engine, on: bool, salt: &Path) -> Result<Engine, String> {
     let mut options = engine.options().clone();
     if on == options.mask.is_some() {
         return Ok(engine);
     }
     options.mask = if on {
-        let salt = crate::mask::load_or_create_salt(&crate::mask::default_salt_path())
+        let salt = crate::mask::load_or_create_salt(salt)
             .map_err(|error| format!("masking cannot start: {error}"))?;
         Some(Arc::new(crate::mask::Masker::new(&salt, engine.rules())))
     } else {

@@ -327,7 +327,7 @@ impl App {
         };
         let options = super::rules::window_options(self.timezone, self.event_name.clone());
         let engine = Engine::new(rules, options);
-        match super::rules::with_mask(engine, self.masked()) {
+        match super::rules::with_mask(engine, self.masked(), &self.salt_path()) {
             Ok(engine) => {
                 self.engine = engine;
                 if let Some(path) = saved {

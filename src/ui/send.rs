@@ -13,7 +13,7 @@ use super::send_state::{
 use super::state::{App, Msg};
 use crate::feed::{
     AcceptedInPlan, FeedTarget, LocalFeed, LocalFeedConfig, SendEvent, SendJob, SendPlan, Sender,
-    default_journal_path, mark_accepted, read_journal,
+    mark_accepted, read_journal,
 };
 use crate::records::{Selection, sendable_row};
 use crate::thread::spawn_named;
@@ -82,6 +82,7 @@ impl App {
         );
         let send = self.sender();
         let edits = (!self.edits.edits().is_empty()).then(|| self.edits.clone());
+        let journal_path = self.journal.clone();
         let spawned = spawn_named("feedlens-plan", move || {
             let wanted = |row: usize| chosen.as_ref().is_none_or(|s| s.contains(row as u32));
             let mut files = HashSet::new();
@@ -125,7 +126,7 @@ impl App {
             let mut resent = Vec::new();
             let (accepted, target_error) = match &target {
                 Ok(target) => (
-                    read_journal(&default_journal_path())
+                    read_journal(&journal_path)
                         .map(|journal| {
                             let ids: Vec<&str> = originals.iter().map(String::as_str).collect();
                             resent = journal.accepted_records(target, &ids);
@@ -246,7 +247,7 @@ impl App {
             plan: Arc::clone(&plan),
             target,
             tuning: self.send.form.settings.tuning.clone(),
-            journal: Some(default_journal_path()),
+            journal: Some(self.journal.clone()),
         };
         match Sender::start(job, move || {
             if let Some(ctx) = &wake {

@@ -95,8 +95,11 @@ pub struct StartOptions {
     pub screenshot: Option<PathBuf>,
     /// Mask personal data (also when the preferences say otherwise).
     pub mask: bool,
-    /// The edits file (default: the window's own, in the user's data folder).
+    /// The edits file (default: the window's own, in its data folder).
     pub edits: Option<PathBuf>,
+    /// The folder of the window's send journal, mask salt and own edits file (default:
+    /// `feedlens/` in the user's data folder, as for `feedlens send`).
+    pub data_dir: Option<PathBuf>,
     /// Ignore stored preferences (tests, screenshots).
     pub fresh: bool,
 }
@@ -153,6 +156,9 @@ pub struct App {
     pub(super) edits_panel: bool,
     /// The window's edits (its file in the user's data folder): applied when files are read.
     pub(super) edits: crate::edits::EditsFile,
+    /// The send journal: sends are recorded there and "Resend failed" reads it. The mask salt
+    /// is its neighbour ([`App::salt_path`]).
+    pub(super) journal: PathBuf,
     /// Changes to the edits file being written off the UI thread (an edit saved, a quick fix,
     /// a revert), whose records are mapped again when each is written.
     pub(super) edits_saving: usize,
@@ -237,6 +243,11 @@ impl App {
     /// Records selected.
     pub fn selected_count(&self) -> usize {
         self.selection.len()
+    }
+
+    /// The mask salt's file: beside the send journal, as `feedlens mask` keeps it.
+    pub(super) fn salt_path(&self) -> PathBuf {
+        crate::mask::salt_beside(&self.journal)
     }
 
     /// Whether personal data is masked in every view.
