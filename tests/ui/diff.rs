@@ -2,32 +2,14 @@
 //! after its edit, File › Compare with… against a modified copy, and a quick fix of the event
 //! name on a selection. Each window writes its edits to a temporary folder.
 
-mod ui_support;
-
-use ui_support::{click_file_menu_item, settle, window_with_edits};
+use crate::ui_support::{click_file_menu_item, settle, window_with_edits};
 
 use std::path::{Path, PathBuf};
-use std::sync::Once;
 use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use feedlens::ui::{App, Command, Tab};
-
-static DATA_HOME: Once = Once::new();
-
-/// Points the user's data folder (the send journal, the window's edits) at a temporary
-/// folder, once, before any window starts a thread.
-fn init() {
-    DATA_HOME.call_once(|| {
-        let dir = std::env::temp_dir().join(format!("feedlens-ui-diff-{}", std::process::id()));
-        // SAFETY: called first by every test of this binary, before it starts any thread of
-        // its own; the other tests wait on the Once until this returns.
-        unsafe {
-            std::env::set_var("XDG_DATA_HOME", dir);
-        }
-    });
-}
 
 fn copy_sample(dir: &Path, name: &str) -> PathBuf {
     let to = dir.join(name);
@@ -53,7 +35,6 @@ const FIXED: &str = r#"{"ts": 20220301100012, "eventName": "App Launched", "prof
 
 #[test]
 fn the_diff_view_shows_what_an_edit_changed() {
-    init();
     let dir = tempfile::tempdir().unwrap();
     let input = copy_sample(dir.path(), "broken_lines.jsonl");
     let mut harness = window_with_edits(input, dir.path().join("edits.ndjson"));
@@ -110,7 +91,6 @@ fn the_diff_view_shows_what_an_edit_changed() {
 
 #[test]
 fn compare_with_a_modified_copy_counts_each_category() {
-    init();
     let dir = tempfile::tempdir().unwrap();
     let input = copy_sample(dir.path(), "events.jsonl");
     let lines: Vec<String> = std::fs::read_to_string(&input)
@@ -187,7 +167,6 @@ fn compare_with_a_modified_copy_counts_each_category() {
 
 #[test]
 fn a_quick_fix_of_the_event_name_maps_the_selected_held_records() {
-    init();
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("records.jsonl");
     let nameless = 4;
@@ -265,7 +244,6 @@ fn a_quick_fix_of_the_event_name_maps_the_selected_held_records() {
 
 #[test]
 fn a_typed_time_is_checked_before_it_repairs_an_unreadable_time() {
-    init();
     let dir = tempfile::tempdir().unwrap();
     let input = copy_sample(dir.path(), "broken_lines.jsonl");
     let edits = dir.path().join("edits.ndjson");

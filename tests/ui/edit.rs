@@ -2,9 +2,7 @@
 //! the edit goes to the edits file, never to the input file; the records are mapped again and
 //! move to their tabs.
 
-mod ui_support;
-
-use ui_support::{settle, window_with_edits};
+use crate::ui_support::{settle, window_with_edits};
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -23,11 +21,6 @@ fn a_held_record_and_a_broken_line_are_fixed_in_the_window_and_the_input_is_unto
     let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/broken_lines.jsonl");
     std::fs::copy(&samples, &input).unwrap();
     let before = bytes(&input);
-    // SAFETY: the only test in this binary, before it starts any thread: the send journal's
-    // default place is then inside the temporary directory.
-    unsafe {
-        std::env::set_var("XDG_DATA_HOME", dir.path().join("data"));
-    }
     let edits = dir.path().join("edits.ndjson");
     let mut harness = window_with_edits(input.clone(), edits.clone());
     settle(&mut harness);
@@ -132,10 +125,11 @@ fn a_held_record_and_a_broken_line_are_fixed_in_the_window_and_the_input_is_unto
 
     // The same fixes replayed headless from the edits file.
     let replay = std::process::Command::new(env!("CARGO_BIN_EXE_feedlens"))
-        .args(["send", "--local", "--edits"])
+        .args(["send", "--local", "--journal"])
+        .arg(harness.journal())
+        .arg("--edits")
         .arg(&edits)
         .arg(&input)
-        .env("XDG_DATA_HOME", dir.path().join("data"))
         .output()
         .unwrap();
     let said = String::from_utf8_lossy(&replay.stdout).to_string()

@@ -3,24 +3,19 @@
 //! opens in the window, and the passcode shows nowhere (not in the state's Debug text, not in
 //! the output).
 
-mod ui_support;
-
-use ui_support::{click_file_menu_item, settle, window};
-
-mod clevertap_support;
+use crate::ui_support::{Window, click_file_menu_item, settle, window};
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use clevertap_support::*;
+use crate::clevertap_support::*;
 use egui::accesskit::Role;
-use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use feedlens::feed::Secret;
-use feedlens::ui::{App, Command, PullAction, PullForm, StartOptions};
+use feedlens::ui::{Command, PullAction, PullForm, StartOptions};
 
 /// A window on the samples' events, which a pull replaces.
-fn samples_window() -> Harness<'static, App> {
+fn samples_window() -> Window {
     window(StartOptions {
         files: vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/events.jsonl")],
         ..StartOptions::default()
@@ -33,7 +28,7 @@ fn the_dialog_pulls_reconciles_and_opens_the_output() {
     let stand_in = start(config(events.clone()));
     let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join("pulled.ndjson");
-    // XDG_DATA_HOME is not touched: the window starts fresh and writes no preferences here.
+    // The window has a data folder of its own and starts fresh: it writes no preferences.
     let mut window = samples_window();
     settle(&mut window);
     click_file_menu_item(&mut window, "Pull from CleverTap…");

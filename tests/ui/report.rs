@@ -2,9 +2,7 @@
 //! is one valid HTML file whose counts are the window's, and with View › Mask personal data on
 //! no personal value of the input is in it.
 
-mod ui_support;
-
-use ui_support::{settle, window_with_edits};
+use crate::ui_support::{settle, window_with_edits};
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -126,11 +124,6 @@ fn personal_values(input: &str) -> Vec<String> {
 #[test]
 fn the_window_saves_the_report_of_what_it_shows_and_masked_it_names_no_one() {
     let dir = tempfile::tempdir().unwrap();
-    // SAFETY: the only test in this binary, before it starts any thread: preferences, the
-    // mask salt and the send journal go to the temporary directory.
-    unsafe {
-        std::env::set_var("XDG_DATA_HOME", dir.path().join("data"));
-    }
     let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/events.jsonl");
     let mut text = std::fs::read_to_string(samples).unwrap();
     text.push_str(&format!("{BROKEN_EMAIL},20220301,not json\n"));

@@ -1,6 +1,8 @@
 //! A send that fails, then "Resend failed" in the window (egui_kittest, no GPU): the panel says
 //! the requests failed and why, and the resend sends exactly the batches that were not accepted.
 
+use crate::ui_support::window_of_size;
+
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -32,12 +34,6 @@ fn step_until(
 #[test]
 fn a_given_up_send_says_why_and_resend_failed_sends_exactly_those_batches() {
     let root = tempfile::tempdir().unwrap();
-    // SAFETY: the only test in this binary, before it starts any thread: the journal's default
-    // place is then inside the temporary directory.
-    unsafe {
-        std::env::set_var("XDG_DATA_HOME", root.path().join("data"));
-        std::env::set_var("HOME", root.path());
-    }
     let input: PathBuf = root.path().join("events.jsonl");
     let mut text = String::new();
     for i in 0..RECORDS {
@@ -59,18 +55,13 @@ fn a_given_up_send_says_why_and_resend_failed_sends_exactly_those_batches() {
     let url = failing.url();
     let port = failing.addr().port();
 
-    let app = App::new(
-        None,
+    let mut harness = window_of_size(
         StartOptions {
             files: vec![input],
-            fresh: true,
             ..StartOptions::default()
         },
-    )
-    .unwrap();
-    let mut harness = Harness::builder()
-        .with_size([1600.0, 1400.0])
-        .build_ui_state(|ui, app: &mut App| app.frame_ui(ui), app);
+        [1600.0, 1400.0],
+    );
     step_until(&mut harness, "loading", |h| {
         !h.state().is_busy() && h.state().record_count() == RECORDS
     });

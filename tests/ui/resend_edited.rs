@@ -2,9 +2,7 @@
 //! gets a new id, so sending it again adds a second event in mParticle. The plan says so, from
 //! the journal, and Send waits for an explicit confirmation.
 
-mod ui_support;
-
-use ui_support::{settle, window_with_edits};
+use crate::ui_support::{settle, window_with_edits};
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -36,11 +34,6 @@ fn plan_and_send_all(harness: &mut Harness<'static, App>) {
 #[test]
 fn an_edited_record_whose_original_was_accepted_needs_a_confirmation() {
     let dir = tempfile::tempdir().unwrap();
-    // SAFETY: the only test in this binary, before it starts any thread: the journal's default
-    // place is then inside the temporary directory.
-    unsafe {
-        std::env::set_var("XDG_DATA_HOME", dir.path().join("data"));
-    }
     let input: PathBuf = dir.path().join("events.jsonl");
     std::fs::copy(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/events.jsonl"),

@@ -2,9 +2,7 @@
 //! every loaded record, and the preview's counts are what Apply then does; an alias added from
 //! a record, Save as, and the built-in rules never written over.
 
-mod ui_support;
-
-use ui_support::{settle, window};
+use crate::ui_support::{settle, window};
 
 use std::path::Path;
 
@@ -33,10 +31,6 @@ fn tab_count(harness: &Harness<'static, App>, tab: &str) -> i64 {
 #[test]
 fn the_preview_counts_what_apply_then_does() {
     let dir = tempfile::tempdir().unwrap();
-    // SAFETY: the only test in this binary, before it starts any thread.
-    unsafe {
-        std::env::set_var("XDG_DATA_HOME", dir.path().join("data"));
-    }
     let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
     let mut harness = window(StartOptions {
         files: vec![samples],

@@ -2,9 +2,7 @@
 //! open another file with records selected; change the selection after planning; filter away
 //! the focused record; watch the tab row while files load.
 
-mod ui_support;
-
-use ui_support::settle;
+use crate::ui_support::{Window, settle, window, window_with_edits};
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -26,20 +24,12 @@ fn export(dir: &Path, name: &str, n: usize) -> PathBuf {
     path
 }
 
-fn harness(files: Vec<PathBuf>, send_panel: bool) -> Harness<'static, App> {
-    let app = App::new(
-        None,
-        StartOptions {
-            files,
-            send_panel,
-            fresh: true,
-            ..StartOptions::default()
-        },
-    )
-    .unwrap();
-    Harness::builder()
-        .with_size([1600.0, 1200.0])
-        .build_ui_state(|ui, app: &mut App| app.frame_ui(ui), app)
+fn harness(files: Vec<PathBuf>, send_panel: bool) -> Window {
+    window(StartOptions {
+        files,
+        send_panel,
+        ..StartOptions::default()
+    })
 }
 
 fn disabled(harness: &Harness<'static, App>, label: &str) -> bool {
@@ -237,19 +227,7 @@ fn a_quick_fix_sets_the_identity_of_every_selected_held_record() {
     text.push_str("{\"ts\":20220212004131,\"eventName\":\"App Launched\",\"profile\":{\"identity\":\"u9\"}}\n");
     std::fs::write(&input, &text).unwrap();
     let edits = dir.path().join("edits.ndjson");
-    let app = App::new(
-        None,
-        StartOptions {
-            files: vec![input.clone()],
-            edits: Some(edits.clone()),
-            fresh: true,
-            ..StartOptions::default()
-        },
-    )
-    .unwrap();
-    let mut harness = Harness::builder()
-        .with_size([1600.0, 1200.0])
-        .build_ui_state(|ui, app: &mut App| app.frame_ui(ui), app);
+    let mut harness = window_with_edits(input.clone(), edits.clone());
     settle(&mut harness);
     harness.get_by_label("Unmapped/Held (3)").click();
     settle(&mut harness);

@@ -1,6 +1,8 @@
 //! UI tests of the window with egui_kittest (no GPU, no display): open a small sample, read the
 //! tabs, switch tabs, select rows, read the detail view by its labels, filter, and select all.
 
+use crate::ui_support::{Window, window_of_size};
+
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -24,23 +26,18 @@ fn sample_file() -> (tempfile::TempDir, PathBuf) {
     (dir, path)
 }
 
-fn harness(files: Vec<PathBuf>) -> Harness<'static, App> {
+fn harness(files: Vec<PathBuf>) -> Window {
     harness_of_size(files, [1600.0, 1400.0])
 }
 
-fn harness_of_size(files: Vec<PathBuf>, size: [f32; 2]) -> Harness<'static, App> {
-    let app = App::new(
-        None,
+fn harness_of_size(files: Vec<PathBuf>, size: [f32; 2]) -> Window {
+    window_of_size(
         StartOptions {
             files,
-            fresh: true,
             ..StartOptions::default()
         },
+        size,
     )
-    .unwrap();
-    Harness::builder()
-        .with_size(size)
-        .build_ui_state(|ui, app: &mut App| app.frame_ui(ui), app)
 }
 
 /// Steps until background work is done (with a deadline), then lets the UI settle.

@@ -1,27 +1,70 @@
-//! What the window tests share: a window to drive, stepping it until its background work is
-//! done, and the File menu as a user opens it.
+//! What the window tests share: a window to drive, with a data folder of its own, stepping it
+//! until its background work is done, and the File menu as a user opens it.
 
 #![allow(dead_code)]
 
+use std::ops::{Deref, DerefMut};
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use feedlens::ui::{App, StartOptions};
 
+/// A window under test, driven through its harness (`Deref`), and the temporary data folder it
+/// keeps its send journal, mask salt and edits in: no test reads or writes the user's, and the
+/// tests of one binary never share one. The folder goes when the window does.
+pub struct Window {
+    harness: Harness<'static, App>,
+    data: tempfile::TempDir,
+}
+
+impl Window {
+    /// The window's send journal.
+    pub fn journal(&self) -> PathBuf {
+        self.data.path().join("send-journal.ndjson")
+    }
+
+    /// The window's data folder.
+    pub fn data_dir(&self) -> &Path {
+        self.data.path()
+    }
+}
+
+impl Deref for Window {
+    type Target = Harness<'static, App>;
+    fn deref(&self) -> &Self::Target {
+        &self.harness
+    }
+}
+
+impl DerefMut for Window {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.harness
+    }
+}
+
 /// A window started with `options`, fresh (no preferences read), 1600×1200 points.
-pub fn window(options: StartOptions) -> Harness<'static, App> {
+pub fn window(options: StartOptions) -> Window {
+    window_of_size(options, [1600.0, 1200.0])
+}
+
+/// A window started with `options`, fresh, `size` points.
+pub fn window_of_size(options: StartOptions, size: [f32; 2]) -> Window {
+    let data = tempfile::tempdir().unwrap();
     let app = App::new(
         None,
         StartOptions {
             fresh: true,
+            data_dir: Some(data.path().to_path_buf()),
             ..options
         },
     )
     .unwrap();
-    Harness::builder()
-        .with_size([1600.0, 1200.0])
-        .build_ui_state(|ui, app: &mut App| app.frame_ui(ui), app)
+    let harness = Harness::builder()
+        .with_size(size)
+        .build_ui_state(|ui, app: &mut App| app.frame_ui(ui), app);
+    Window { harness, data }
 }
 
 /// Steps the window until nothing runs in the background (files read, views, batches, plans,
@@ -53,10 +96,7 @@ pub fn click_file_menu_item(harness: &mut Harness<'static, App>, item: &str) {
 }
 
 /// A window on `input` whose edits go to (and come from) the edits file `edits`.
-pub fn window_with_edits(
-    input: std::path::PathBuf,
-    edits: std::path::PathBuf,
-) -> Harness<'static, App> {
+pub fn window_with_edits(input: PathBuf, edits: PathBuf) -> Window {
     window(StartOptions {
         files: vec![input],
         edits: Some(edits),
