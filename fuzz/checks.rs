@@ -1,4 +1,4 @@
-//! What the fuzz targets check, shared with `tests/fuzz_regressions.rs` so that a found input is
+//! What the fuzz targets check, shared with `tests/integration/fuzz_regressions.rs` so that a found input is
 //! replayed against exactly the same invariants by `cargo test`.
 //!
 //! - [`read_file`]: arbitrary bytes as an input file, read and mapped by `pipeline::run` (the

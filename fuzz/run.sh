@@ -8,7 +8,7 @@
 # stable, so nightly-only flags are unlocked with RUSTC_BOOTSTRAP=1. Crashes land in
 # fuzz/artifacts/<target>/; reproduce one with
 #   RUSTC_BOOTSTRAP=1 cargo fuzz run --codegen-units 16 <target> fuzz/artifacts/<target>/<file>
-# then inline it in tests/fuzz_regressions.rs. Extra libFuzzer flags: FUZZ_FLAGS="-dict=...".
+# then inline it in tests/integration/fuzz_regressions.rs. Extra libFuzzer flags: FUZZ_FLAGS="-dict=...".
 set -euo pipefail
 
 seconds="${1:-60}"

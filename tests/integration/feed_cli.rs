@@ -1,15 +1,13 @@
 //! `feedlens send` and `feedlens serve` as processes: the plan, refusals, a sender killed
 //! mid-run and resumed with --resend-failed, and the secret never written anywhere.
 
-mod feed_support;
-
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use feed_support::*;
+use crate::feed_support::*;
 use feedlens::feed::*;
 use feedlens::mparticle::Environment;
 

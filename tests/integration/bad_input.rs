@@ -236,7 +236,7 @@ fn too_long_message(what: &str, bytes: usize) -> String {
 /// record and is never held whole. In release the load takes 0.03-0.06 s and the peak RSS grows
 /// by 35 MB (by 210 MB, in 0.36 s, when the line was buffered, parsed and copied); in debug it
 /// takes seconds, so it is opt-in:
-/// `cargo test --release --test bad_input -- --ignored --test-threads 1 a_single_100_mb_line`.
+/// `cargo test --release --test integration -- --ignored --test-threads 1 a_single_100_mb_line`.
 #[test]
 #[ignore = "100 MB of input: run with --release -- --ignored"]
 fn a_single_100_mb_line() {
@@ -282,7 +282,7 @@ fn a_single_100_mb_line() {
 /// limit in the middle: the reader streams it record by record (document mode), the long record
 /// is one unreadable record, and memory stays flat (outcomes are counted and dropped, as `check`
 /// does). In release on two shared cores: 20-33 s, peak RSS grows by 70 MB; opt-in:
-/// `cargo test --release --test bad_input -- --ignored --test-threads 1 a_half_gigabyte_single_line_array`.
+/// `cargo test --release --test integration -- --ignored --test-threads 1 a_half_gigabyte_single_line_array`.
 #[test]
 #[ignore = "485 MB of input: run with --release -- --ignored"]
 fn a_half_gigabyte_single_line_array() {

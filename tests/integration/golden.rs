@@ -1,6 +1,6 @@
 //! Golden tests: every file in `samples/` is mapped and its batches and accounting compared with
 //! the expected output checked in under `tests/golden/`. A change in mapping shows as a diff.
-//! After an intended change: `UPDATE_GOLDEN=1 cargo test --test golden`, then review the diff.
+//! After an intended change: `UPDATE_GOLDEN=1 cargo test --test integration golden::`, then review the diff.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -1,11 +1,9 @@
 //! The send plan: request limits, historical routing, exact bodies, deterministic ids, what is
 //! held back.
 
-mod feed_support;
-
 use std::collections::HashSet;
 
-use feed_support::*;
+use crate::feed_support::*;
 use feedlens::feed::*;
 use feedlens::mparticle::{Environment, limits};
 

@@ -2,16 +2,14 @@
 //! killed with SIGKILL at random points, each restarted with `--resend-failed`.
 //!
 //! CI runs the short versions. The long ones, as documented in the README:
-//! `FEEDLENS_SOAK_RECORDS=40000 FEEDLENS_KILL_ROUNDS=10 cargo test --release --test soak -- --nocapture`
-
-mod feed_support;
+//! `FEEDLENS_SOAK_RECORDS=40000 FEEDLENS_KILL_ROUNDS=10 cargo test --release --test integration soak:: -- --nocapture`
 
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use feed_support::*;
+use crate::feed_support::*;
 use feedlens::feed::*;
 use feedlens::mparticle::Environment;
 

@@ -1,13 +1,11 @@
 //! Throughput to the local feed, with and without faults. Ignored by default (it measures, it
 //! does not check much); run with
-//! `cargo test --release --test feed_bench -- --ignored --nocapture --test-threads 1`.
-
-mod feed_support;
+//! `cargo test --release --test integration feed_bench:: -- --ignored --nocapture --test-threads 1`.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use feed_support::*;
+use crate::feed_support::*;
 use feedlens::feed::*;
 use feedlens::mparticle::Environment;
 

@@ -4,7 +4,7 @@
 //! on what it broke, and fix the code until this test passes.
 
 #[allow(dead_code, reason = "fuzz_dir serves the fuzz targets only")]
-#[path = "../fuzz/checks.rs"]
+#[path = "../../fuzz/checks.rs"]
 mod checks;
 
 use std::path::Path;

@@ -2,13 +2,11 @@
 //! them, retries through 429s and dropped connections, a kill and --resume, Ctrl-C, refusals,
 //! reconciliation, and the passcode written nowhere.
 
-mod clevertap_support;
-
 use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use clevertap_support::*;
+use crate::clevertap_support::*;
 use feedlens::clevertap::pull::standin::StandInConfig;
 use feedlens::clevertap::pull::{PullState, state_path};
 

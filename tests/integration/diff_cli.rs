@@ -171,7 +171,7 @@ fn a_file_against_an_edited_copy_shows_changed_and_missing_records() {
 #[test]
 fn edits_on_one_side_match_the_edited_record_with_its_original() {
     let dir = tempfile::tempdir().unwrap();
-    let (input, edits) = edits_support::fixed_broken_lines(dir.path());
+    let (input, edits) = crate::edits_support::fixed_broken_lines(dir.path());
     let output = diff(
         dir.path(),
         &[
@@ -189,7 +189,7 @@ fn edits_on_one_side_match_the_edited_record_with_its_original() {
     assert_eq!(report["only_b"], 0, "{report}");
     let records = report["records"].as_array().unwrap();
     let fixed = records.iter().find(|r| r["a"]["line"] == 7).unwrap();
-    assert_eq!(fixed["id"], edits_support::original_id(&input, 7));
+    assert_eq!(fixed["id"], crate::edits_support::original_id(&input, 7));
     let fields = fixed["fields"].as_array().unwrap();
     assert!(
         fields
@@ -200,7 +200,7 @@ fn edits_on_one_side_match_the_edited_record_with_its_original() {
     assert!(
         fields.iter().any(|f| f["path"] == "user_identities"
             && f["a"].is_null()
-            && f["b"]["customer_id"] == edits_support::FIXED_CUSTOMER_ID),
+            && f["b"]["customer_id"] == crate::edits_support::FIXED_CUSTOMER_ID),
         "{fixed}"
     );
     let repaired = records.iter().find(|r| r["a"]["line"] == 2).unwrap();
@@ -241,5 +241,3 @@ fn errors_exit_2_with_the_reason() {
         text(&output.stderr)
     );
 }
-
-mod edits_support;

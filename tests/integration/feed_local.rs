@@ -1,8 +1,6 @@
 //! The local feed as an HTTP server: auth, validation, limits, duplicates, recording.
 
-mod feed_support;
-
-use feed_support::*;
+use crate::feed_support::*;
 use feedlens::feed::*;
 use serde_json::{Value, json};
 

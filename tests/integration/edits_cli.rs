@@ -3,13 +3,11 @@
 //! input files never change, a changed input's edits are not applied, and an edits file whose
 //! writer is killed mid-write stays whole.
 
-mod edits_support;
-
 use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use edits_support::{FIXED_CUSTOMER_ID, fixed_broken_lines};
+use crate::edits_support::{FIXED_CUSTOMER_ID, fixed_broken_lines};
 use feedlens::edits::{Edit, EditsFile, file_sha256};
 
 fn feedlens(dir: &Path, args: &[&str]) -> Output {
@@ -213,7 +211,7 @@ fn a_killed_writer_leaves_the_edits_file_whole() {
             .args([
                 "--ignored",
                 "--exact",
-                "edits_writer_child",
+                "edits_cli::edits_writer_child",
                 "--test-threads",
                 "1",
             ])
@@ -308,7 +306,7 @@ fn an_edited_record_whose_original_was_accepted_is_sent_only_when_asked() {
             line: 1,
             column: 1,
             csv_row: None,
-            id: Some(edits_support::original_id(&input, 1)),
+            id: Some(crate::edits_support::original_id(&input, 1)),
             original_sha256: Some(feedlens::edits::sha256_hex(original.as_bytes())),
             text: original.replace("\"Mobile\"", "\"Fixed\""),
         })

@@ -3,12 +3,10 @@
 //! and gives the same records, accounting and places (with the object URLs) as the same files
 //! read from disk.
 
-mod bucket_support;
-
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use bucket_support::{Moto, gzip};
+use crate::bucket_support::{Moto, gzip};
 
 const BUCKET: &str = "feedlens-exports";
 const PREFIX: &str = "exports/run1";

@@ -1,14 +1,12 @@
 //! Sending to the local feed in-process, with faults: every batch arrives exactly once, nothing
 //! is lost, the journal agrees with what the feed took, refusals are not retried.
 
-mod feed_support;
-
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use feed_support::*;
+use crate::feed_support::*;
 use feedlens::feed::*;
 use feedlens::mparticle::Environment;
 
