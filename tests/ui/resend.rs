@@ -140,4 +140,11 @@ fn a_given_up_send_says_why_and_resend_failed_sends_exactly_those_batches() {
             .accesskit_node()
             .is_disabled()
     );
+    // Both sends are in the window's journal (its data folder): the 503s, then the resend.
+    let journal = std::fs::read_to_string(harness.journal()).unwrap();
+    let lines: Vec<serde_json::Value> = (journal.lines())
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(lines[0]["http_status"], 503, "{journal}");
+    assert_eq!(lines.last().unwrap()["status"], "accepted", "{journal}");
 }
