@@ -91,8 +91,9 @@ pub struct WindowArgs {
     /// data folder; `map`, `check` and `send` replay it with `--edits`).
     #[arg(long, value_name = "FILE")]
     pub edits: Option<PathBuf>,
-    /// Window size in points, WIDTHxHEIGHT (default: the size the window had when last
-    /// closed, else 1500x950; a size given here is used for this run and not remembered).
+    /// Window size in points, WIDTHxHEIGHT, at least 640x400 (default: the size the window had
+    /// when last closed, else 1500x950; a size given here is used for this run and not
+    /// remembered).
     #[arg(long, value_name = "WxH")]
     pub size: Option<String>,
     /// Theme: light or dark (default: the saved preference, else the system's).
@@ -103,18 +104,20 @@ pub struct WindowArgs {
 /// The window's size when none is given or remembered.
 const DEFAULT_SIZE: &str = "1500x950";
 
+/// The smallest window in which the table, the detail and the Send panel still fit.
+const MIN_SIZE: [f32; 2] = [640.0, 400.0];
+
 fn parse_size(text: &str) -> Result<[f32; 2], String> {
     let (w, h) = text
         .split_once(['x', 'X'])
         .ok_or_else(|| format!("--size {text}: write WIDTHxHEIGHT, e.g. 1500x950"))?;
-    let parse = |v: &str| {
-        v.trim()
-            .parse::<f32>()
-            .ok()
-            .filter(|n| *n >= 200.0)
-            .ok_or_else(|| format!("--size {text}: width and height are numbers from 200"))
+    let [min_w, min_h] = MIN_SIZE;
+    let parse = |v: &str, min: f32| {
+        v.trim().parse::<f32>().ok().filter(|n| *n >= min).ok_or_else(|| {
+            format!("--size {text}: the window is at least {min_w}x{min_h} (width from {min_w}, height from {min_h})")
+        })
     };
-    Ok([parse(w)?, parse(h)?])
+    Ok([parse(w, min_w)?, parse(h, min_h)?])
 }
 
 /// Checks the options and turns them into the window's start options.
@@ -193,7 +196,7 @@ pub fn run(args: WindowArgs) -> ExitCode {
             .with_title("feedlens — CleverTap → mParticle")
             .with_app_id("feedlens")
             .with_inner_size(size)
-            .with_min_inner_size([640.0, 400.0])
+            .with_min_inner_size(MIN_SIZE)
             .with_drag_and_drop(true),
         renderer: eframe::Renderer::Glow,
         // A size asked for on the command line is used over the remembered one, and not
@@ -240,5 +243,25 @@ pub fn run(args: WindowArgs) -> ExitCode {
             }
             ExitCode::from(2)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn a_size_is_width_by_height_and_no_smaller_than_the_window_can_be() {
+        assert_eq!(parse_size("1100x620"), Ok([1100.0, 620.0]));
+        assert_eq!(parse_size(" 640 X 400 "), Ok([640.0, 400.0]));
+        for text in ["1100", "wide x tall", "300x620", "1100x399"] {
+            let error = parse_size(text).unwrap_err();
+            assert!(error.starts_with(&format!("--size {text}: ")), "{error}");
+        }
+        assert!(
+            parse_size("300x620")
+                .unwrap_err()
+                .contains("at least 640x400")
+        );
     }
 }
