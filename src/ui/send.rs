@@ -22,10 +22,14 @@ impl App {
     /// The stamp a plan made now would carry.
     pub(super) fn plan_stamp(&self) -> PlanStamp {
         let form = &self.send.form;
+        let local = self.send.local.as_ref().map(|local| local.endpoint());
         PlanStamp {
             data: self.data_version,
             selection: (!form.send_all).then(|| self.selection.version()),
             settings: (form.settings.environment, form.settings.send_held),
+            feed: (form.settings.resolve(&form.credentials(), local.as_ref()))
+                .ok()
+                .map(|target| (target.journal_target, target.key_fingerprint)),
         }
     }
 

@@ -45,6 +45,9 @@ pub struct PlanStamp {
     pub selection: Option<u64>,
     /// The settings that shape batches: environment and whether held records go.
     pub settings: (crate::mparticle::Environment, bool),
+    /// The feed the plan's "already accepted" marks were read for, as the journal names it
+    /// (target and key fingerprint), if the form names one.
+    pub feed: Option<(String, String)>,
 }
 
 /// A plan ready to send, with what it was built from.
@@ -206,6 +209,8 @@ pub fn stale_reason<'a>(planned: &'a PlannedSend, current: &PlanStamp) -> Option
         Some("the selection changed: plan again")
     } else if planned.stamp.settings != current.settings {
         Some("the environment or held-records setting changed: plan again")
+    } else if planned.stamp.feed != current.feed {
+        Some("the feed or its key changed: plan again")
     } else {
         None
     }

@@ -1,6 +1,6 @@
 //! Workflows that once left the window pointing at the wrong records (egui_kittest, no GPU):
-//! open another file with records selected; change the selection after planning; filter away
-//! the focused record; watch the tab row while files load.
+//! open another file with records selected; change the selection or the feed after planning;
+//! filter away the focused record; watch the tab row while files load.
 
 use crate::ui_support::{Window, settle, window, window_with_edits};
 
@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
-use feedlens::ui::{App, Command, OpenMode, StartOptions};
+use feedlens::feed::{FeedSettings, FeedTarget, Secret};
+use feedlens::ui::{App, Command, OpenMode, SendForm, StartOptions};
 
 /// `n` App Launched records, one user each.
 fn export(dir: &Path, name: &str, n: usize) -> PathBuf {
@@ -106,6 +107,65 @@ fn opening_another_file_clears_the_selection_and_the_plan_must_be_made_again() {
     settle(&mut harness);
     harness.get_by_label("the selection changed: plan again");
     assert!(disabled(&harness, "Send"));
+}
+
+/// The send panel's form: every loaded record, to `target` with `key`.
+fn send_form(target: FeedTarget, key: &str) -> Command {
+    let url = match &target {
+        FeedTarget::Url(url) => url.clone(),
+        _ => String::new(),
+    };
+    Command::SetSendForm(Box::new(SendForm {
+        settings: FeedSettings {
+            target,
+            ..FeedSettings::default()
+        },
+        url,
+        key: key.to_string(),
+        secret: Secret::new("secret".to_string()),
+        send_all: true,
+    }))
+}
+
+#[test]
+fn a_plan_is_for_the_feed_it_was_made_for() {
+    // What the plan marks as already accepted, and what it shows as its address, are the
+    // planned feed's: another feed or key needs a plan of its own.
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = harness(vec![export(dir.path(), "events", 9)], true);
+    settle(&mut harness);
+    harness.state_mut().push(send_form(FeedTarget::Local, ""));
+    settle(&mut harness);
+    harness.get_by_label("Plan 9 records (dry run)").click();
+    settle(&mut harness);
+    assert!(!disabled(&harness, "Send"), "a fresh plan can be sent");
+
+    let other = FeedTarget::Url("http://127.0.0.1:9/v2".to_string());
+    harness.state_mut().push(send_form(other.clone(), "key-a"));
+    settle(&mut harness);
+    assert!(disabled(&harness, "Send"), "planned for the local feed");
+    harness.get_by_label("the feed or its key changed: plan again");
+
+    // Back to the local feed: the plan is as good as when it was made.
+    harness
+        .state_mut()
+        .push(send_form(FeedTarget::Local, "key-a"));
+    settle(&mut harness);
+    assert!(!disabled(&harness, "Send"));
+
+    // Planned for a URL and a key, then another key for that URL.
+    harness.state_mut().push(send_form(other.clone(), "key-a"));
+    settle(&mut harness);
+    harness.get_by_label("Plan 9 records (dry run)").click();
+    settle(&mut harness);
+    assert!(!disabled(&harness, "Send"));
+    assert!(
+        (harness.query_by_label_contains("POST http://127.0.0.1:9/v2/")).is_some(),
+        "the plan names the feed it is for"
+    );
+    harness.state_mut().push(send_form(other, "key-b"));
+    settle(&mut harness);
+    assert!(disabled(&harness, "Send"), "planned with another key");
 }
 
 #[test]
