@@ -497,17 +497,20 @@ fn form_ui(ui: &mut egui::Ui, form: &mut PullForm, documented: &[&str]) {
             }
         });
         ui.end_row();
-        ui.label("API URL");
+        // Each field is named by its label, for screen readers and UI tests alike.
+        let label = ui.label("API URL");
         ui.add(
             egui::TextEdit::singleline(&mut form.url)
                 .hint_text("the region's (or a stand-in on 127.0.0.1)")
                 .desired_width(300.0),
-        );
+        )
+        .labelled_by(label.id);
         ui.end_row();
-        ui.label("Account id");
-        ui.add(egui::TextEdit::singleline(&mut form.account_id).desired_width(300.0));
+        let label = ui.label("Account id");
+        ui.add(egui::TextEdit::singleline(&mut form.account_id).desired_width(300.0))
+            .labelled_by(label.id);
         ui.end_row();
-        ui.label("Passcode");
+        let label = ui.label("Passcode");
         // The field edits a copy that lives for this frame only; the state keeps a `Secret`.
         let mut typed = zeroize::Zeroizing::new(form.passcode.expose().to_string());
         if ui
@@ -516,6 +519,7 @@ fn form_ui(ui: &mut egui::Ui, form: &mut PullForm, documented: &[&str]) {
                     .password(true)
                     .desired_width(300.0),
             )
+            .labelled_by(label.id)
             .changed()
         {
             form.passcode = Secret::new(typed.as_str());
@@ -536,8 +540,9 @@ fn form_ui(ui: &mut egui::Ui, form: &mut PullForm, documented: &[&str]) {
             );
         });
         ui.end_row();
-        ui.label("Output");
-        ui.add(egui::TextEdit::singleline(&mut form.output).desired_width(300.0));
+        let label = ui.label("Output");
+        ui.add(egui::TextEdit::singleline(&mut form.output).desired_width(300.0))
+            .labelled_by(label.id);
         ui.end_row();
     });
     ui.label("Events");

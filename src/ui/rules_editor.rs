@@ -140,13 +140,18 @@ fn text_ui(ui: &mut egui::Ui, editor: &Editor, commands: &mut Vec<Command>) {
                 let mut layouter = |ui: &egui::Ui, text: &dyn egui::TextBuffer, _wrap: f32| {
                     theme::code_galley(ui, text.as_str(), "toml", f32::INFINITY)
                 };
-                ui.add(
+                let field = ui.add(
                     egui::TextEdit::multiline(&mut text)
                         .code_editor()
                         .desired_width(f32::INFINITY)
                         .layouter(&mut layouter)
                         .id_salt("rules_editor_field"),
                 );
+                // The field has no visible label (the window's title says what it is); screen
+                // readers and UI tests find it by this name.
+                ui.ctx().accesskit_node_builder(field.id, |node| {
+                    node.set_label("Rules (TOML)");
+                });
             });
         });
     if text != editor.text {
