@@ -135,6 +135,8 @@ fn pages_show_in_the_tabs_as_they_arrive() {
     // While the pull runs, the pages read so far are in the tabs: some records, not all.
     let deadline = Instant::now() + Duration::from_secs(90);
     let mut seen_partial = false;
+    // What the window showed, each change once: the assertion's evidence.
+    let mut seen: Vec<(usize, bool)> = Vec::new();
     while window
         .query_all_by_label_contains("CleverTap counts")
         .next()
@@ -145,11 +147,18 @@ fn pages_show_in_the_tabs_as_they_arrive() {
         // (the page files are named in the state, never among the recent files).
         let shown = window.state().record_count();
         let state = format!("{:?}", window.state());
-        seen_partial |= state.contains("page-000000.ndjson") && (1..12_000).contains(&shown);
+        let page = state.contains("page-000000.ndjson");
+        seen_partial |= page && (1..12_000).contains(&shown);
+        if seen.last() != Some(&(shown, page)) {
+            seen.push((shown, page));
+        }
         std::thread::sleep(Duration::from_millis(20));
         window.step();
     }
-    assert!(seen_partial, "no page showed before the pull ended");
+    assert!(
+        seen_partial,
+        "no page showed before the pull ended; (records, a page open) seen: {seen:?}"
+    );
     settle(&mut window);
     // At the end, the output itself, whole.
     assert_eq!(window.state().record_count(), 12_000);

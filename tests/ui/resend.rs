@@ -1,7 +1,7 @@
 //! A send that fails, then "Resend failed" in the window (egui_kittest, no GPU): the panel says
 //! the requests failed and why, and the resend sends exactly the batches that were not accepted.
 
-use crate::ui_support::window_of_size;
+use crate::ui_support::{settle, window_of_size};
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -28,7 +28,9 @@ fn step_until(
         std::thread::sleep(Duration::from_millis(10));
         harness.step();
     }
-    harness.run();
+    // What the step started (a plan, the table's views) may still run, with a spinner: wait
+    // for it as a user would, rather than for a fixed number of frames.
+    settle(harness);
 }
 
 #[test]
@@ -93,7 +95,7 @@ fn a_given_up_send_says_why_and_resend_failed_sends_exactly_those_batches() {
         h.query_by_label_contains("records from 1 file").is_some()
     });
     // The plan's summary is laid out first: a click is aimed where the button is drawn.
-    harness.run();
+    settle(&mut harness);
     assert!(
         harness
             .get_by_label("Resend failed")
@@ -123,7 +125,7 @@ fn a_given_up_send_says_why_and_resend_failed_sends_exactly_those_batches() {
     })
     .unwrap();
     let resend = format!("Resend failed ({RECORDS} batches)");
-    harness.run();
+    settle(&mut harness);
     assert!(!harness.get_by_label(&resend).accesskit_node().is_disabled());
     harness.get_by_label(&resend).click();
     step_until(&mut harness, "the resend", |h| {

@@ -181,7 +181,7 @@ fn a_filter_that_hides_the_focused_record_clears_the_detail() {
 
     let search = harness.get_by_label("Search");
     search.click();
-    harness.run();
+    settle(&mut harness);
     harness.get_by_label("Search").type_text("users-7");
     settle(&mut harness);
     harness.get_by_label("Other (1 of 10)");
@@ -219,7 +219,7 @@ fn the_tab_row_stays_put_while_files_load() {
         std::thread::sleep(Duration::from_millis(20));
         harness.step();
     }
-    harness.run();
+    settle(&mut harness);
     let loading = while_loading.expect("the tab row was seen while loading");
     let loaded = harness.get_by_label_contains("Other (").rect();
     assert_eq!(

@@ -1,15 +1,14 @@
 //! UI tests of the window with egui_kittest (no GPU, no display): open a small sample, read the
 //! tabs, switch tabs, select rows, read the detail view by its labels, filter, and select all.
 
-use crate::ui_support::{Window, window_of_size};
+use crate::ui_support::{Window, settle, window_of_size};
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use egui::Modifiers;
-use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use feedlens::ui::{App, StartOptions};
+use feedlens::ui::StartOptions;
 
 const SAMPLE: &str = r#"{"ts":20220212004131,"eventName":"App Launched","profile":{"identity":"111","email":"ana@example.com"},"eventProps":{"CT Source":"Mobile","CT App Version":"4.3.0","CT Session Id":1644606691}}
 {"ts":20220212004135,"eventName":"App Launched","profile":{"identity":"222","email":"bo@example.com"},"eventProps":{"CT Source":"Web"}}
@@ -38,18 +37,6 @@ fn harness_of_size(files: Vec<PathBuf>, size: [f32; 2]) -> Window {
         },
         size,
     )
-}
-
-/// Steps until background work is done (with a deadline), then lets the UI settle.
-fn settle(harness: &mut Harness<'static, App>) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    harness.step();
-    while harness.state().is_busy() {
-        assert!(Instant::now() < deadline, "the window stayed busy");
-        std::thread::sleep(Duration::from_millis(5));
-        harness.step();
-    }
-    harness.run();
 }
 
 #[test]
@@ -83,10 +70,10 @@ fn selecting_rows_shows_the_detail_and_counts_the_selection() {
     settle(&mut harness);
 
     harness.get_by_label("Other (3)").click();
-    harness.run();
+    settle(&mut harness);
     // Rows of the Other tab: App Launched (111, 222) and A/B Experiment Rendered (333).
     harness.get_by_label("222").click();
-    harness.run();
+    settle(&mut harness);
     assert_eq!(harness.state().selected_count(), 1);
     harness.get_by_label("Selected: 1");
 
@@ -103,15 +90,15 @@ fn selecting_rows_shows_the_detail_and_counts_the_selection() {
     harness
         .get_by_label("111")
         .click_modifiers(Modifiers::COMMAND);
-    harness.run();
+    settle(&mut harness);
     assert_eq!(harness.state().selected_count(), 2);
     harness.get_by_label("Selected: 2");
 
     // The renamed A/B event shows its trace in the detail.
     harness.get_by_label("Attribution (1)").click();
-    harness.run();
+    settle(&mut harness);
     harness.get_by_label("444").click();
-    harness.run();
+    settle(&mut harness);
     harness.get_by_label("eventProps.Campaign id");
 }
 
@@ -130,14 +117,14 @@ fn filter_and_select_all_in_the_result() {
 
     // Select all in the filter result: one row.
     harness.get_by_label("Other (1 of 3)").click();
-    harness.run();
+    settle(&mut harness);
     harness.key_press_modifiers(Modifiers::COMMAND, egui::Key::A);
-    harness.run();
+    settle(&mut harness);
     assert_eq!(harness.state().selected_count(), 1);
 
     // Select all in the tab ignores the filter.
     harness.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, egui::Key::A);
-    harness.run();
+    settle(&mut harness);
     assert_eq!(harness.state().selected_count(), 3);
 }
 
@@ -148,9 +135,9 @@ fn held_records_and_users_and_summary() {
     settle(&mut harness);
 
     harness.get_by_label("Unmapped/Held (1)").click();
-    harness.run();
+    settle(&mut harness);
     harness.get_by_label("555").click();
-    harness.run();
+    settle(&mut harness);
     harness.get_by_label("Findings");
     // The reason is in the row and in the findings.
     assert!(
@@ -161,13 +148,13 @@ fn held_records_and_users_and_summary() {
     );
 
     harness.get_by_label("Users (5)").click();
-    harness.run();
+    settle(&mut harness);
     harness.get_by_label("cy@example.com").click();
-    harness.run();
+    settle(&mut harness);
     harness.get_by_label("Records in this batch");
 
     harness.get_by_label("Summary").click();
-    harness.run();
+    settle(&mut harness);
     harness.get_by_label("Accounting");
     harness.get_by_label_contains("Coverage of the feed document's 25 events");
 }
@@ -219,12 +206,12 @@ fn exports_the_selection_as_ndjson() {
     let mut harness = harness(vec![path]);
     settle(&mut harness);
     harness.get_by_label("Other (3)").click();
-    harness.run();
+    settle(&mut harness);
     harness.get_by_label("111").click();
     harness
         .get_by_label("222")
         .click_modifiers(Modifiers::COMMAND);
-    harness.run();
+    settle(&mut harness);
     assert_eq!(harness.state().selected_count(), 2);
     let out = dir.path().join("out.ndjson");
     harness.state_mut().push(feedlens::ui::Command::Export(
@@ -260,7 +247,7 @@ fn a_small_window_keeps_rows_of_the_table_in_view() {
     settle(&mut harness);
     assert_eq!(harness.state().errors().len(), 2);
     harness.get_by_label("Other (3)").click();
-    harness.run();
+    settle(&mut harness);
     // The table draws only the rows in view: each of the tab's three is there.
     for identity in ["111", "222", "333"] {
         assert!(
