@@ -261,10 +261,15 @@ fn summary_ui(ui: &mut egui::Ui, preview: &Preview) {
             tab_name(*to)
         ));
     }
+    let verb = |count: usize, one: &'static str, many: &'static str| {
+        if count == 1 { one } else { many }
+    };
     ui.label(format!(
-        "{} change status · {} sent send another event or user · {} changed in all",
+        "{} {} status · {} {} a different event or user · {} changed in all",
         records(preview.status_changed),
+        verb(preview.status_changed, "changes", "change"),
         records(preview.sent_changed),
+        verb(preview.sent_changed, "sends", "send"),
         thousands(preview.changed as u64)
     ));
 }

@@ -69,6 +69,10 @@ fn the_preview_counts_what_apply_then_does() {
         .unwrap();
     assert!(moved > 0);
     assert!(summary.contains(&format!("Other −{moved}")), "{summary}");
+    // Each of them changes status; none that was sent sends another event or user.
+    harness.get_by_label(&format!(
+        "{moved} records change status · 0 records send a different event or user · {moved} changed in all"
+    ));
 
     // Save as writes the draft (the built-in rules are embedded and never written over).
     let saved = dir.path().join("hold.toml");
