@@ -10,6 +10,9 @@ use super::tab::Tab;
 use crate::records::PROFILE_TAB;
 use crate::records::batches::{self, ExportFormat};
 
+/// Why the rules are not read again while a draft applied in the window is in force.
+pub(super) const UNSAVED_DRAFT: &str = "not reloaded: the rules in force were edited in this window and are not saved; Rules › Edit rules… › Save as… keeps them, Use a rules file… or Use the built-in rules leaves them";
+
 impl App {
     /// Applies one command.
     pub fn apply(&mut self, command: Command) {
@@ -139,7 +142,11 @@ impl App {
                 self.copy(text, "batch");
             }
             Command::UseRules(path) => self.use_rules(path),
-            Command::ReloadRules => self.use_rules(self.rules_path.clone()),
+            Command::ReloadRules => match &self.rules_draft {
+                // Reading the file again would put it in the draft's place, unsaved.
+                Some(_) => self.status = UNSAVED_DRAFT.to_string(),
+                None => self.use_rules(self.rules_path.clone()),
+            },
             Command::OpenRulesEditor => self.open_rules_editor(),
             Command::SetRulesText(text) => self.set_rules_text(text),
             Command::ApplyRulesDraft => self.apply_rules_draft(),

@@ -202,7 +202,14 @@ fn menu_ui(ui: &mut egui::Ui, app: &App, commands: &mut Vec<Command>) {
             {
                 commands.push(Command::OpenRulesEditor);
             }
-            if ui.button("Reload rules file  (Ctrl+R)").clicked() {
+            if ui
+                .add_enabled(
+                    app.rules_draft.is_none(),
+                    egui::Button::new("Reload rules file  (Ctrl+R)"),
+                )
+                .on_disabled_hover_text(super::handler::UNSAVED_DRAFT)
+                .clicked()
+            {
                 commands.push(Command::ReloadRules);
             }
             if ui.button("Use a rules file…").clicked() {
@@ -279,8 +286,9 @@ fn toolbar_ui(ui: &mut egui::Ui, app: &App, commands: &mut Vec<Command>) {
         ui.label(RichText::new(&app.engine.rules().source_name).monospace())
             .on_hover_text("The mapping rules in use (Rules menu to change)");
         if ui
-            .button("Reload rules")
+            .add_enabled(app.rules_draft.is_none(), egui::Button::new("Reload rules"))
             .on_hover_text("Read the rules file again and re-map the loaded records (Ctrl+R)")
+            .on_disabled_hover_text(super::handler::UNSAVED_DRAFT)
             .clicked()
         {
             commands.push(Command::ReloadRules);

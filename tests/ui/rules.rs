@@ -116,3 +116,50 @@ fn the_preview_counts_what_apply_then_does() {
         harness.state().errors()
     );
 }
+
+#[test]
+fn reloading_keeps_a_draft_applied_and_not_saved() {
+    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+    let mut harness = window(StartOptions {
+        files: vec![samples],
+        ..StartOptions::default()
+    });
+    settle(&mut harness);
+    let held = tab_count(&harness, "Unmapped/Held");
+    harness.state_mut().push(Command::OpenRulesEditor);
+    settle(&mut harness);
+    let text = harness.state().rules_draft_text().unwrap().to_string();
+    let hold = text.replacen("unknown_events = \"other\"", "unknown_events = \"hold\"", 1);
+    harness.state_mut().push(Command::SetRulesText(hold));
+    settle(&mut harness);
+    harness.get_by_label("Apply").click();
+    settle(&mut harness);
+    let drafted = tab_count(&harness, "Unmapped/Held");
+    assert!(drafted > held);
+    assert!(harness.state().rules_name().starts_with("draft of"));
+
+    // Reading the rules file again would drop the draft, unsaved: the button says why it
+    // waits, and Ctrl+R (the same command) changes nothing but the status line.
+    let reload = harness.get_by_label("Reload rules");
+    assert!(reload.accesskit_node().is_disabled());
+    harness.state_mut().push(Command::ReloadRules);
+    settle(&mut harness);
+    assert_eq!(tab_count(&harness, "Unmapped/Held"), drafted);
+    assert!(harness.state().rules_name().starts_with("draft of"));
+    assert!(
+        harness.state().status().starts_with("not reloaded:"),
+        "{}",
+        harness.state().status()
+    );
+
+    // Going back to the built-in rules is a choice the user makes, and then Reload works.
+    harness.state_mut().push(Command::UseRules(None));
+    settle(&mut harness);
+    assert_eq!(tab_count(&harness, "Unmapped/Held"), held);
+    assert!(
+        !harness
+            .get_by_label("Reload rules")
+            .accesskit_node()
+            .is_disabled()
+    );
+}
