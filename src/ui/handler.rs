@@ -11,7 +11,7 @@ use crate::records::PROFILE_TAB;
 use crate::records::batches::{self, ExportFormat};
 
 /// Why the rules are not read again while a draft applied in the window is in force.
-pub(super) const UNSAVED_DRAFT: &str = "not reloaded: the rules in force were edited in this window and are not saved; Rules › Edit rules… › Save as… keeps them, Use a rules file… or Use the built-in rules leaves them";
+pub(super) const UNSAVED_DRAFT: &str = "not reloaded: the rules in force were edited here and not saved (Rules › Edit rules… › Save as… keeps them)";
 
 impl App {
     /// Applies one command.
