@@ -2,7 +2,7 @@
 //! every loaded record, and the preview's counts are what Apply then does; an alias added from
 //! a record, Save as, and the built-in rules never written over.
 
-use crate::ui_support::{settle, window};
+use crate::ui_support::{Window, settle, window};
 
 use std::path::Path;
 
@@ -28,15 +28,21 @@ fn tab_count(harness: &Harness<'static, App>, tab: &str) -> i64 {
         .unwrap_or_else(|_| panic!("no count in {label:?}"))
 }
 
-#[test]
-fn the_preview_counts_what_apply_then_does() {
-    let dir = tempfile::tempdir().unwrap();
+/// A window on the bundled samples, loaded.
+fn samples_window() -> Window {
     let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
     let mut harness = window(StartOptions {
         files: vec![samples],
         ..StartOptions::default()
     });
     settle(&mut harness);
+    harness
+}
+
+#[test]
+fn the_preview_counts_what_apply_then_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = samples_window();
     let other = tab_count(&harness, "Other");
     let held = tab_count(&harness, "Unmapped/Held");
 
@@ -119,12 +125,7 @@ fn the_preview_counts_what_apply_then_does() {
 
 #[test]
 fn reloading_keeps_a_draft_applied_and_not_saved() {
-    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
-    let mut harness = window(StartOptions {
-        files: vec![samples],
-        ..StartOptions::default()
-    });
-    settle(&mut harness);
+    let mut harness = samples_window();
     let held = tab_count(&harness, "Unmapped/Held");
     harness.state_mut().push(Command::OpenRulesEditor);
     settle(&mut harness);
