@@ -274,7 +274,10 @@ fn export_menu(ui: &mut egui::Ui, app: &App, commands: &mut Vec<Command>) {
 }
 
 fn toolbar_ui(ui: &mut egui::Ui, app: &App, commands: &mut Vec<Command>) {
-    ui.horizontal(|ui| {
+    // Wrapped: in a narrow window a button that does not fit goes, whole, to a second line
+    // rather than out of view.
+    ui.horizontal_wrapped(|ui| {
+        ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
         if ui.button("Open…").clicked() {
             commands.push(Command::ShowDialog(Pick::Open(OpenMode::Replace)));
         }
@@ -295,15 +298,16 @@ fn toolbar_ui(ui: &mut egui::Ui, app: &App, commands: &mut Vec<Command>) {
         }
         ui.separator();
         let selected = app.selection.len();
-        ui.add_enabled_ui(selected > 0, |ui| {
-            if ui
-                .button(format!("Send {selected} selected…"))
-                .on_hover_text("Open the send panel for the selected records")
-                .clicked()
-            {
-                commands.push(Command::ShowSendPanel(true));
-            }
-        });
+        if ui
+            .add_enabled(
+                selected > 0,
+                egui::Button::new(format!("Send {selected} selected…")),
+            )
+            .on_hover_text("Open the send panel for the selected records")
+            .clicked()
+        {
+            commands.push(Command::ShowSendPanel(true));
+        }
         ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
             if app.masked() {
                 ui.label(
@@ -314,11 +318,16 @@ fn toolbar_ui(ui: &mut egui::Ui, app: &App, commands: &mut Vec<Command>) {
                 )
                 .on_hover_text("Personal data is masked in every view, export and screenshot (View › Mask personal data)");
             }
-            ui.label(format!(
-                "{} · {}",
-                counted(app.files.len(), "file", "files"),
-                counted(app.records.store().len(), "record", "records")
-            ));
+            // Cut short, not drawn over the buttons, in a narrow window (the status line has
+            // the counts too).
+            ui.add(
+                egui::Label::new(format!(
+                    "{} · {}",
+                    counted(app.files.len(), "file", "files"),
+                    counted(app.records.store().len(), "record", "records")
+                ))
+                .truncate(),
+            );
         });
     });
 }

@@ -256,3 +256,16 @@ fn a_small_window_keeps_rows_of_the_table_in_view() {
         );
     }
 }
+
+#[test]
+fn the_smallest_window_draws_no_toolbar_text_over_a_button() {
+    let (_dir, path) = sample_file();
+    let mut harness = harness_of_size(vec![path], [640.0, 400.0]);
+    settle(&mut harness);
+    let send = harness.get_by_label("Send 0 selected…").rect();
+    let counts = harness.get_by_label_contains("1 file · ").rect();
+    assert!(
+        counts.min.x >= send.max.x,
+        "the counts ({counts:?}) overlap the Send button ({send:?})"
+    );
+}
