@@ -14,7 +14,12 @@ pub fn format_time(millis: i64) -> String {
 
 /// A count with its noun, singular for one: `1 file`, `2 files`.
 pub fn counted(count: usize, one: &str, many: &str) -> String {
-    format!("{count} {}", if count == 1 { one } else { many })
+    format!("{count} {}", one_or_many(count, one, many))
+}
+
+/// The word (a noun or a verb) that goes with `count`: `one` for 1, else `many`.
+pub fn one_or_many<'a>(count: usize, one: &'a str, many: &'a str) -> &'a str {
+    if count == 1 { one } else { many }
 }
 
 /// Bytes for people.

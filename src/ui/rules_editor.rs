@@ -6,6 +6,7 @@
 use egui::RichText;
 
 use super::commands::{Command, Pick};
+use super::format::one_or_many;
 use super::rules_draft::RulesEditor as Editor;
 use super::state::App;
 use super::theme;
@@ -19,7 +20,7 @@ fn thousands(count: u64) -> String {
 
 /// "1 record", "2 records".
 fn records(count: usize) -> String {
-    let word = if count == 1 { "record" } else { "records" };
+    let word = one_or_many(count, "record", "records");
     format!("{} {word}", thousands(count as u64))
 }
 
@@ -261,15 +262,12 @@ fn summary_ui(ui: &mut egui::Ui, preview: &Preview) {
             tab_name(*to)
         ));
     }
-    let verb = |count: usize, one: &'static str, many: &'static str| {
-        if count == 1 { one } else { many }
-    };
     ui.label(format!(
         "{} {} status · {} {} a different event or user · {} changed in all",
         records(preview.status_changed),
-        verb(preview.status_changed, "changes", "change"),
+        one_or_many(preview.status_changed, "changes", "change"),
         records(preview.sent_changed),
-        verb(preview.sent_changed, "sends", "send"),
+        one_or_many(preview.sent_changed, "sends", "send"),
         thousands(preview.changed as u64)
     ));
 }

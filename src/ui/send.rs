@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use super::format::counted;
+use super::format::{counted, one_or_many};
 use super::send_state::{
     KeyringReply, PlanStamp, PlannedSend, SendForm, SendResult, keyring_label, outcome_words,
     stale_reason,
@@ -115,7 +115,7 @@ impl App {
                 format!(
                     "{} {} masked identities (made to be shared, not sent): nothing can be sent; open the original export",
                     counted(masked, "record", "records"),
-                    if masked == 1 { "carries" } else { "carry" }
+                    one_or_many(masked, "carries", "carry")
                 )
             });
             let plan = SendPlan::from_outcomes(
