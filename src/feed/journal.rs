@@ -343,8 +343,13 @@ pub fn default_journal_path() -> PathBuf {
     };
     base.map_or_else(
         || PathBuf::from("feedlens-send-journal.ndjson"),
-        |dir| dir.join("feedlens").join("send-journal.ndjson"),
+        |dir| journal_in(&dir.join("feedlens")),
     )
+}
+
+/// The send journal of feedlens's data folder `dir` (the window's, when it is given one).
+pub fn journal_in(dir: &Path) -> PathBuf {
+    dir.join("send-journal.ndjson")
 }
 
 #[cfg(test)]

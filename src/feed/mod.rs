@@ -61,7 +61,7 @@ pub(crate) use retry::backoff_delay;
 
 pub use journal::{
     AcceptedInPlan, AttemptStatus, Journal, JournalContents, JournalError, JournalLine,
-    accepted_in_plan, default_journal_path, mark_accepted, read_journal,
+    accepted_in_plan, default_journal_path, journal_in, mark_accepted, read_journal,
 };
 pub use local::{
     Faults, LocalFeed, LocalFeedConfig, LocalFeedError, LocalFeedHandle, ReceivedBatch,

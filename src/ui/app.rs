@@ -59,10 +59,8 @@ impl App {
                 super::rules::builtin_engine(options.timezone, options.event_name.clone())?
             }
         };
-        let journal = (options.data_dir.as_ref())
-            .map_or_else(crate::feed::default_journal_path, |dir| {
-                dir.join("send-journal.ndjson")
-            });
+        let journal = (options.data_dir.as_deref())
+            .map_or_else(crate::feed::default_journal_path, crate::feed::journal_in);
         let mask = options.mask || prefs.mask;
         let engine = match super::rules::with_mask(
             engine.clone(),

@@ -22,7 +22,7 @@ pub struct Window {
 impl Window {
     /// The window's send journal.
     pub fn journal(&self) -> PathBuf {
-        self.data.path().join("send-journal.ndjson")
+        feedlens::feed::journal_in(self.data.path())
     }
 
     /// The window's data folder.
