@@ -9,7 +9,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use feedlens::feed::{
-    JournalLine, LocalFeedConfig, LocalFeedHandle, SendPlan, SendTuning, read_journal,
+    JournalLine, LocalFeedConfig, LocalFeedHandle, ResolvedTarget, SendJob, SendPlan, SendSummary,
+    SendTuning, Sender, read_journal,
 };
 use feedlens::mapping::{Engine, MapOptions, Rules};
 use feedlens::mparticle::Environment;
@@ -211,4 +212,24 @@ pub fn journal_lines(path: &Path) -> Vec<JournalLine> {
         contents.unreadable_lines
     );
     contents.lines
+}
+
+/// Sends `plan` to `target` (journal `journal`, if any) and waits for the end.
+pub fn send_and_wait(
+    plan: SendPlan,
+    target: ResolvedTarget,
+    tuning: SendTuning,
+    journal: Option<&Path>,
+) -> SendSummary {
+    Sender::start(
+        SendJob {
+            plan: Arc::new(plan),
+            target,
+            tuning,
+            journal: journal.map(Path::to_path_buf),
+        },
+        || {},
+    )
+    .unwrap()
+    .wait()
 }

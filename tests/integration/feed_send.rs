@@ -31,17 +31,7 @@ fn send_with_faults(dir: &Path, plan: SendPlan, faults: Faults, tuning: SendTuni
         .resolve(&Credentials::default(), Some(&feed.endpoint()))
         .unwrap();
     let planned = planned_ids(&plan);
-    let handle = Sender::start(
-        SendJob {
-            plan: Arc::new(plan),
-            target,
-            tuning,
-            journal: Some(journal.clone()),
-        },
-        || {},
-    )
-    .unwrap();
-    let summary = handle.wait();
+    let summary = send_and_wait(plan, target, tuning, Some(&journal));
     let snapshot = feed.snapshot();
     assert!(
         summary.all_accepted(),
@@ -206,17 +196,7 @@ fn a_request_that_keeps_failing_is_given_up_after_the_allowed_tries() {
         max_attempts: 3,
         ..fast_tuning()
     };
-    let summary = Sender::start(
-        SendJob {
-            plan: Arc::new(plan),
-            target,
-            tuning,
-            journal: Some(journal.clone()),
-        },
-        || {},
-    )
-    .unwrap()
-    .wait();
+    let summary = send_and_wait(plan, target, tuning, Some(&journal));
     for outcome in &summary.outcomes {
         match outcome {
             RequestOutcome::GivenUp { attempts, error } => {
@@ -258,17 +238,7 @@ fn wrong_credentials_are_rejected_once_with_the_feeds_answer() {
     let target = settings
         .resolve(&Credentials::new(DEMO_KEY, "not-the-secret"), None)
         .unwrap();
-    let summary = Sender::start(
-        SendJob {
-            plan: Arc::new(plan),
-            target,
-            tuning: fast_tuning(),
-            journal: None,
-        },
-        || {},
-    )
-    .unwrap()
-    .wait();
+    let summary = send_and_wait(plan, target, fast_tuning(), None);
     assert_eq!(summary.progress.attempts, requests, "403 is never retried");
     for outcome in &summary.outcomes {
         match outcome {
@@ -294,17 +264,7 @@ fn an_invalid_batch_is_rejected_with_400_and_the_error_body() {
     let target = FeedSettings::default()
         .resolve(&Credentials::default(), Some(&feed.endpoint()))
         .unwrap();
-    let handle = Sender::start(
-        SendJob {
-            plan: Arc::new(plan),
-            target,
-            tuning: fast_tuning(),
-            journal: None,
-        },
-        || {},
-    )
-    .unwrap();
-    let summary = handle.wait();
+    let summary = send_and_wait(plan, target, fast_tuning(), None);
     let RequestOutcome::Rejected { http_status, body } = &summary.outcomes[0] else {
         panic!("{:?}", summary.outcomes);
     };
@@ -405,17 +365,7 @@ fn cancel_ends_every_request_and_resend_failed_completes_without_duplicates() {
     let rest = plan.excluding(&accepted);
     assert_eq!(rest.already_accepted, marks.accepted_count);
     assert_eq!(rest.batch_count() + rest.already_accepted, planned.len());
-    let summary = Sender::start(
-        SendJob {
-            plan: Arc::new(rest),
-            target,
-            tuning,
-            journal: Some(journal.clone()),
-        },
-        || {},
-    )
-    .unwrap()
-    .wait();
+    let summary = send_and_wait(rest, target, tuning, Some(&journal));
     assert!(summary.all_accepted());
     assert_exactly_once(&feed, &record, &planned);
     assert_eq!(feed.snapshot().duplicate_batches, 0);

@@ -6,7 +6,6 @@
 
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::feed_support::*;
@@ -44,17 +43,7 @@ fn soak_with_every_fault_at_once_delivers_each_batch_exactly_once() {
         .resolve(&Credentials::default(), Some(&feed.endpoint()))
         .unwrap();
     let started = Instant::now();
-    let handle = Sender::start(
-        SendJob {
-            plan: Arc::new(plan),
-            target,
-            tuning: fast_tuning(),
-            journal: Some(journal.clone()),
-        },
-        || {},
-    )
-    .unwrap();
-    let summary = handle.wait();
+    let summary = send_and_wait(plan, target, fast_tuning(), Some(&journal));
     let elapsed = started.elapsed();
     let snapshot = feed.snapshot();
     assert!(summary.all_accepted(), "{:?}", summary.progress);
