@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use super::commands::Command;
 use super::editor::{RecordEditor, read_line};
+use super::format::counted;
 use super::json_view::source_value;
 use super::state::{App, Msg};
 use crate::edits::{Edit, file_sha256, sha256_hex};
@@ -205,9 +206,9 @@ impl App {
         match result {
             Ok(edits) => {
                 self.status = format!(
-                    "edit kept in {} ({} edits); the input file is unchanged",
+                    "edit kept in {} ({}); the input file is unchanged",
                     edits.path().display(),
-                    edits.edits().len()
+                    counted(edits.edits().len(), "edit", "edits")
                 );
                 let before = std::mem::replace(&mut self.edits, edits);
                 self.editor = None;

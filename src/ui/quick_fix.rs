@@ -8,6 +8,7 @@ use egui::RichText;
 use serde_json::Value;
 
 use super::commands::Command;
+use super::format::counted;
 use super::json_view::source_value;
 use super::state::App;
 use crate::edits::{Edit, file_sha256, sha256_hex};
@@ -441,7 +442,10 @@ fn identity_ui(ui: &mut egui::Ui, app: &App, source: &[u8], commands: &mut Vec<C
         ui.label("No field of this record's profile can stand in: use Edit record…");
     }
     for path in candidates {
-        let label = format!("Set the customer id from {path} ({count} held records)");
+        let label = format!(
+            "Set the customer id from {path} ({})",
+            counted(count, "held record", "held records")
+        );
         if ui
             .button(label)
             .on_hover_text("For each selected held record without an identity (else this one): profile.identity takes that field's value; one edit each, in the edits file")

@@ -63,6 +63,11 @@ fn a_held_record_and_a_broken_line_are_fixed_in_the_window_and_the_input_is_unto
     assert_eq!(harness.state().tab(), Tab::parse("other").unwrap());
     assert_eq!(harness.state().focused_record(), Some(6));
     harness.get_by_label("edited");
+    assert!(
+        harness.state().status().contains("(1 edit); the input file is unchanged"),
+        "{}",
+        harness.state().status()
+    );
 
     // Line 4 is not JSON at all: its text opens in the same editor and becomes a record.
     harness.state_mut().push(Command::FocusRecord(3));
@@ -97,6 +102,11 @@ fn a_held_record_and_a_broken_line_are_fixed_in_the_window_and_the_input_is_unto
     assert_eq!(bytes(&input), before);
     let kept = std::fs::read_to_string(&edits).unwrap();
     assert_eq!(kept.lines().count(), 2, "{kept}");
+    assert!(
+        harness.state().status().contains("(2 edits)"),
+        "{}",
+        harness.state().status()
+    );
     assert!(kept.contains("fixed-777") && kept.contains("fixed-888"));
 
     // Send every record to the built-in local feed: the two fixed ones go with the others.
