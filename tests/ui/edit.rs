@@ -64,7 +64,10 @@ fn a_held_record_and_a_broken_line_are_fixed_in_the_window_and_the_input_is_unto
     assert_eq!(harness.state().focused_record(), Some(6));
     harness.get_by_label("edited");
     assert!(
-        harness.state().status().contains("(1 edit); the input file is unchanged"),
+        harness
+            .state()
+            .status()
+            .contains("(1 edit); the input file is unchanged"),
         "{}",
         harness.state().status()
     );
