@@ -117,29 +117,54 @@ fn run_map(args: &MapArgs) -> Result<ExitCode, CliError> {
     let item = |i: usize| kept.item(i);
     let units = kept.units();
     // Batches are built and written a few thousand users at a time, so that memory holds a
-    // window of batches, not every batch of the run.
+    // window of batches, not every batch of the run. A window's text is written on a thread of
+    // its own while the next window is built.
     let mut counts = BatchCounts::default();
-    let write = |mut out: Box<dyn Write>| -> std::io::Result<()> {
-        let mut units = units.into_iter();
-        for number in 0.. {
-            let window: Vec<_> = units.by_ref().take(UNITS_AT_ONCE).collect();
-            if window.is_empty() {
-                break;
-            }
-            // The window's spilled events, read back at once (they were laid out by window).
-            let loaded = kept.load_window(number)?;
-            let events = |i: usize, text: &mut Vec<u8>| kept.write_event(i, &loaded, text);
-            let batches: Vec<PlannedBatch> = window
-                .into_par_iter()
-                .map(|unit| crate::mapping::unit_batches(&item, unit, environment, now))
-                .collect::<Vec<_>>()
-                .into_iter()
-                .flatten()
-                .collect();
-            counts.add(&batches);
-            output::write_batches(&mut out, &batches, events)?;
-        }
-        out.flush()
+    let write = |mut out: Box<dyn Write + Send>| -> std::io::Result<()> {
+        std::thread::scope(|scope| {
+            // No queue: one window written while the next is built, at most.
+            let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Vec<u8>>>(0);
+            let writer = scope.spawn(move || -> std::io::Result<()> {
+                for texts in receive {
+                    for text in texts {
+                        out.write_all(&text)?;
+                    }
+                }
+                out.flush()
+            });
+            let built = (|| -> std::io::Result<()> {
+                let mut units = units.into_iter();
+                for number in 0.. {
+                    let window: Vec<_> = units.by_ref().take(UNITS_AT_ONCE).collect();
+                    if window.is_empty() {
+                        break;
+                    }
+                    // The window's spilled events, read back at once (they were laid out by
+                    // window).
+                    let loaded = kept.load_window(number)?;
+                    let events = |i: usize, text: &mut Vec<u8>| kept.write_event(i, &loaded, text);
+                    let batches: Vec<PlannedBatch> = window
+                        .into_par_iter()
+                        .map(|unit| crate::mapping::unit_batches(&item, unit, environment, now))
+                        .collect::<Vec<_>>()
+                        .into_iter()
+                        .flatten()
+                        .collect();
+                    counts.add(&batches);
+                    let texts = output::batch_texts(&batches, events)?;
+                    if send.send(texts).is_err() {
+                        // The writer stopped on an error, which it returns.
+                        break;
+                    }
+                }
+                Ok(())
+            })();
+            drop(send);
+            let written = writer
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            built.and(written)
+        })
     };
     match &args.output {
         Some(path) => std::fs::File::create(path)
@@ -148,7 +173,7 @@ fn run_map(args: &MapArgs) -> Result<ExitCode, CliError> {
                 path: path.clone(),
                 source,
             }),
-        None => write(Box::new(std::io::stdout().lock())).map_err(CliError::WriteStdout),
+        None => write(Box::new(std::io::stdout())).map_err(CliError::WriteStdout),
     }?;
     eprintln!(
         "feedlens map: {}; {} batches ({} bulk requests)",

@@ -1,63 +1,56 @@
 //! What `map` prints (batches, one per line) and how `check` writes one finding.
 
 use std::borrow::Cow;
-use std::io::{self, Write};
+use std::io;
 
 use serde::Serialize;
 
 use crate::mapping::{Outcome, PlannedBatch, Severity};
 
-/// Writes one batch per line: batches planned without their events, each record's event
-/// appended from its JSON text by `event(record, text)` (`false`: a profile record, no event).
-pub fn write_batches(
-    mut out: impl Write,
+/// Batches' text, one per line, serialised on all cores (a text per 64 batches, in order):
+/// batches planned without their events, each record's event appended from its JSON text by
+/// `event(record, text)` (`false`: a profile record, no event).
+pub fn batch_texts(
     batches: &[PlannedBatch],
     event: impl Fn(usize, &mut Vec<u8>) -> io::Result<bool> + Sync,
-) -> io::Result<()> {
+) -> io::Result<Vec<Vec<u8>>> {
     use rayon::prelude::*;
-    // Serialised on all cores a window at a time, written in order.
-    for window in batches.chunks(4096) {
-        let texts: Vec<io::Result<Vec<u8>>> = window
-            .par_chunks(64)
-            .map(|batches| {
-                let mut text = Vec::with_capacity(batches.iter().map(|b| b.bytes + 1).sum());
-                for planned in batches {
-                    let start = text.len();
-                    // Serialising plain data into memory cannot fail.
-                    let _ = serde_json::to_writer(&mut text, &planned.batch);
-                    // `events` is the batch's last key, left out while empty.
-                    text.pop();
-                    let open = text.len();
-                    text.extend_from_slice(br#","events":["#);
-                    let mut first = true;
-                    for &record in &planned.records {
-                        let before = text.len();
-                        if !first {
-                            text.push(b',');
-                        }
-                        if event(record, &mut text)? {
-                            first = false;
-                        } else {
-                            text.truncate(before);
-                        }
+    batches
+        .par_chunks(64)
+        .map(|batches| {
+            let mut text = Vec::with_capacity(batches.iter().map(|b| b.bytes + 1).sum());
+            for planned in batches {
+                let start = text.len();
+                // Serialising plain data into memory cannot fail.
+                let _ = serde_json::to_writer(&mut text, &planned.batch);
+                // `events` is the batch's last key, left out while empty.
+                text.pop();
+                let open = text.len();
+                text.extend_from_slice(br#","events":["#);
+                let mut first = true;
+                for &record in &planned.records {
+                    let before = text.len();
+                    if !first {
+                        text.push(b',');
                     }
-                    if first {
-                        text.truncate(open);
-                        text.push(b'}');
+                    if event(record, &mut text)? {
+                        first = false;
                     } else {
-                        text.extend_from_slice(b"]}");
+                        text.truncate(before);
                     }
-                    debug_assert_eq!(text.len() - start, planned.bytes, "a batch's planned size");
-                    text.push(b'\n');
                 }
-                Ok(text)
-            })
-            .collect();
-        for text in texts {
-            out.write_all(&text?)?;
-        }
-    }
-    Ok(())
+                if first {
+                    text.truncate(open);
+                    text.push(b'}');
+                } else {
+                    text.extend_from_slice(b"]}");
+                }
+                debug_assert_eq!(text.len() - start, planned.bytes, "a batch's planned size");
+                text.push(b'\n');
+            }
+            Ok(text)
+        })
+        .collect()
 }
 
 /// One finding with its record's place, as `check` prints it (borrowed from the outcome, so

@@ -70,6 +70,37 @@ fn map_to_a_file_in_production() {
     );
 }
 
+/// A full disk ends `map` with the file named and exit 2, not a summary as if it had written:
+/// the batches are written on a thread of their own, whose error must reach the command.
+#[cfg(target_os = "linux")]
+#[test]
+fn map_says_when_its_output_cannot_be_written() {
+    let output = feedlens(&["map", "samples/events.jsonl", "-o", "/dev/full"]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let message = stderr(&output);
+    assert!(
+        message.contains("cannot write /dev/full: No space left on device"),
+        "{message}"
+    );
+    assert!(!message.contains("feedlens map:"), "{message}");
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_feedlens"))
+        .args(["map", "samples/events.jsonl"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(full)
+        .output()
+        .expect("the binary runs");
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("cannot write to standard output: No space left on device"),
+        "{}",
+        stderr(&output)
+    );
+}
+
 #[test]
 fn broken_input_still_maps_the_good_records_and_exits_1() {
     let output = feedlens(&["map", "samples/broken_lines.jsonl"]);
