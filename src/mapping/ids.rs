@@ -163,5 +163,36 @@ mod tests {
                 proptest::prop_assert_eq!(count_quotes(text), naive);
             }
         }
+
+        /// The text is taken exactly when a byte-by-byte reading takes it: strings (spaces
+        /// inside them), bare tokens and at most one stray byte (a space, a quote, an escape, a
+        /// control character) anywhere, so across the 32-byte blocks quotes are counted in.
+        #[test]
+        fn the_text_is_taken_as_a_byte_by_byte_reading_takes_it(
+            tokens in proptest::collection::vec((proptest::bool::ANY, "[a é:,0-9]{0,19}"), 0..12),
+            stray in proptest::option::of((proptest::num::usize::ANY, proptest::sample::select(
+                vec![b' ', b'"', b'\\', b'\n', 0x01, 0x1f, 0x7f, 0x80, 0xff],
+            ))),
+        ) {
+            let mut text = vec![b'{'];
+            for (quoted, token) in &tokens {
+                if *quoted {
+                    text.push(b'"');
+                    text.extend(token.as_bytes());
+                    text.push(b'"');
+                } else {
+                    text.extend(token.bytes().filter(|&b| b != b' '));
+                }
+            }
+            if let Some((at, byte)) = stray {
+                text.insert(1 + at % text.len(), byte);
+            }
+            let mut odd = false;
+            let byte_by_byte = text.iter().all(|&b| {
+                odd ^= b == b'"';
+                !(b < 0x20 || b == b'\\' || (b == b' ' && !odd))
+            });
+            proptest::prop_assert_eq!(compact_source(&text).is_some(), byte_by_byte, "{:?}", text);
+        }
     }
 }
