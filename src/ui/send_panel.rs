@@ -32,7 +32,11 @@ pub fn send_panel_ui(ui: &mut egui::Ui, app: &App, commands: &mut Vec<Command>) 
             ui.separator();
             plan_ui(ui, app, commands);
             result_ui(ui, app);
-            local_feed_ui(ui, app);
+            // What the built-in feed received, while it is the target: beside another feed's
+            // send it read as that feed's (0 requests after a send to a URL).
+            if state.form.settings.target == FeedTarget::Local {
+                local_feed_ui(ui, app);
+            }
         });
 }
 

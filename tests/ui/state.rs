@@ -139,12 +139,19 @@ fn a_plan_is_for_the_feed_it_was_made_for() {
     harness.get_by_label("Plan 9 records (dry run)").click();
     settle(&mut harness);
     assert!(!disabled(&harness, "Send"), "a fresh plan can be sent");
+    harness.get_by_label("Received by the local feed");
 
     let other = FeedTarget::Url("http://127.0.0.1:9/v2".to_string());
     harness.state_mut().push(send_form(other.clone(), "key-a"));
     settle(&mut harness);
     assert!(disabled(&harness, "Send"), "planned for the local feed");
     harness.get_by_label("the feed or its key changed: plan again");
+    assert!(
+        harness
+            .query_by_label("Received by the local feed")
+            .is_none(),
+        "the local feed's counts are not shown beside another feed"
+    );
 
     // Back to the local feed: the plan is as good as when it was made.
     harness
@@ -152,6 +159,7 @@ fn a_plan_is_for_the_feed_it_was_made_for() {
         .push(send_form(FeedTarget::Local, "key-a"));
     settle(&mut harness);
     assert!(!disabled(&harness, "Send"));
+    harness.get_by_label("Received by the local feed");
 
     // Planned for a URL and a key, then another key for that URL.
     harness.state_mut().push(send_form(other.clone(), "key-a"));
