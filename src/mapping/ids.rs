@@ -166,7 +166,7 @@ mod tests {
 
         /// The text is taken exactly when a byte-by-byte reading takes it: strings (spaces
         /// inside them), bare tokens and at most one stray byte (a space, a quote, an escape, a
-        /// control character) anywhere, so across the 32-byte blocks quotes are counted in.
+        /// control character) anywhere, in and across the 32-byte blocks quotes are counted in.
         #[test]
         fn the_text_is_taken_as_a_byte_by_byte_reading_takes_it(
             tokens in proptest::collection::vec((proptest::bool::ANY, "[a é:,0-9]{0,19}"), 0..12),
