@@ -196,22 +196,25 @@ fn plan_ui(ui: &mut egui::Ui, app: &App, commands: &mut Vec<Command>) {
     };
     let stale = stale_reason(planned, &app.plan_stamp());
     ui.label(RichText::new(&planned.text).monospace().small());
-    let already = planned.accepted.as_ref().map_or(0, |a| a.accepted_count);
-    if let Some(accepted) = &planned.accepted
-        && already > 0
-    {
+    // What the journal showed when planning, and what this feed accepted since: after a send
+    // the line says so, rather than the count at planning.
+    let already = planned.plan.batch_count() - state.unaccepted_batches();
+    if already > 0 {
         ui.label(format!(
             "Journal: this feed already accepted {already} of these {} batches",
             planned.plan.batch_count()
         ));
-        if let Some(line) = accepted.torn_last_line {
-            ui.label(
-                RichText::new(format!(
-                    "the journal's last line ({line}) was cut off by a crash; it is ignored"
-                ))
-                .small(),
-            );
-        }
+    }
+    if let Some(accepted) = &planned.accepted
+        && accepted.accepted_count > 0
+        && let Some(line) = accepted.torn_last_line
+    {
+        ui.label(
+            RichText::new(format!(
+                "the journal's last line ({line}) was cut off by a crash; it is ignored"
+            ))
+            .small(),
+        );
     }
     if let Some(reason) = stale {
         ui.label(RichText::new(reason).color(super::theme::severity_color(2, app.dark())));

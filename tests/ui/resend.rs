@@ -110,6 +110,12 @@ fn a_given_up_send_says_why_and_resend_failed_sends_exactly_those_batches() {
     harness.get_by_label_contains("were not accepted");
     assert!(
         harness
+            .query_by_label_contains("Journal: this feed already accepted")
+            .is_none(),
+        "nothing accepted yet"
+    );
+    assert!(
+        harness
             .query_all_by_label_contains("given up after 2 tries; the last said: HTTP 503")
             .next()
             .is_some(),
@@ -132,6 +138,10 @@ fn a_given_up_send_says_why_and_resend_failed_sends_exactly_those_batches() {
         h.query_by_label_contains("Sent: the feed accepted every batch")
             .is_some()
     });
+    // The plan's journal line counts what this feed accepted since planning.
+    harness.get_by_label(&format!(
+        "Journal: this feed already accepted {RECORDS} of these {RECORDS} batches"
+    ));
     let received = healthy.snapshot();
     assert_eq!(received.accepted_batches, RECORDS as u64);
     assert_eq!(received.duplicate_batches, 0);
