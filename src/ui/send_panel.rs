@@ -32,11 +32,7 @@ pub fn send_panel_ui(ui: &mut egui::Ui, app: &App, commands: &mut Vec<Command>) 
             ui.separator();
             plan_ui(ui, app, commands);
             result_ui(ui, app);
-            // What the built-in feed received, while it is the target: beside another feed's
-            // send it read as that feed's (0 requests after a send to a URL).
-            if state.form.settings.target == FeedTarget::Local {
-                local_feed_ui(ui, app);
-            }
+            local_feed_ui(ui, app);
         });
 }
 
@@ -197,8 +193,10 @@ fn plan_ui(ui: &mut egui::Ui, app: &App, commands: &mut Vec<Command>) {
     let stale = stale_reason(planned, &app.plan_stamp());
     ui.label(RichText::new(&planned.text).monospace().small());
     // What the journal showed when planning, and what this feed accepted since: after a send
-    // the line says so, rather than the count at planning.
-    let already = planned.plan.batch_count() - state.unaccepted_batches();
+    // the line says so, rather than the count at planning. Counted once a frame (a plan can
+    // hold a hundred thousand batches).
+    let unaccepted = state.unaccepted_batches();
+    let already = planned.plan.batch_count() - unaccepted;
     if already > 0 {
         ui.label(format!(
             "Journal: this feed already accepted {already} of these {} batches",
@@ -243,7 +241,6 @@ fn plan_ui(ui: &mut egui::Ui, app: &App, commands: &mut Vec<Command>) {
         {
             commands.push(Command::StartSend);
         }
-        let unaccepted = state.unaccepted_batches();
         let failed = (state.result.finished && state.result.failed().next().is_some())
             || (already > 0 && unaccepted > 0);
         let label = if failed {
@@ -344,10 +341,15 @@ fn result_ui(ui: &mut egui::Ui, app: &App) {
     }
 }
 
+/// What the built-in feed received, while it is the target: beside another feed's send it
+/// read as that feed's (0 requests after a send to a URL).
 fn local_feed_ui(ui: &mut egui::Ui, app: &App) {
     let Some(local) = &app.send.local else {
         return;
     };
+    if app.send.form.settings.target != FeedTarget::Local {
+        return;
+    }
     ui.separator();
     ui.label(RichText::new("Received by the local feed").strong());
     let snapshot = local.snapshot();
