@@ -2,9 +2,18 @@
 //! are mapped, added up, and turned into each documented event's coverage (the Summary tab,
 //! reports).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use crate::mapping::{Category, Outcome, Rules};
+
+/// What an attribute name is for one documented event.
+#[derive(Debug, Clone, Copy)]
+enum Slot {
+    /// The documented attribute at this position.
+    Documented(usize),
+    /// Not documented: its count's place.
+    Extra(usize),
+}
 
 /// Coverage of one documented event.
 #[derive(Debug, Clone)]
@@ -44,9 +53,10 @@ pub struct CoverageCounts {
 }
 
 impl CoverageCounts {
-    /// Counts `outcomes` against `rules`.
+    /// Counts `outcomes` against `rules`. Each attribute name is looked up once per chunk and
+    /// event (an export repeats a few hundred names), not normalised and compared per record.
     pub fn count(rules: &Rules, outcomes: &[Outcome]) -> Self {
-        let by_name: HashMap<&str, usize> = rules
+        let by_name: foldhash::HashMap<&str, usize> = rules
             .events
             .iter()
             .enumerate()
@@ -67,10 +77,12 @@ impl CoverageCounts {
             seen: documented.iter().map(|d| vec![0; d.len()]).collect(),
             extra: vec![BTreeMap::new(); rules.events.len()],
         };
-        // Names borrowed from the outcomes while counting, owned once at the end.
-        let mut extra: Vec<foldhash::HashMap<&str, u64>> =
-            vec![foldhash::HashMap::default(); rules.events.len()];
-        let mut keys: foldhash::HashMap<&str, String> = foldhash::HashMap::default();
+        // What a name is for an event, found once: a documented attribute's position, or the
+        // place of its count among the undocumented names (borrowed from the outcomes).
+        let mut slots: foldhash::HashMap<(usize, &str), Slot> = foldhash::HashMap::default();
+        let mut extra: Vec<(usize, &str, u64)> = Vec::new();
+        let mut key = Vec::new();
+        let mut present: Vec<bool> = Vec::new();
         for outcome in outcomes {
             let Some(event) = outcome.mapped.as_ref().and_then(|m| m.event.as_ref()) else {
                 continue;
@@ -84,22 +96,30 @@ impl CoverageCounts {
                 continue;
             };
             counts.records[index] += 1;
-            let mut present = vec![false; documented[index].len()];
+            present.clear();
+            present.resize(documented[index].len(), false);
             for attribute in event.data.custom_attributes.keys() {
-                let key = keys
-                    .entry(attribute)
-                    .or_insert_with(|| crate::mapping::attribute_key(attribute));
-                match documented[index].iter().position(|d| d == key) {
-                    Some(position) => present[position] = true,
-                    None => *extra[index].entry(attribute).or_default() += 1,
+                let slot = *slots.entry((index, attribute)).or_insert_with(|| {
+                    crate::mapping::attribute_key_into(attribute, &mut key);
+                    match documented[index].iter().position(|d| d.as_bytes() == key) {
+                        Some(position) => Slot::Documented(position),
+                        None => {
+                            extra.push((index, attribute, 0));
+                            Slot::Extra(extra.len() - 1)
+                        }
+                    }
+                });
+                match slot {
+                    Slot::Documented(position) => present[position] = true,
+                    Slot::Extra(at) => extra[at].2 += 1,
                 }
             }
-            for (count, here) in counts.seen[index].iter_mut().zip(present) {
-                *count += u64::from(here);
+            for (count, here) in counts.seen[index].iter_mut().zip(&present) {
+                *count += u64::from(*here);
             }
         }
-        for (owned, borrowed) in counts.extra.iter_mut().zip(extra) {
-            owned.extend(borrowed.into_iter().map(|(n, c)| (n.to_string(), c)));
+        for (index, name, count) in extra {
+            *counts.extra[index].entry(name.to_string()).or_default() += count;
         }
         counts
     }

@@ -207,3 +207,42 @@ fn an_edit_of_masked_records_is_kept_masked() {
     let source = String::from_utf8_lossy(after.source.as_deref().unwrap()).into_owned();
     assert!(!source.contains("clear-4242"), "{source}");
 }
+
+#[test]
+fn coverage_counts_each_documented_attribute_once_a_record_and_each_other_name() {
+    let file: Arc<Path> = Arc::from(Path::new("x.jsonl"));
+    let engine = engine();
+    let outcomes = mapped(
+        &engine,
+        &file,
+        &[
+            r#"{"eventName":"UTM Visited","ts":20240101120000,"profile":{"identity":"A"},"eventProps":{"utm_source":"s","UTM Medium":"m","Colour":"red"}}"#,
+            r#"{"eventName":"UTM Visited","ts":20240101120000,"profile":{"identity":"B"},"eventProps":{"utm_source":"s","Colour":"blue","Size":"L"}}"#,
+            r#"{"eventName":"App Launched","ts":20240101120000,"profile":{"identity":"C"},"eventProps":{"Colour":"green"}}"#,
+        ],
+    );
+    let rules = engine.rules();
+    let coverage = CoverageCounts::count(rules, &outcomes).coverage(rules);
+    let utm = coverage.iter().find(|c| c.name == "UTM Visited").unwrap();
+    assert_eq!(utm.records, 2);
+    let seen = |name: &str| utm.attributes.iter().find(|(n, _)| n == name).unwrap().1;
+    assert_eq!(
+        (seen("utm_source"), seen("utm_medium"), seen("utm_campaign")),
+        (2, 1, 0)
+    );
+    assert_eq!(
+        utm.undocumented,
+        vec![("Colour".to_string(), 2), ("Size".to_string(), 1)]
+    );
+    assert!(utm.missing().any(|name| name == "utm_campaign"));
+    let launched = coverage.iter().find(|c| c.name == "App Launched").unwrap();
+    assert_eq!(launched.records, 1);
+    assert_eq!(launched.undocumented, vec![("Colour".to_string(), 1)]);
+    // Counted in two parts and added up, the same.
+    let mut parts = CoverageCounts::count(rules, &outcomes[..1]);
+    parts.merge(CoverageCounts::count(rules, &outcomes[1..]));
+    assert_eq!(
+        format!("{:?}", parts.coverage(rules)),
+        format!("{coverage:?}")
+    );
+}
