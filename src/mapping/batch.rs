@@ -125,6 +125,17 @@ impl UserFacts {
         }
     }
 
+    /// The user facts of a mapped record, moved out of it (they are left empty there): for a
+    /// caller that is done with the record, instead of copying them field by field.
+    pub fn take(mapped: &mut MappedRecord) -> Self {
+        UserFacts {
+            identities: std::mem::take(&mut mapped.identities),
+            user_attributes: std::mem::take(&mut mapped.user_attributes),
+            device_info: mapped.device_info.take(),
+            application_info: mapped.application_info.take(),
+        }
+    }
+
     /// The facts, borrowed.
     pub fn view(&self) -> UserFactsRef<'_> {
         UserFactsRef {

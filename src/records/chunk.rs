@@ -162,14 +162,17 @@ impl RowChunk {
                 .map(|o| o.source.as_ref().map_or(0, |s| s.len()))
                 .sum(),
         );
-        for (index, outcome) in outcomes.into_iter().enumerate() {
+        for (index, mut outcome) in outcomes.into_iter().enumerate() {
             chunk.accounting.add(&outcome);
             chunk.metas.push(meta_of(&mut chunk.strings, &outcome));
-            let plan = outcome
-                .mapped
-                .as_ref()
-                .filter(|_| super::sendable(&outcome))
-                .map(|mapped| chunk.plan_row(&mut scratch, mapped));
+            // An outcome with a text is dropped here (mapped again from its text when needed):
+            // its user facts are moved into the chunk's table, not copied.
+            let done_with = outcome.source.is_some();
+            let sendable = super::sendable(&outcome);
+            let plan = match outcome.mapped.as_mut() {
+                Some(mapped) if sendable => Some(chunk.plan_row(&mut scratch, mapped, done_with)),
+                _ => None,
+            };
             chunk.plans.push(plan);
             let start = text.len();
             if let Some(source) = &outcome.source {
@@ -190,14 +193,26 @@ impl RowChunk {
         chunk
     }
 
-    fn plan_row(&mut self, scratch: &mut Vec<u8>, mapped: &MappedRecord) -> PlanRow {
+    /// What batching reads of `mapped`; its user facts are moved out of it when `take`.
+    fn plan_row(
+        &mut self,
+        scratch: &mut Vec<u8>,
+        mapped: &mut MappedRecord,
+        take: bool,
+    ) -> PlanRow {
         let (hash, event_bytes, fingerprint) = sent_hashes_with(mapped, scratch);
-        let facts = self
-            .facts
-            .find_or_add(hash, scratch, || UserFacts::of(mapped));
+        let group_key = self.group_keys.intern(&mapped.group_key);
+        let record_id = mapped.record_id;
+        let facts = self.facts.find_or_add(hash, scratch, || {
+            if take {
+                UserFacts::take(mapped)
+            } else {
+                UserFacts::of(mapped)
+            }
+        });
         PlanRow {
-            group_key: self.group_keys.intern(&mapped.group_key),
-            record_id: mapped.record_id,
+            group_key,
+            record_id,
             facts,
             event_bytes,
             fingerprint,
