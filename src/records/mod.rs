@@ -118,55 +118,89 @@ pub struct RowMeta {
     pub worst: u8,
 }
 
-/// Strings seen in many rows (event names, identities), stored once.
+/// Strings seen in many rows (event names, identities, group keys), stored once: one after
+/// another in one buffer, found again by their hash (no allocation a string).
 #[derive(Debug, Clone, Default)]
 pub struct Interner {
-    strings: Vec<Box<str>>,
-    ids: foldhash::HashMap<Box<str>, u32>,
+    /// The strings one after another.
+    text: String,
+    /// Each string's end in `text`; it starts where the one before it ends.
+    ends: Vec<usize>,
+    /// The ids, by their string's hash.
+    ids: hashbrown::HashTable<u32>,
+}
+
+/// A string's hash in an [`Interner`].
+fn intern_hash(text: &str) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::quality::FixedState::with_seed(0).hash_one(text)
+}
+
+/// The string of `id` in an [`Interner`]'s `text` and `ends`.
+fn interned<'a>(text: &'a str, ends: &[usize], id: u32) -> &'a str {
+    let id = id as usize;
+    let start = id
+        .checked_sub(1)
+        .and_then(|before| ends.get(before))
+        .copied();
+    match ends.get(id) {
+        Some(&end) => text.get(start.unwrap_or(0)..end).unwrap_or(""),
+        None => "",
+    }
 }
 
 impl Interner {
     /// The id of a string, adding it when new. Id 0 is always the empty string.
     pub fn intern(&mut self, text: &str) -> u32 {
-        if self.strings.is_empty() {
-            self.strings.push("".into());
-            self.ids.insert("".into(), 0);
+        if self.ends.is_empty() {
+            self.add("", intern_hash(""));
         }
-        if let Some(&id) = self.ids.get(text) {
-            return id;
+        let hash = intern_hash(text);
+        match self.find_hashed(text, hash) {
+            Some(id) => id,
+            None => self.add(text, hash),
         }
-        let id = self.strings.len() as u32;
-        self.strings.push(text.into());
-        self.ids.insert(text.into(), id);
+    }
+
+    fn find_hashed(&self, text: &str, hash: u64) -> Option<u32> {
+        self.ids
+            .find(hash, |&id| interned(&self.text, &self.ends, id) == text)
+            .copied()
+    }
+
+    fn add(&mut self, text: &str, hash: u64) -> u32 {
+        let id = self.ends.len() as u32;
+        self.text.push_str(text);
+        self.ends.push(self.text.len());
+        let (all, ends) = (&self.text, &self.ends);
+        self.ids
+            .insert_unique(hash, id, |&id| intern_hash(interned(all, ends, id)));
         id
     }
 
     /// The string of an id.
     pub fn get(&self, id: u32) -> &str {
-        self.strings.get(id as usize).map_or("", |s| s)
+        interned(&self.text, &self.ends, id)
     }
 
     /// The id of a string, if it was seen.
     pub fn find(&self, text: &str) -> Option<u32> {
-        self.ids.get(text).copied()
+        self.find_hashed(text, intern_hash(text))
     }
 
     /// Number of distinct strings.
     pub fn len(&self) -> usize {
-        self.strings.len()
+        self.ends.len()
     }
 
     /// Whether nothing was interned.
     pub fn is_empty(&self) -> bool {
-        self.strings.is_empty()
+        self.ends.is_empty()
     }
 
     /// Every string with its id.
     pub fn iter(&self) -> impl Iterator<Item = (u32, &str)> {
-        self.strings
-            .iter()
-            .enumerate()
-            .map(|(id, s)| (id as u32, &**s))
+        (0..self.ends.len() as u32).map(|id| (id, self.get(id)))
     }
 }
 

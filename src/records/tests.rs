@@ -246,3 +246,27 @@ fn coverage_counts_each_documented_attribute_once_a_record_and_each_other_name()
         format!("{coverage:?}")
     );
 }
+
+#[test]
+fn an_interner_gives_each_string_one_id_and_finds_it_again() {
+    let mut strings = Interner::default();
+    assert!(strings.is_empty());
+    assert_eq!(strings.find(""), None);
+    let words: Vec<String> = (0..5000).map(|i| format!("user-{}", i % 3000)).collect();
+    let ids: Vec<u32> = words.iter().map(|w| strings.intern(w)).collect();
+    // The empty string is id 0; 3,000 distinct words after it.
+    assert_eq!(strings.len(), 3001);
+    assert_eq!(strings.intern(""), 0);
+    assert_eq!(strings.get(0), "");
+    for (word, &id) in words.iter().zip(&ids) {
+        assert_eq!(strings.get(id), word);
+        assert_eq!(strings.find(word), Some(id));
+        assert_eq!(strings.intern(word), id);
+    }
+    assert_eq!(ids[0], ids[3000]);
+    assert_ne!(ids[0], ids[1]);
+    assert_eq!(strings.find("user-3000"), None);
+    assert_eq!(strings.get(99_999), "");
+    let listed: Vec<(u32, &str)> = strings.iter().take(3).collect();
+    assert_eq!(listed, vec![(0, ""), (1, "user-0"), (2, "user-1")]);
+}
