@@ -82,7 +82,7 @@ impl UserIdentities {
 }
 
 /// `device_info` fields the feed fills.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct DeviceInfo {
     /// `iOS`, `Android` or `web`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -109,7 +109,7 @@ impl DeviceInfo {
 }
 
 /// `application_info` fields the feed fills.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ApplicationInfo {
     /// `deviceInfo.appVersion`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

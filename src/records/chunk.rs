@@ -4,13 +4,13 @@
 
 use std::hash::{BuildHasher, Hasher};
 
-use super::facts::{FactsTable, facts_text};
+use super::facts::{FactsTable, facts_hash};
 
 use uuid::Uuid;
 
 use super::CoverageCounts;
 use super::{Interner, NO_TIME, RowMeta, sent_name, severity_code, status_code, tab_of};
-use crate::mapping::{MappedRecord, Outcome, Rules, UserFacts};
+use crate::mapping::{MappedRecord, Outcome, Rules, UserFacts, UserFactsRef};
 use crate::pipeline::Accounting;
 
 /// Where a row's record is: its place in its file and its text inside its block.
@@ -101,7 +101,7 @@ pub struct RowChunk {
     /// What batching reads of each row sent by default, group keys and facts chunk-local.
     pub(super) plans: Vec<Option<PlanRow>>,
     pub(super) group_keys: Interner,
-    /// Distinct user facts, each with its JSON text (the key that finds it again).
+    /// Distinct user facts, each kept once (found again by their hash and a comparison).
     pub(super) facts: FactsTable,
 }
 
@@ -118,25 +118,22 @@ pub(super) struct PlanRow {
     pub(super) fingerprint: u64,
 }
 
-/// What is sent of a mapped record as hashes: its user facts' (their JSON text is left in
-/// `scratch`, see [`facts_text`]), and its event's serialised size with a hash of the event and
-/// the facts together.
+/// What is sent of a mapped record as hashes: its user facts' ([`facts_hash`]), and its
+/// event's serialised size with a hash of the event and the facts together. The event is
+/// serialised into `scratch`, reused from record to record.
 pub(super) fn sent_hashes_with(
     mapped: &MappedRecord,
     scratch: &mut Vec<u8>,
 ) -> (u64, Option<u32>, u64) {
-    let facts = facts_text(mapped, scratch);
+    let facts = facts_hash(mapped);
     let mut hasher = foldhash::quality::FixedState::with_seed(1).build_hasher();
     hasher.write_u64(facts);
     let bytes = mapped.event.as_ref().map(|event| {
-        // The event's text after the facts', hashed in one piece, then taken off again.
-        let at = scratch.len();
+        scratch.clear();
         // Serialising plain data into memory cannot fail.
         let _ = sonic_rs::to_writer(&mut *scratch, event);
-        hasher.write(&scratch[at..]);
-        let bytes = scratch.len() - at;
-        scratch.truncate(at);
-        u32::try_from(bytes).unwrap_or(u32::MAX)
+        hasher.write(scratch);
+        u32::try_from(scratch.len()).unwrap_or(u32::MAX)
     });
     (facts, bytes, hasher.finish())
 }
@@ -203,13 +200,11 @@ impl RowChunk {
         let (hash, event_bytes, fingerprint) = sent_hashes_with(mapped, scratch);
         let group_key = self.group_keys.intern(&mapped.group_key);
         let record_id = mapped.record_id;
-        let facts = self.facts.find_or_add(hash, scratch, || {
-            if take {
-                UserFacts::take(mapped)
-            } else {
-                UserFacts::of(mapped)
-            }
-        });
+        let facts = match self.facts.find(hash, UserFactsRef::of(mapped)) {
+            Some(id) => id,
+            None if take => self.facts.add(hash, UserFacts::take(mapped)),
+            None => self.facts.add(hash, UserFacts::of(mapped)),
+        };
         PlanRow {
             group_key,
             record_id,

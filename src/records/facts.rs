@@ -1,21 +1,22 @@
-//! Distinct user facts, each kept once with its JSON text: the window's store and `map` keep a
-//! million records' facts as ids into one of these (each user's facts once, not once a record).
+//! Distinct user facts, each kept once: the window's store and `map` keep a million records'
+//! facts as ids into one of these (each user's facts once, not once a record).
 
-use std::hash::BuildHasher;
+use std::hash::{BuildHasher, Hash, Hasher};
 
-use crate::mapping::{MappedRecord, UserFacts};
+use serde_json::Value;
 
-/// Distinct user facts, each kept once with its JSON text: two facts are the same when their
-/// texts are (identities, attributes in order, device and application), so finding one again
-/// costs a hash and a comparison of bytes.
+use crate::mapping::{MappedRecord, UserFacts, UserFactsRef};
+
+/// Distinct user facts, each kept once. Two facts are the same when they would be sent the
+/// same: identities, attributes in their order, device and application. Finding one again
+/// costs a hash of the facts as they are (no text made of them) and a comparison.
 #[derive(Debug, Default)]
 pub(super) struct FactsTable {
     facts: Vec<UserFacts>,
-    /// Each one's hash and place in `text`.
-    keys: Vec<(u64, u32, u32)>,
-    text: Vec<u8>,
-    /// Hash → the first facts with it (facts sharing a hash with others are added again).
-    ids: foldhash::HashMap<u64, u32>,
+    /// Each one's hash ([`facts_hash`]).
+    hashes: Vec<u64>,
+    /// The ids, by their facts' hash.
+    ids: hashbrown::HashTable<u32>,
 }
 
 impl FactsTable {
@@ -33,57 +34,219 @@ impl FactsTable {
     /// Adds every facts of `other` (another chunk's table), found or added here; the ids
     /// they have here, by their ids in `other`.
     pub(super) fn adopt(&mut self, other: FactsTable) -> Vec<u32> {
-        let FactsTable {
-            facts, keys, text, ..
-        } = other;
-        facts
+        other
+            .facts
             .into_iter()
-            .zip(keys)
-            .map(|(facts, (hash, start, len))| {
-                let at = start as usize..(start + len) as usize;
-                self.find_or_add(hash, text.get(at).unwrap_or_default(), || facts)
+            .zip(other.hashes)
+            .map(|(facts, hash)| match self.find(hash, facts.view()) {
+                Some(id) => id,
+                None => self.add(hash, facts),
             })
             .collect()
     }
 
-    fn text_of(&self, id: u32) -> Option<&[u8]> {
-        let &(_, start, len) = self.keys.get(id as usize)?;
-        self.text.get(start as usize..(start + len) as usize)
+    /// The id of `facts` (of hash [`facts_hash`]), if they were added.
+    pub(super) fn find(&self, hash: u64, facts: UserFactsRef<'_>) -> Option<u32> {
+        self.ids
+            .find(hash, |&id| {
+                self.facts
+                    .get(id as usize)
+                    .is_some_and(|kept| same_facts(kept.view(), facts))
+            })
+            .copied()
     }
 
-    /// The id of the facts written as `text`, adding them (made by `facts`) when new.
-    pub(super) fn find_or_add(
-        &mut self,
-        hash: u64,
-        text: &[u8],
-        facts: impl FnOnce() -> UserFacts,
-    ) -> u32 {
-        if let Some(&id) = self.ids.get(&hash)
-            && self.text_of(id) == Some(text)
-        {
-            return id;
-        }
+    /// Adds `facts` (of hash [`facts_hash`], not found here): their id.
+    pub(super) fn add(&mut self, hash: u64, facts: UserFacts) -> u32 {
         let id = self.facts.len() as u32;
-        let start = u32::try_from(self.text.len()).unwrap_or(u32::MAX);
-        self.text.extend_from_slice(text);
-        let len = u32::try_from(text.len()).unwrap_or(u32::MAX);
-        self.keys.push((hash, start, len));
-        self.facts.push(facts());
-        self.ids.entry(hash).or_insert(id);
+        self.facts.push(facts);
+        self.hashes.push(hash);
+        let hashes = &self.hashes;
+        self.ids.insert_unique(hash, id, |&id| {
+            hashes.get(id as usize).copied().unwrap_or_default()
+        });
         id
     }
 }
 
-/// A record's user facts as JSON text, into `out`, and its hash.
-pub(super) fn facts_text(mapped: &MappedRecord, out: &mut Vec<u8>) -> u64 {
-    out.clear();
-    let facts = (
-        &mapped.identities,
-        &mapped.user_attributes,
-        &mapped.device_info,
-        &mapped.application_info,
-    );
-    // Serialising plain data into memory cannot fail.
-    let _ = serde_json::to_writer(&mut *out, &facts);
-    foldhash::quality::FixedState::with_seed(0).hash_one(&out[..])
+/// A record's user facts' hash: every field, the attributes in their order.
+pub(super) fn facts_hash(mapped: &MappedRecord) -> u64 {
+    let facts = UserFactsRef::of(mapped);
+    let mut hasher = foldhash::quality::FixedState::with_seed(0).build_hasher();
+    facts.identities.hash(&mut hasher);
+    facts.device_info.hash(&mut hasher);
+    facts.application_info.hash(&mut hasher);
+    hasher.write_usize(facts.user_attributes.len());
+    for (name, value) in facts.user_attributes {
+        name.hash(&mut hasher);
+        hash_value(value, &mut hasher);
+    }
+    hasher.finish()
+}
+
+/// A JSON value's hash, an object's members in their order (serde_json's own hash sorts
+/// them, as its equality ignores their order).
+fn hash_value(value: &Value, hasher: &mut impl Hasher) {
+    match value {
+        Value::Null => hasher.write_u8(0),
+        Value::Bool(b) => hasher.write_u8(1 + u8::from(*b)),
+        Value::Number(number) => {
+            hasher.write_u8(3);
+            number.hash(hasher);
+        }
+        Value::String(text) => {
+            hasher.write_u8(4);
+            text.hash(hasher);
+        }
+        Value::Array(items) => {
+            hasher.write_u8(5);
+            hasher.write_usize(items.len());
+            items.iter().for_each(|item| hash_value(item, hasher));
+        }
+        Value::Object(members) => {
+            hasher.write_u8(6);
+            hasher.write_usize(members.len());
+            for (name, value) in members {
+                name.hash(hasher);
+                hash_value(value, hasher);
+            }
+        }
+    }
+}
+
+/// Whether two facts are sent the same: every field equal, the attributes (and the members of
+/// any object among them) in the same order.
+fn same_facts(a: UserFactsRef<'_>, b: UserFactsRef<'_>) -> bool {
+    a.identities == b.identities
+        && a.device_info == b.device_info
+        && a.application_info == b.application_info
+        && a.user_attributes.len() == b.user_attributes.len()
+        && a.user_attributes.iter().zip(b.user_attributes).all(
+            |((a_name, a_value), (b_name, b_value))| {
+                a_name == b_name && same_value(a_value, b_value)
+            },
+        )
+}
+
+/// Whether two JSON values are written the same: objects' members compared in order
+/// (serde_json's equality ignores their order).
+fn same_value(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Object(a), Value::Object(b)) => {
+            a.len() == b.len()
+                && a.iter()
+                    .zip(b)
+                    .all(|((a_name, a), (b_name, b))| a_name == b_name && same_value(a, b))
+        }
+        (Value::Array(a), Value::Array(b)) => {
+            a.len() == b.len() && a.iter().zip(b).all(|(a, b)| same_value(a, b))
+        }
+        _ => a == b,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mparticle::{DeviceInfo, UserIdentities};
+
+    fn facts(id: &str, attributes: &[(&str, Value)]) -> UserFacts {
+        UserFacts {
+            identities: UserIdentities {
+                customer_id: Some(id.to_string()),
+                email: None,
+            },
+            user_attributes: attributes
+                .iter()
+                .map(|(name, value)| (name.to_string(), value.clone()))
+                .collect(),
+            device_info: Some(DeviceInfo {
+                platform: Some("iOS".into()),
+                ..DeviceInfo::default()
+            }),
+            application_info: None,
+        }
+    }
+
+    fn hash_of(facts: &UserFacts) -> u64 {
+        let mapped = MappedRecord {
+            identities: facts.identities.clone(),
+            user_attributes: facts.user_attributes.clone(),
+            device_info: facts.device_info.clone(),
+            application_info: facts.application_info.clone(),
+            record_id: uuid::Uuid::nil(),
+            group_key: String::new(),
+            event: None,
+            category: None,
+            trace: Vec::new(),
+        };
+        facts_hash(&mapped)
+    }
+
+    fn id_of(table: &mut FactsTable, facts: UserFacts) -> u32 {
+        let hash = hash_of(&facts);
+        match table.find(hash, facts.view()) {
+            Some(id) => id,
+            None => table.add(hash, facts),
+        }
+    }
+
+    #[test]
+    fn facts_are_the_same_only_when_they_would_be_sent_the_same() {
+        let plan = |n: i64| serde_json::json!({"plan": "gold", "seats": n});
+        let mut table = FactsTable::default();
+        let first = id_of(
+            &mut table,
+            facts("1", &[("ct_a", "x".into()), ("ct_b", plan(2))]),
+        );
+        // The same facts again: the same id.
+        let again = id_of(
+            &mut table,
+            facts("1", &[("ct_a", "x".into()), ("ct_b", plan(2))]),
+        );
+        assert_eq!(first, again);
+        // Attributes in another order are sent in another order: other facts.
+        let swapped = id_of(
+            &mut table,
+            facts("1", &[("ct_b", plan(2)), ("ct_a", "x".into())]),
+        );
+        assert_ne!(swapped, first);
+        // An object's members in another order, a number written otherwise, another type.
+        let members = serde_json::json!({"seats": 2, "plan": "gold"});
+        let reordered = id_of(
+            &mut table,
+            facts("1", &[("ct_a", "x".into()), ("ct_b", members)]),
+        );
+        let number: Value = serde_json::from_str("2.0").unwrap();
+        let written = id_of(
+            &mut table,
+            facts("1", &[("ct_a", "x".into()), ("ct_b", number)]),
+        );
+        let text = id_of(
+            &mut table,
+            facts("1", &[("ct_a", "x".into()), ("ct_b", "2".into())]),
+        );
+        let other_user = id_of(
+            &mut table,
+            facts("2", &[("ct_a", "x".into()), ("ct_b", plan(2))]),
+        );
+        let ids = [first, swapped, reordered, written, text, other_user];
+        let mut distinct = ids.to_vec();
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert_eq!(distinct.len(), ids.len(), "{ids:?}");
+        // A chunk's table adopted: found where they are, added where they are not.
+        let mut chunk = FactsTable::default();
+        id_of(
+            &mut chunk,
+            facts("2", &[("ct_a", "x".into()), ("ct_b", plan(2))]),
+        );
+        id_of(&mut chunk, facts("3", &[]));
+        assert_eq!(table.adopt(chunk), vec![other_user, 6]);
+        assert_eq!(table.len(), 7);
+        assert_eq!(
+            table.get(6).unwrap().identities.customer_id.as_deref(),
+            Some("3")
+        );
+    }
 }

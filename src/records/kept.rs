@@ -12,8 +12,10 @@ use std::io::{self, Write};
 use uuid::Uuid;
 
 use super::Interner;
-use super::facts::{FactsTable, facts_text};
-use crate::mapping::{Outcome, PlanEvent, PlanItem, PlanUnit, UnitNumbering, UserFacts};
+use super::facts::{FactsTable, facts_hash};
+use crate::mapping::{
+    Outcome, PlanEvent, PlanItem, PlanUnit, UnitNumbering, UserFacts, UserFactsRef,
+};
 
 /// Events' text kept in memory before the rest goes to a temporary file.
 pub const DEFAULT_MEMORY_BUDGET: usize = 32 << 20;
@@ -47,8 +49,6 @@ pub struct KeptChunk {
     facts: FactsTable,
     /// The events' JSON text, one after another.
     events: Vec<u8>,
-    /// Where a record's facts are written to be found in `facts`.
-    scratch: Vec<u8>,
 }
 
 impl KeptChunk {
@@ -73,15 +73,21 @@ impl KeptChunk {
             }
             None => PROFILE,
         };
-        let hash = facts_text(&mapped, &mut self.scratch);
+        let hash = facts_hash(&mapped);
         let group = self.group_keys.intern(&mapped.group_key);
         let record_id = mapped.record_id;
-        let facts = self.facts.find_or_add(hash, &self.scratch, || UserFacts {
-            identities: mapped.identities,
-            user_attributes: mapped.user_attributes,
-            device_info: mapped.device_info,
-            application_info: mapped.application_info,
-        });
+        let facts = match self.facts.find(hash, UserFactsRef::of(&mapped)) {
+            Some(id) => id,
+            None => self.facts.add(
+                hash,
+                UserFacts {
+                    identities: mapped.identities,
+                    user_attributes: mapped.user_attributes,
+                    device_info: mapped.device_info,
+                    application_info: mapped.application_info,
+                },
+            ),
+        };
         self.rows.push(Row {
             group,
             facts,
