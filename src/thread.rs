@@ -2,9 +2,10 @@
 //! profile says which worker it was, and fallible, so a system out of threads or memory is
 //! reported where the work was asked for instead of panicking.
 //!
-//! `std::thread::spawn` and `std::thread::Builder::spawn` are disallowed elsewhere (clippy.toml).
+//! `std::thread::spawn`, `std::thread::Builder::spawn` and `std::thread::Builder::spawn_scoped`
+//! are disallowed elsewhere (clippy.toml).
 
-use std::thread::JoinHandle;
+use std::thread::{JoinHandle, Scope, ScopedJoinHandle};
 
 /// Starts `f` on a new thread called `name` (keep it short: Linux shows 15 bytes of it).
 ///
@@ -20,6 +21,26 @@ where
         reason = "the one place a thread is started; everything else calls spawn_named"
     )]
     std::thread::Builder::new().name(name.to_owned()).spawn(f)
+}
+
+/// Starts `f` on a new thread called `name` inside `scope` (it may borrow from the caller and
+/// is joined when the scope ends); a failure to start is returned, as [`spawn_named`]'s is.
+pub fn spawn_scoped_named<'scope, 'env, F, T>(
+    scope: &'scope Scope<'scope, 'env>,
+    name: &str,
+    f: F,
+) -> std::io::Result<ScopedJoinHandle<'scope, T>>
+where
+    F: FnOnce() -> T + Send + 'scope,
+    T: Send + 'scope,
+{
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the one place a scoped thread is started; everything else calls spawn_scoped_named"
+    )]
+    std::thread::Builder::new()
+        .name(name.to_owned())
+        .spawn_scoped(scope, f)
 }
 
 /// The message for a thread that could not start: which work, why, and what to do.
@@ -40,6 +61,23 @@ mod tests {
         })
         .unwrap();
         assert_eq!(handle.join().unwrap().as_deref(), Some("feedlens-test"));
+    }
+
+    #[test]
+    fn a_scoped_thread_carries_its_name_and_borrows_from_its_caller() {
+        let words = ["a", "b"];
+        let (name, count) = std::thread::scope(|scope| {
+            spawn_scoped_named(scope, "feedlens-test", || {
+                (
+                    std::thread::current().name().map(str::to_owned),
+                    words.len(),
+                )
+            })
+            .unwrap()
+            .join()
+            .unwrap()
+        });
+        assert_eq!((name.as_deref(), count), (Some("feedlens-test"), 2));
     }
 
     #[test]

@@ -124,18 +124,19 @@ fn run_map(args: &MapArgs) -> Result<ExitCode, CliError> {
         std::thread::scope(|scope| {
             // No queue: one window written while the next is built, at most.
             let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Vec<u8>>>(0);
-            // Named, as every feedlens thread is (`crate::thread`), and a failure to start is
-            // the command's error, not a panic.
-            let writer = std::thread::Builder::new()
-                .name("feedlens-map-write".to_string())
-                .spawn_scoped(scope, move || -> std::io::Result<()> {
+            // A failure to start it is the command's error, not a panic.
+            let writer = crate::thread::spawn_scoped_named(
+                scope,
+                "feedlens-map-write",
+                move || -> std::io::Result<()> {
                     for texts in receive {
                         for text in texts {
                             out.write_all(&text)?;
                         }
                     }
                     out.flush()
-                })?;
+                },
+            )?;
             let built = (|| -> std::io::Result<()> {
                 let mut units = units.into_iter();
                 for number in 0.. {

@@ -280,24 +280,22 @@ pub fn run(
     let workers = job.concurrency.clamp(1, job.events.len().max(1));
     std::thread::scope(|scope| {
         for _ in 0..workers {
-            let started = std::thread::Builder::new()
-                .name("feedlens-pull".to_string())
-                .spawn_scoped(scope, || {
-                    loop {
-                        if stop.load(Ordering::SeqCst) {
-                            break;
-                        }
-                        let index = next.fetch_add(1, Ordering::SeqCst);
-                        if index >= job.events.len() {
-                            break;
-                        }
-                        if let Err(error) = shared.pull_event(index) {
-                            stop.store(true, Ordering::SeqCst);
-                            lock(&first_error).get_or_insert(error);
-                            break;
-                        }
+            let started = crate::thread::spawn_scoped_named(scope, "feedlens-pull", || {
+                loop {
+                    if stop.load(Ordering::SeqCst) {
+                        break;
                     }
-                });
+                    let index = next.fetch_add(1, Ordering::SeqCst);
+                    if index >= job.events.len() {
+                        break;
+                    }
+                    if let Err(error) = shared.pull_event(index) {
+                        stop.store(true, Ordering::SeqCst);
+                        lock(&first_error).get_or_insert(error);
+                        break;
+                    }
+                }
+            });
             if let Err(error) = started {
                 stop.store(true, Ordering::SeqCst);
                 lock(&first_error).get_or_insert(PullError::Thread(crate::thread::start_failed(
@@ -340,9 +338,10 @@ impl Shared<'_> {
     fn pages(&self, index: usize, name: &str, cursor: Option<String>) -> Result<(), PullError> {
         let (send, receive) = std::sync::mpsc::sync_channel::<(Vec<u8>, u64, Option<String>)>(1);
         std::thread::scope(|scope| {
-            let writer = std::thread::Builder::new()
-                .name("feedlens-pull-write".to_string())
-                .spawn_scoped(scope, move || -> Result<(), PullError> {
+            let writer = crate::thread::spawn_scoped_named(
+                scope,
+                "feedlens-pull-write",
+                move || -> Result<(), PullError> {
                     let started = Instant::now();
                     let (mut run_records, mut run_bytes) = (0, 0);
                     for (buffer, count, next) in receive {
@@ -375,10 +374,11 @@ impl Shared<'_> {
                         }
                     }
                     Ok(())
-                })
-                .map_err(|error| {
-                    PullError::Thread(crate::thread::start_failed("feedlens-pull-write", &error))
-                })?;
+                },
+            )
+            .map_err(|error| {
+                PullError::Thread(crate::thread::start_failed("feedlens-pull-write", &error))
+            })?;
             let fetched = self.fetch_pages(index, name, cursor, &send);
             drop(send);
             writer.join().unwrap_or(Ok(()))?;
