@@ -125,7 +125,7 @@ pub(super) fn sent_hashes_with(
     mapped: &MappedRecord,
     scratch: &mut Vec<u8>,
 ) -> (u64, Option<u32>, u64) {
-    let facts = facts_hash(mapped);
+    let facts = facts_hash(UserFactsRef::of(mapped));
     let mut hasher = foldhash::quality::FixedState::with_seed(1).build_hasher();
     hasher.write_u64(facts);
     let bytes = mapped.event.as_ref().map(|event| {

@@ -5,7 +5,7 @@ use std::hash::{BuildHasher, Hash, Hasher};
 
 use serde_json::Value;
 
-use crate::mapping::{MappedRecord, UserFacts, UserFactsRef};
+use crate::mapping::{UserFacts, UserFactsRef};
 
 /// Distinct user facts, each kept once. Two facts are the same when they would be sent the
 /// same: identities, attributes in their order, device and application. Finding one again
@@ -69,9 +69,8 @@ impl FactsTable {
     }
 }
 
-/// A record's user facts' hash: every field, the attributes in their order.
-pub(super) fn facts_hash(mapped: &MappedRecord) -> u64 {
-    let facts = UserFactsRef::of(mapped);
+/// User facts' hash: every field, the attributes in their order.
+pub(super) fn facts_hash(facts: UserFactsRef<'_>) -> u64 {
     let mut hasher = foldhash::quality::FixedState::with_seed(0).build_hasher();
     facts.identities.hash(&mut hasher);
     facts.device_info.hash(&mut hasher);
@@ -168,23 +167,8 @@ mod tests {
         }
     }
 
-    fn hash_of(facts: &UserFacts) -> u64 {
-        let mapped = MappedRecord {
-            identities: facts.identities.clone(),
-            user_attributes: facts.user_attributes.clone(),
-            device_info: facts.device_info.clone(),
-            application_info: facts.application_info.clone(),
-            record_id: uuid::Uuid::nil(),
-            group_key: String::new(),
-            event: None,
-            category: None,
-            trace: Vec::new(),
-        };
-        facts_hash(&mapped)
-    }
-
     fn id_of(table: &mut FactsTable, facts: UserFacts) -> u32 {
-        let hash = hash_of(&facts);
+        let hash = facts_hash(facts.view());
         match table.find(hash, facts.view()) {
             Some(id) => id,
             None => table.add(hash, facts),

@@ -61,7 +61,7 @@ impl KeptChunk {
     /// facts are moved, not copied); an outcome with nothing mapped is passed over.
     pub fn add(&mut self, outcome: Outcome) {
         let timestamp = outcome.timestamp_millis();
-        let Some(mapped) = outcome.mapped else {
+        let Some(mut mapped) = outcome.mapped else {
             return;
         };
         let start = self.events.len();
@@ -73,20 +73,12 @@ impl KeptChunk {
             }
             None => PROFILE,
         };
-        let hash = facts_hash(&mapped);
+        let hash = facts_hash(UserFactsRef::of(&mapped));
         let group = self.group_keys.intern(&mapped.group_key);
         let record_id = mapped.record_id;
         let facts = match self.facts.find(hash, UserFactsRef::of(&mapped)) {
             Some(id) => id,
-            None => self.facts.add(
-                hash,
-                UserFacts {
-                    identities: mapped.identities,
-                    user_attributes: mapped.user_attributes,
-                    device_info: mapped.device_info,
-                    application_info: mapped.application_info,
-                },
-            ),
+            None => self.facts.add(hash, UserFacts::take(&mut mapped)),
         };
         self.rows.push(Row {
             group,
