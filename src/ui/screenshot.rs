@@ -26,7 +26,6 @@ impl ScreenshotPlan {
 
     /// Advances by one frame; returns the plan while it is not finished.
     pub fn step(mut self, ctx: &egui::Context, app: &App) -> Option<Self> {
-        ctx.request_repaint();
         let taken = self.image.lock().ok().and_then(|mut slot| slot.take());
         if let Some(image) = taken {
             match write_png(&self.out, &image) {
@@ -39,12 +38,15 @@ impl ScreenshotPlan {
             ctx.send_viewport_cmd(egui::ViewportCommand::Close);
             return None;
         }
-        if self.requested {
+        let waited_too_long = self.started.elapsed() > TIMEOUT;
+        if !self.requested && app.is_busy() && !waited_too_long {
+            // The window schedules its own frames while busy (one every LOADING_FRAME while
+            // loading); asking for every frame here as well took time from the loading threads.
+            self.idle_frames = 0;
             return Some(self);
         }
-        let waited_too_long = self.started.elapsed() > TIMEOUT;
-        if app.is_busy() && !waited_too_long {
-            self.idle_frames = 0;
+        ctx.request_repaint();
+        if self.requested {
             return Some(self);
         }
         self.idle_frames += 1;
