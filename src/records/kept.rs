@@ -212,7 +212,7 @@ impl Kept {
         self.rows.reserve(rows.len());
         for row in rows {
             let group = *keys[row.group as usize]
-                .get_or_insert_with(|| self.group_keys.intern(group_keys.get(row.group)));
+                .get_or_insert_with(|| self.group_keys.adopt(&group_keys, row.group));
             let unit = self.units.number((row.len != PROFILE).then_some(group));
             let mut start = row.start;
             if let Some(spill) = self.spill.as_mut().filter(|_| !in_memory)

@@ -119,13 +119,17 @@ pub struct RowMeta {
 }
 
 /// Strings seen in many rows (event names, identities, group keys), stored once: one after
-/// another in one buffer, found again by their hash (no allocation a string).
+/// another in one buffer, found again by their hash (no allocation a string). Each string's
+/// hash is kept, so that the table grows and another table adopts its strings without hashing
+/// them again.
 #[derive(Debug, Clone, Default)]
 pub struct Interner {
     /// The strings one after another.
     text: String,
     /// Each string's end in `text`; it starts where the one before it ends.
     ends: Vec<usize>,
+    /// Each string's hash ([`intern_hash`]).
+    hashes: Vec<u64>,
     /// The ids, by their string's hash.
     ids: hashbrown::HashTable<u32>,
 }
@@ -152,10 +156,24 @@ fn interned<'a>(text: &'a str, ends: &[usize], id: u32) -> &'a str {
 impl Interner {
     /// The id of a string, adding it when new. Id 0 is always the empty string.
     pub fn intern(&mut self, text: &str) -> u32 {
+        self.intern_hashed(text, intern_hash(text))
+    }
+
+    /// The id here of string `id` of `other`, adding it when new: its hash is `other`'s, not
+    /// taken again (a chunk's strings are hashed on the thread that made the chunk).
+    pub fn adopt(&mut self, other: &Interner, id: u32) -> u32 {
+        let hash = other
+            .hashes
+            .get(id as usize)
+            .copied()
+            .unwrap_or_else(|| intern_hash(""));
+        self.intern_hashed(other.get(id), hash)
+    }
+
+    fn intern_hashed(&mut self, text: &str, hash: u64) -> u32 {
         if self.ends.is_empty() {
             self.add("", intern_hash(""));
         }
-        let hash = intern_hash(text);
         match self.find_hashed(text, hash) {
             Some(id) => id,
             None => self.add(text, hash),
@@ -172,9 +190,11 @@ impl Interner {
         let id = self.ends.len() as u32;
         self.text.push_str(text);
         self.ends.push(self.text.len());
-        let (all, ends) = (&self.text, &self.ends);
-        self.ids
-            .insert_unique(hash, id, |&id| intern_hash(interned(all, ends, id)));
+        self.hashes.push(hash);
+        let hashes = &self.hashes;
+        self.ids.insert_unique(hash, id, |&id| {
+            hashes.get(id as usize).copied().unwrap_or_default()
+        });
         id
     }
 
@@ -350,12 +370,12 @@ impl Store {
         let mut metas = Vec::with_capacity(chunk.len());
         for meta in &chunk.metas {
             let mut name = |id: u32| -> u32 {
-                *names[id as usize].get_or_insert_with(|| self.name_id(chunk.strings.get(id)))
+                *names[id as usize].get_or_insert_with(|| self.name_id(&chunk.strings, id))
             };
             let (source_name, sent_name) = (name(meta.source_name), name(meta.sent_name));
             let mut identity = |id: u32| -> u32 {
                 *identities[id as usize]
-                    .get_or_insert_with(|| self.strings.intern(chunk.strings.get(id)))
+                    .get_or_insert_with(|| self.strings.adopt(&chunk.strings, id))
             };
             let (identity, other_identity) =
                 (identity(meta.identity), identity(meta.other_identity));
@@ -376,7 +396,7 @@ impl Store {
             .map(|plan| {
                 plan.as_ref().map(|plan| PlanRow {
                     group_key: *group_keys[plan.group_key as usize].get_or_insert_with(|| {
-                        self.group_keys.intern(chunk.group_keys.get(plan.group_key))
+                        self.group_keys.adopt(&chunk.group_keys, plan.group_key)
                     }),
                     facts: facts.get(plan.facts as usize).copied().unwrap_or(0),
                     ..plan.clone()
@@ -551,9 +571,10 @@ impl Store {
         }
     }
 
-    fn name_id(&mut self, name: &str) -> u32 {
+    /// The store's id of the event name `id` of a chunk's `strings`.
+    fn name_id(&mut self, strings: &Interner, id: u32) -> u32 {
         let before = self.strings.len();
-        let id = self.strings.intern(name);
+        let id = self.strings.adopt(strings, id);
         if self.strings.len() > before && id != 0 {
             self.event_names.push(id);
         }

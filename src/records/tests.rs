@@ -269,4 +269,17 @@ fn an_interner_gives_each_string_one_id_and_finds_it_again() {
     assert_eq!(strings.get(99_999), "");
     let listed: Vec<(u32, &str)> = strings.iter().take(3).collect();
     assert_eq!(listed, vec![(0, ""), (1, "user-0"), (2, "user-1")]);
+    // Another table's strings adopted with their hashes: found where they are, added where
+    // they are not, as interning their text would.
+    let mut chunk = Interner::default();
+    let from = [
+        chunk.intern("user-7"),
+        chunk.intern("new-1"),
+        chunk.intern(""),
+    ];
+    let adopted: Vec<u32> = from.iter().map(|&id| strings.adopt(&chunk, id)).collect();
+    assert_eq!(adopted, vec![ids[7], 3001, 0]);
+    assert_eq!(strings.get(3001), "new-1");
+    assert_eq!(strings.find("new-1"), Some(3001));
+    assert_eq!(strings.intern("new-1"), 3001);
 }
