@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::CoverageCounts;
 use super::{Interner, NO_TIME, RowMeta, sent_name, severity_code, status_code, tab_of};
-use crate::mapping::{MappedRecord, Outcome, Rules, UserFacts, UserFactsRef};
+use crate::mapping::{MappedRecord, Outcome, Rules, UserFactsRef};
 use crate::pipeline::Accounting;
 
 /// Where a row's record is: its place in its file and its text inside its block.
@@ -200,11 +200,7 @@ impl RowChunk {
         let (hash, event_bytes, fingerprint) = sent_hashes_with(mapped, scratch);
         let group_key = self.group_keys.intern(&mapped.group_key);
         let record_id = mapped.record_id;
-        let facts = match self.facts.find(hash, UserFactsRef::of(mapped)) {
-            Some(id) => id,
-            None if take => self.facts.add(hash, UserFacts::take(mapped)),
-            None => self.facts.add(hash, UserFacts::of(mapped)),
-        };
+        let facts = self.facts.id_of(hash, mapped, take);
         PlanRow {
             group_key,
             record_id,

@@ -5,7 +5,7 @@ use std::hash::{BuildHasher, Hash, Hasher};
 
 use serde_json::Value;
 
-use crate::mapping::{UserFacts, UserFactsRef};
+use crate::mapping::{MappedRecord, UserFacts, UserFactsRef};
 
 /// Distinct user facts, each kept once. Two facts are the same when they would be sent the
 /// same: identities, attributes in their order, device and application. Finding one again
@@ -54,6 +54,16 @@ impl FactsTable {
                     .is_some_and(|kept| same_facts(kept.view(), facts))
             })
             .copied()
+    }
+
+    /// The id of a mapped record's user facts (of hash [`facts_hash`]), added when new: moved
+    /// out of the record when the caller is done with it (`take`), else copied.
+    pub(super) fn id_of(&mut self, hash: u64, mapped: &mut MappedRecord, take: bool) -> u32 {
+        match self.find(hash, UserFactsRef::of(mapped)) {
+            Some(id) => id,
+            None if take => self.add(hash, UserFacts::take(mapped)),
+            None => self.add(hash, UserFacts::of(mapped)),
+        }
     }
 
     /// Adds `facts` (of hash [`facts_hash`], not found here): their id.

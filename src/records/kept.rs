@@ -13,9 +13,7 @@ use uuid::Uuid;
 
 use super::Interner;
 use super::facts::{FactsTable, facts_hash};
-use crate::mapping::{
-    Outcome, PlanEvent, PlanItem, PlanUnit, UnitNumbering, UserFacts, UserFactsRef,
-};
+use crate::mapping::{Outcome, PlanEvent, PlanItem, PlanUnit, UnitNumbering, UserFactsRef};
 
 /// Events' text kept in memory before the rest goes to a temporary file.
 pub const DEFAULT_MEMORY_BUDGET: usize = 32 << 20;
@@ -76,10 +74,7 @@ impl KeptChunk {
         let hash = facts_hash(UserFactsRef::of(&mapped));
         let group = self.group_keys.intern(&mapped.group_key);
         let record_id = mapped.record_id;
-        let facts = match self.facts.find(hash, UserFactsRef::of(&mapped)) {
-            Some(id) => id,
-            None => self.facts.add(hash, UserFacts::take(&mut mapped)),
-        };
+        let facts = self.facts.id_of(hash, &mut mapped, true);
         self.rows.push(Row {
             group,
             facts,
